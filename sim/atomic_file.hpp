@@ -1,0 +1,33 @@
+#pragma once
+// Writes a file so that readers see either the old file or the complete new one: the data
+// goes to a temporary file beside the target and is renamed over it on commit(). A writer
+// destroyed without commit() (an exception, an error) removes its temporary file.
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+
+namespace dcsim {
+
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::filesystem::path target);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  std::ostream& stream() { return out_; }
+  void write(std::string_view text) { out_.write(text.data(), static_cast<std::streamsize>(text.size())); }
+  void commit();  // flush, close, rename; throws std::runtime_error on any I/O failure
+  const std::filesystem::path& target() const { return target_; }
+
+ private:
+  std::filesystem::path target_, temporary_;
+  std::ofstream out_;
+  bool committed_ = false;
+};
+
+// Convenience: the whole content at once.
+void write_file_atomically(const std::filesystem::path& target, std::string_view content);
+
+}  // namespace dcsim

@@ -1,0 +1,115 @@
+// Every class of scenario error, with the position, key path, value and what is allowed.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "scenario_test_util.hpp"
+
+using dcsim::testing::load_errors;
+using dcsim::testing::write_temp;
+using ::testing::HasSubstr;
+
+namespace {
+const char* kValid = R"(name: q
+workload:
+  type: queueing
+  servers: 2
+  jobs: 100
+  mean_interarrival: 1 ms
+  mean_service: 1.5 ms
+)";
+}
+
+TEST(ScenarioErrors, AValidScenarioLoadsIntoTypedStructs) {
+  const auto path = write_temp("valid.yaml", kValid);
+  const auto s = dcsim::scenario::load_scenario(path, {});
+  EXPECT_EQ(s.name, "q");
+  EXPECT_EQ(s.queueing.servers, 2);
+  EXPECT_EQ(s.queueing.jobs, 100);
+  EXPECT_EQ(s.queueing.mean_service, dcsim::Time::us(1500));
+  EXPECT_EQ(s.seed, 1u);
+}
+
+TEST(ScenarioErrors, UnknownKeyNamesPositionAndSuggestsTheClosestKey) {
+  const auto path = write_temp("unknown.yaml", R"(name: q
+workload:
+  type: queueing
+  severs: 2
+  jobs: 100
+  mean_interarrival: 1 ms
+  mean_service: 1 ms
+)");
+  const std::string e = load_errors(path);
+  EXPECT_THAT(e, HasSubstr(path.string() + ":4:3: error: workload.severs: unknown key \"severs\"; did you mean \"servers\"?"));
+}
+
+TEST(ScenarioErrors, BareNumberWhereAQuantityIsNeeded) {
+  const auto path = write_temp("bare.yaml", R"(workload:
+  type: queueing
+  jobs: 100
+  mean_interarrival: 1
+  mean_service: 1 ms
+)");
+  EXPECT_THAT(load_errors(path), HasSubstr(":4:22: error: workload.mean_interarrival: \"1\" has no unit; expected a duration"));
+}
+
+TEST(ScenarioErrors, MissingRequiredKeyNamesTheMapAndWhatIsExpected) {
+  const auto path = write_temp("missing.yaml", R"(workload:
+  type: queueing
+  mean_interarrival: 1 ms
+  mean_service: 1 ms
+)");
+  EXPECT_THAT(load_errors(path), HasSubstr(":2:3: error: workload.jobs: missing required key \"jobs\" (expected an integer >= 1"));
+  const auto no_workload = write_temp("no_workload.yaml", "name: x\n");
+  EXPECT_THAT(load_errors(no_workload), HasSubstr("workload: missing required key \"workload\""));
+}
+
+TEST(ScenarioErrors, WrongTypeAndOutOfRange) {
+  const auto path = write_temp("types.yaml", R"(workload:
+  type: queueing
+  servers: two
+  jobs: 0
+  mean_interarrival: [1 ms]
+  mean_service: -1 ms
+)");
+  const std::string e = load_errors(path);
+  EXPECT_THAT(e, HasSubstr(":3:12: error: workload.servers: \"two\" is not an integer >= 1"));
+  EXPECT_THAT(e, HasSubstr(":4:9: error: workload.jobs: 0 is out of range; allowed: an integer >= 1"));
+  EXPECT_THAT(e, HasSubstr(":5:22: error: workload.mean_interarrival: found a list; expected a duration"));
+  EXPECT_THAT(e, HasSubstr(":6:17: error: workload.mean_service: \"-1 ms\" is out of range; allowed: > 0 ns"));
+}
+
+TEST(ScenarioErrors, BadChoiceSuggestsAndListsTheAllowedValues) {
+  const auto path = write_temp("choice.yaml", R"(workload:
+  type: queuing
+)");
+  EXPECT_THAT(load_errors(path), HasSubstr(":2:9: error: workload.type: \"queuing\" is not allowed; did you mean \"queueing\"?; allowed: queueing"));
+}
+
+TEST(ScenarioErrors, AllErrorsInAFileAreReportedTogether) {
+  const auto path = write_temp("many.yaml", R"(nmae: q
+seed: -3
+workload:
+  type: queueing
+  jobs: x
+  mean_interarrival: 1 parsec
+  mean_service: 1 ms
+)");
+  const std::string e = load_errors(path);
+  EXPECT_THAT(e, HasSubstr(":1:1: error: nmae: unknown key \"nmae\"; did you mean \"name\"?"));
+  EXPECT_THAT(e, HasSubstr(":2:7: error: seed: -3 is out of range"));
+  EXPECT_THAT(e, HasSubstr(":5:9: error: workload.jobs: \"x\" is not an integer"));
+  EXPECT_THAT(e, HasSubstr(":6:22: error: workload.mean_interarrival: unknown unit \"parsec\""));
+  EXPECT_THAT(e, HasSubstr("4 errors"));
+}
+
+TEST(ScenarioErrors, InvalidYamlAndDuplicateKeysAndNonMapDocuments) {
+  const auto bad = write_temp("bad_yaml.yaml", "workload:\n  type: [queueing\n");
+  EXPECT_THAT(load_errors(bad), HasSubstr(bad.string() + ":3:1: error: invalid YAML"));
+  const auto dup = write_temp("dup.yaml", "name: a\nname: b\nworkload: {}\n");
+  EXPECT_THAT(load_errors(dup), HasSubstr(":2:1: error: invalid YAML: key \"name\" appears twice"));
+  const auto list = write_temp("list.yaml", "- a\n- b\n");
+  EXPECT_THAT(load_errors(list), HasSubstr(":1:1: error: a scenario file must be a map of keys, not a list"));
+  const auto empty = write_temp("empty.yaml", "");
+  EXPECT_THAT(load_errors(empty), HasSubstr("the file is empty"));
+  EXPECT_THAT(load_errors("/nonexistent/dir/x.yaml"), HasSubstr("cannot open \"/nonexistent/dir/x.yaml\": no such file"));
+}

@@ -1,0 +1,54 @@
+// dcsim: the command line. Parsing only; each command lives in its own file.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "dcsim_version.hpp"
+#include "tools/run_command.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"dcsim: a discrete-event simulator of AI datacenters"};
+  app.footer(R"(Examples:
+  dcsim scenarios/train_gpt.yaml                      run a scenario, results in out/train_gpt/
+  dcsim scenarios/train_gpt.yaml --set workload.plan.dp=32 --out /tmp/dp32
+  dcsim validate scenarios/train_gpt.yaml             check a scenario without running it
+
+Exit codes: 0 success, 2 bad input, 1 internal error.)");
+  app.set_version_flag("--version", std::string("dcsim ") + DCSIM_VERSION);
+  app.require_subcommand(0, 1);
+
+  dcsim::app::RunOptions run;
+  std::string out_dir;
+  std::uint64_t seed = 0;
+  app.add_option("scenario", run.scenario, "scenario YAML file")->check(CLI::ExistingFile);
+  app.add_option("--set", run.overrides, "override a key: --set key.path=value (repeatable)")->allow_extra_args(false);
+  auto* seed_opt = app.add_option("--seed", seed, "random seed (overrides the scenario's seed)");
+  app.add_option("--out", out_dir, "output folder (default: out/<scenario name>)");
+  app.add_flag("--quiet,-q", run.quiet, "print nothing but errors");
+
+  auto* validate = app.add_subcommand("validate", "check a scenario and report every error, without running it");
+  std::string validate_path;
+  std::vector<std::string> validate_overrides;
+  validate->add_option("scenario", validate_path, "scenario YAML file")->required()->check(CLI::ExistingFile);
+  validate->add_option("--set", validate_overrides, "override a key: --set key.path=value")->allow_extra_args(false);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  try {
+    if (*validate) return dcsim::app::validate_scenario(validate_path, validate_overrides);
+    if (run.scenario.empty()) {
+      std::cerr << app.help();
+      return 2;
+    }
+    if (*seed_opt) run.seed = seed;
+    if (!out_dir.empty()) run.out_dir = out_dir;
+    return dcsim::app::run_scenario(run);
+  } catch (const std::exception& e) {
+    std::cerr << "internal error: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,114 @@
+#include "tools/run_command.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "dcsim_version.hpp"
+#include "models/scenario/diagnostics.hpp"
+#include "models/scenario/scenario.hpp"
+#include "models/scenario/units.hpp"
+#include "sim/atomic_file.hpp"
+#include "sim/random.hpp"
+#include "sim/simulator.hpp"
+#include "sim/trace_writer.hpp"
+
+namespace dcsim::app {
+namespace fs = std::filesystem;
+using scenario::Dimension;
+using scenario::format_quantity;
+
+fs::path default_out_dir(const fs::path& scenario) { return fs::path("out") / scenario.stem(); }
+
+namespace {
+
+nlohmann::ordered_json queueing_json(const workload::QueueingResult& r) {
+  return {{"jobs_completed", r.jobs_completed},
+          {"makespan_s", r.makespan.seconds()},
+          {"mean_wait_s", r.mean_wait_s},
+          {"mean_sojourn_s", r.mean_sojourn_s},
+          {"p50_sojourn_s", r.p50_sojourn_s},
+          {"p99_sojourn_s", r.p99_sojourn_s},
+          {"utilization", r.utilization},
+          {"mean_queue_length", r.mean_queue_length},
+          {"theory_mean_wait_s", r.theory_mean_wait_s},
+          {"theory_utilization", r.theory_utilization}};
+}
+
+void print_queueing_summary(const scenario::Scenario& s, const workload::QueueingResult& r) {
+  fmt::print("{} (M/M/{} queue, {} jobs)\n", s.name, s.queueing.servers, r.jobs_completed);
+  fmt::print("  makespan            {}\n", format_quantity(r.makespan.seconds(), Dimension::Duration));
+  fmt::print("  utilization         {:.1f} %   (Erlang: {:.1f} %)\n", 100 * r.utilization, 100 * r.theory_utilization);
+  fmt::print("  mean wait           {}   (Erlang C, steady state: {})\n",
+             format_quantity(r.mean_wait_s, Dimension::Duration),
+             format_quantity(r.theory_mean_wait_s, Dimension::Duration));
+  fmt::print("  sojourn p50 / p99   {} / {}\n", format_quantity(r.p50_sojourn_s, Dimension::Duration),
+             format_quantity(r.p99_sojourn_s, Dimension::Duration));
+}
+
+}  // namespace
+
+int validate_scenario(const fs::path& path, const std::vector<std::string>& overrides) {
+  try {
+    const scenario::Scenario s = scenario::load_scenario(path, overrides);
+    fmt::print("{}: ok ({})\n", path.string(), s.name);
+    return 0;
+  } catch (const scenario::InputError& e) {
+    std::cerr << e.what();
+    return 2;
+  }
+}
+
+int run_scenario(const RunOptions& options) {
+  scenario::Scenario s;
+  try {
+    s = scenario::load_scenario(options.scenario, options.overrides);
+  } catch (const scenario::InputError& e) {
+    std::cerr << e.what();
+    return 2;
+  }
+  if (options.seed) s.seed = *options.seed;
+  const fs::path out = options.out_dir.value_or(default_out_dir(options.scenario));
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec) {
+    std::cerr << fmt::format("error: cannot create output folder {}: {}\n", out.string(), ec.message());
+    return 2;
+  }
+  try {
+    const auto wall_start = std::chrono::steady_clock::now();
+    Simulator sim;
+    RandomStreams streams(s.seed);
+    std::unique_ptr<TraceWriter> trace;
+    if (s.output.trace) trace = std::make_unique<TraceWriter>(out / "trace.json", std::uint64_t(s.output.trace_max_events));
+
+    nlohmann::ordered_json results;
+    results["schema_version"] = 1;
+    results["dcsim_version"] = DCSIM_VERSION;
+    results["scenario"] = {{"name", s.name}, {"source", s.source}, {"seed", s.seed}};
+    workload::QueueingResult q = workload::run_queueing(sim, s.queueing, streams, trace.get());
+    results["queueing"] = queueing_json(q);
+    results["simulation"] = {{"events_executed", sim.events_executed()}, {"simulated_time_s", sim.now().seconds()}};
+    if (trace) trace->close();
+    write_file_atomically(out / "results.json", results.dump(2) + "\n");
+
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    if (!options.quiet) {
+      print_queueing_summary(s, q);
+      fmt::print("  simulated {} events in {:.3f} s wall ({:.3g} events/s)\n", sim.events_executed(), wall,
+                 wall > 0 ? double(sim.events_executed()) / wall : 0.0);
+      fmt::print("  results in {}/\n", out.string());
+    }
+    return 0;
+  } catch (const scenario::InputError& e) {
+    std::cerr << e.what();
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "internal error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace dcsim::app

@@ -1,0 +1,26 @@
+#pragma once
+// What `dcsim SCENARIO` does: load and validate, run the workload, write results, summarize.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dcsim::app {
+
+struct RunOptions {
+  std::filesystem::path scenario;
+  std::vector<std::string> overrides;
+  std::optional<std::uint64_t> seed;
+  std::optional<std::filesystem::path> out_dir;  // default: out/<scenario file stem>
+  bool quiet = false;
+};
+
+// Returns the process exit code: 0 success, 2 bad input, 1 internal error. Messages go to
+// stderr, the summary to stdout.
+int run_scenario(const RunOptions& options);
+int validate_scenario(const std::filesystem::path& scenario, const std::vector<std::string>& overrides);
+
+std::filesystem::path default_out_dir(const std::filesystem::path& scenario);
+
+}  // namespace dcsim::app
