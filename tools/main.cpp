@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "dcsim_version.hpp"
+#include "tools/calibrate_command.hpp"
 #include "tools/run_command.hpp"
 
 int main(int argc, char** argv) {
@@ -12,6 +13,8 @@ int main(int argc, char** argv) {
   dcsim scenarios/train_gpt.yaml                      run a scenario, results in out/train_gpt/
   dcsim scenarios/train_gpt.yaml --set workload.plan.dp=32 --out /tmp/dp32
   dcsim validate scenarios/train_gpt.yaml             check a scenario without running it
+  dcsim catalog                                       the accelerators and servers dcsim knows
+  dcsim calibrate my_gemms.csv --chip H100-SXM        refit the compute model to your measurements
 
 Exit codes: 0 success, 2 bad input, 1 internal error.)");
   app.set_version_flag("--version", std::string("dcsim ") + DCSIM_VERSION);
@@ -32,6 +35,16 @@ Exit codes: 0 success, 2 bad input, 1 internal error.)");
   validate->add_option("scenario", validate_path, "scenario YAML file")->required()->check(CLI::ExistingFile);
   validate->add_option("--set", validate_overrides, "override a key: --set key.path=value")->allow_extra_args(false);
 
+  auto* catalog = app.add_subcommand("catalog", "print the accelerator and server catalog");
+  std::string catalog_scenario;
+  catalog->add_option("--scenario", catalog_scenario, "include this scenario's catalog additions")->check(CLI::ExistingFile);
+
+  auto* calibrate = app.add_subcommand("calibrate", "fit the compute-time model to measured GEMM times (CSV)");
+  std::string calibrate_csv, calibrate_chip = "H100-SXM", calibrate_scenario;
+  calibrate->add_option("csv", calibrate_csv, "batch,m,n,k,precision,flops_per_s[,source] rows")->required()->check(CLI::ExistingFile);
+  calibrate->add_option("--chip", calibrate_chip, "catalog accelerator the samples were measured on")->capture_default_str();
+  calibrate->add_option("--scenario", calibrate_scenario, "use this scenario's catalog")->check(CLI::ExistingFile);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -40,6 +53,8 @@ Exit codes: 0 success, 2 bad input, 1 internal error.)");
   }
   try {
     if (*validate) return dcsim::app::validate_scenario(validate_path, validate_overrides);
+    if (*catalog) return dcsim::app::print_catalog(catalog_scenario);
+    if (*calibrate) return dcsim::app::calibrate(calibrate_csv, calibrate_chip, calibrate_scenario);
     if (run.scenario.empty()) {
       std::cerr << app.help();
       return 2;

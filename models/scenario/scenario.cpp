@@ -1,5 +1,6 @@
 #include "models/scenario/scenario.hpp"
 
+#include "models/scenario/catalog_parser.hpp"
 #include "models/scenario/reader.hpp"
 #include "models/scenario/yaml_loader.hpp"
 
@@ -34,6 +35,18 @@ Scenario load_scenario(const std::filesystem::path& file, const std::vector<std:
   s.description = top.string("description", "");
   s.seed = static_cast<std::uint64_t>(top.integer("seed", 1, 0));
 
+  s.catalog = read_catalog(top.raw("catalog"), "catalog", diag);
+  MapReader cluster = top.map("cluster");
+  read_cluster(cluster, s.catalog, s.cluster);
+  cluster.finish();
+  MapReader power = top.map("power");
+  read_power(power, s.facility);
+  power.finish();
+  MapReader cost = top.map("cost");
+  const hardware::ServerSpec* server = s.catalog.server(s.cluster.server);
+  read_cost(cost, s.cost, server ? server->price_per_hour : 0.0);
+  cost.finish();
+
   MapReader w = top.map("workload", true);
   if (w.present()) {
     const std::string type = w.choice("type", {"queueing"});
@@ -49,6 +62,15 @@ Scenario load_scenario(const std::filesystem::path& file, const std::vector<std:
   top.finish();
   diag.throw_if_any();
   return s;
+}
+
+hardware::Catalog load_catalog_of(const std::filesystem::path& file) {
+  Diagnostics diag;
+  ConfigNode root = load_yaml_file(file, diag);
+  diag.throw_if_any();
+  hardware::Catalog catalog = read_catalog(root.find("catalog"), "catalog", diag);
+  diag.throw_if_any();
+  return catalog;
 }
 
 }  // namespace dcsim::scenario

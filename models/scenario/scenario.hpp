@@ -5,6 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "models/hardware/catalog.hpp"
+#include "models/power/cost.hpp"
+#include "models/power/power_model.hpp"
+#include "models/scenario/hardware_sections.hpp"
 #include "models/workload/queueing_workload.hpp"
 
 namespace dcsim::scenario {
@@ -25,10 +29,18 @@ struct Scenario {
   WorkloadType workload_type = WorkloadType::Queueing;
   workload::QueueingConfig queueing;
   OutputOptions output;
+
+  hardware::Catalog catalog;  // built-in entries plus the scenario's `catalog:` section
+  ClusterConfig cluster;
+  power::FacilitySpec facility;
+  power::CostSpec cost;
 };
 
 // Loads, merges includes, applies overrides, validates. Throws InputError listing every
 // problem (file:line:col, key path, value, what is allowed).
 Scenario load_scenario(const std::filesystem::path& file, const std::vector<std::string>& overrides);
+
+// Only the hardware catalog a scenario file sees (for `dcsim catalog --scenario`).
+hardware::Catalog load_catalog_of(const std::filesystem::path& file);
 
 }  // namespace dcsim::scenario
