@@ -14,6 +14,8 @@
 #include "sim/random.hpp"
 #include "sim/simulator.hpp"
 #include "sim/trace_writer.hpp"
+#include "tools/cluster_runtime.hpp"
+#include "tools/run_network.hpp"
 
 namespace dcsim::app {
 namespace fs = std::filesystem;
@@ -37,15 +39,16 @@ nlohmann::ordered_json queueing_json(const workload::QueueingResult& r) {
           {"theory_utilization", r.theory_utilization}};
 }
 
-void print_queueing_summary(const scenario::Scenario& s, const workload::QueueingResult& r) {
-  fmt::print("{} (M/M/{} queue, {} jobs)\n", s.name, s.queueing.servers, r.jobs_completed);
-  fmt::print("  makespan            {}\n", format_quantity(r.makespan.seconds(), Dimension::Duration));
-  fmt::print("  utilization         {:.1f} %   (Erlang: {:.1f} %)\n", 100 * r.utilization, 100 * r.theory_utilization);
-  fmt::print("  mean wait           {}   (Erlang C, steady state: {})\n",
-             format_quantity(r.mean_wait_s, Dimension::Duration),
-             format_quantity(r.theory_mean_wait_s, Dimension::Duration));
-  fmt::print("  sojourn p50 / p99   {} / {}\n", format_quantity(r.p50_sojourn_s, Dimension::Duration),
-             format_quantity(r.p99_sojourn_s, Dimension::Duration));
+std::string queueing_summary(const scenario::Scenario& s, const workload::QueueingResult& r) {
+  std::string out = fmt::format("{} (M/M/{} queue, {} jobs)\n", s.name, s.queueing.servers, r.jobs_completed);
+  out += fmt::format("  makespan            {}\n", format_quantity(r.makespan.seconds(), Dimension::Duration));
+  out += fmt::format("  utilization         {:.1f} %   (Erlang: {:.1f} %)\n", 100 * r.utilization, 100 * r.theory_utilization);
+  out += fmt::format("  mean wait           {}   (Erlang C, steady state: {})\n",
+                     format_quantity(r.mean_wait_s, Dimension::Duration),
+                     format_quantity(r.theory_mean_wait_s, Dimension::Duration));
+  out += fmt::format("  sojourn p50 / p99   {} / {}\n", format_quantity(r.p50_sojourn_s, Dimension::Duration),
+                     format_quantity(r.p99_sojourn_s, Dimension::Duration));
+  return out;
 }
 
 }  // namespace
@@ -88,15 +91,28 @@ int run_scenario(const RunOptions& options) {
     results["schema_version"] = 1;
     results["dcsim_version"] = DCSIM_VERSION;
     results["scenario"] = {{"name", s.name}, {"source", s.source}, {"seed", s.seed}};
-    workload::QueueingResult q = workload::run_queueing(sim, s.queueing, streams, trace.get());
-    results["queueing"] = queueing_json(q);
+    std::string summary;
+    if (s.workload_type == scenario::WorkloadType::Queueing) {
+      workload::QueueingResult q = workload::run_queueing(sim, s.queueing, streams, trace.get());
+      results["queueing"] = queueing_json(q);
+      summary = queueing_summary(s, q);
+    } else {
+      ClusterRuntime rt(s, sim);
+      if (s.workload_type == scenario::WorkloadType::Collective)
+        summary = run_collective_workload(rt, results);
+      else
+        summary = run_flows_workload(rt, streams, out, results);
+      rt.finish();
+      rt.write_json(results, sim.now().seconds());
+      summary += rt.summary(sim.now().seconds());
+    }
     results["simulation"] = {{"events_executed", sim.events_executed()}, {"simulated_time_s", sim.now().seconds()}};
     if (trace) trace->close();
     write_file_atomically(out / "results.json", results.dump(2) + "\n");
 
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
     if (!options.quiet) {
-      print_queueing_summary(s, q);
+      fmt::print("{}", summary);
       fmt::print("  simulated {} events in {:.3f} s wall ({:.3g} events/s)\n", sim.events_executed(), wall,
                  wall > 0 ? double(sim.events_executed()) / wall : 0.0);
       fmt::print("  results in {}/\n", out.string());

@@ -9,11 +9,13 @@
 #include "models/power/cost.hpp"
 #include "models/power/power_model.hpp"
 #include "models/scenario/hardware_sections.hpp"
+#include "models/scenario/network_section.hpp"
+#include "models/workload/network_workloads.hpp"
 #include "models/workload/queueing_workload.hpp"
 
 namespace dcsim::scenario {
 
-enum class WorkloadType { Queueing };
+enum class WorkloadType { Queueing, Collective, Flows };
 
 struct OutputOptions {
   bool trace = true;                     // write trace.json
@@ -34,6 +36,11 @@ struct Scenario {
   ClusterConfig cluster;
   power::FacilitySpec facility;
   power::CostSpec cost;
+  NetworkConfig network;
+
+  workload::CollectiveConfig collective;
+  std::vector<workload::FlowSpec> flows;          // explicit flows
+  std::vector<workload::PatternSpec> flow_patterns;  // expanded at run time with the seed
 };
 
 // Loads, merges includes, applies overrides, validates. Throws InputError listing every

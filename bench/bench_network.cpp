@@ -1,0 +1,78 @@
+// Network model throughput:
+//  - BM_FlowUpdates: flow starts plus ends per second with 10^4 active flows on a 1,024-host
+//    fat-tree (each finishing flow starts a new random one, so 10^4 stay active).
+//  - BM_AllReduce4096: scenarios/allreduce_4096.yaml end to end (load, build the 4,096-GPU
+//    fabric, run the 1 MB ring all-reduce in the flow model); reports peak RSS.
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+
+#include <random>
+
+#include "models/network/network_sim.hpp"
+#include "models/scenario/catalog_parser.hpp"
+#include "tools/run_command.hpp"
+
+namespace {
+using namespace dcsim;
+
+double peak_rss_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_maxrss) / 1024.0;
+}
+
+struct Churn {
+  Simulator& sim;
+  network::NetworkSim& net;
+  std::mt19937_64 rng{7};
+  std::uint64_t completions = 0;
+  void start_one() {
+    const std::int64_t src = std::int64_t(rng() % 1024);
+    std::int64_t dst = std::int64_t(rng() % 1023);
+    if (dst >= src) ++dst;
+    net.start({{src, dst}}, 1e6 * double(1 + rng() % 100), 1, [this] {
+      ++completions;
+      start_one();
+    });
+  }
+};
+
+void BM_FlowUpdates(benchmark::State& state) {
+  scenario::Diagnostics diag;
+  const auto catalog = scenario::read_catalog(nullptr, "catalog", diag);
+  const auto* server = catalog.server("p5.48xlarge");
+  const hardware::Cluster cluster({server, catalog.accelerator(server->accelerator), 128, 4, 0});
+  network::FabricSpec spec;
+  spec.kind = network::FabricKind::FatTree;  // 1,024 hosts, radix 64, 2 tiers
+  network::Fabric fabric(cluster, spec);
+  Simulator sim;
+  network::NetworkSim net(sim, fabric, network::SharingModel::Flow);
+  Churn churn{sim, net};
+  for (int i = 0; i < static_cast<int>(state.range(0)); ++i) churn.start_one();
+  sim.run_until(Time::ms(1));  // settle
+  std::uint64_t updates = 0;
+  for (auto _ : state) {
+    const std::uint64_t before = churn.completions;
+    sim.run_until(sim.now() + Time::us(200));
+    updates += 2 * (churn.completions - before);  // each completion is an end and a start
+  }
+  state.counters["active_flows"] = double(net.active_transfers());
+  state.counters["resolved_per_update"] = double(net.transfers_resolved()) / double(net.rate_recomputations());
+  state.counters["updates_per_s"] = benchmark::Counter(double(updates), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_FlowUpdates)->Arg(10000)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+
+void BM_AllReduce4096(benchmark::State& state) {
+  for (auto _ : state) {
+    app::RunOptions o;
+    o.scenario = DCSIM_SOURCE_DIR "/scenarios/allreduce_4096.yaml";
+    o.out_dir = "/tmp/dcsim_bench_allreduce";
+    o.quiet = true;
+    if (app::run_scenario(o) != 0) state.SkipWithError("scenario failed");
+  }
+  state.counters["peak_rss_MiB"] = peak_rss_mib();
+}
+BENCHMARK(BM_AllReduce4096)->Unit(benchmark::kMillisecond)->Iterations(3);
+}  // namespace
+
+BENCHMARK_MAIN();

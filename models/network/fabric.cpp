@@ -1,0 +1,418 @@
+#include "models/network/fabric.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/graph/breadth_first_search.hpp>
+#include <boost/graph/reverse_graph.hpp>
+#include <cmath>
+#include <deque>
+#include <map>
+#include <stdexcept>
+
+namespace dcsim::network {
+namespace {
+std::uint64_t mix(std::uint64_t z) {
+  z += 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+std::uint64_t pair_key(std::int64_t a, std::int64_t b) { return (std::uint64_t(a) << 32) ^ std::uint64_t(b); }
+void append(Route& r, LinkId l, double share) {
+  for (auto& [link, s] : r)
+    if (link == l) {
+      s += share;
+      return;
+    }
+  r.emplace_back(l, share);
+}
+}  // namespace
+
+Fabric::Fabric(const hardware::Cluster& cluster, const FabricSpec& spec) : spec_(spec) {
+  if (spec.kind == FabricKind::Explicit) {
+    build_explicit();
+    if (topo_.device_count() != cluster.devices())
+      throw std::invalid_argument(fmt::format("the explicit topology has {} devices but the cluster has {}",
+                                              topo_.device_count(), cluster.devices()));
+    check_connected();
+    return;
+  }
+  scale_up_ = cluster.server().scale_up;
+  devices_per_server_ = cluster.devices_per_server();
+  domain_size_ = cluster.domain_size();
+  for (std::int64_t d = 0; d < cluster.devices(); ++d) topo_.add_node(NodeKind::Device, 0, d);
+  build_scale_up(cluster);
+  if (spec.kind != FabricKind::None && cluster.devices() > domain_size_) {
+    build_nics(cluster);
+    build_clos(cluster);
+  } else if (cluster.devices() > domain_size_) {
+    throw std::invalid_argument("the cluster has several scale-up domains but no scale-out network (network.scale_out)");
+  }
+  check_connected();
+}
+
+Fabric::Fabric(const FabricSpec& spec) : spec_(spec) {
+  build_explicit();
+  check_connected();
+}
+
+void Fabric::build_scale_up(const hardware::Cluster& cluster) {
+  const std::int64_t n = cluster.devices();
+  const double lat = spec_.scale_up_latency_s;
+  if (domain_size_ <= 1) return;
+  switch (scale_up_.topology) {
+    case hardware::ScaleUpTopology::NvSwitch:
+    case hardware::ScaleUpTopology::Switched: {
+      // One switch per domain; each device's total bidirectional bandwidth is half each way.
+      for (std::int64_t dom = 0; dom * domain_size_ < n; ++dom) {
+        const NodeId sw = topo_.add_node(NodeKind::Switch, 0, dom);
+        domain_switch_.push_back(sw);
+        for (std::int64_t d = dom * domain_size_; d < std::min(n, (dom + 1) * domain_size_); ++d)
+          topo_.add_cable(topo_.device_node(d), sw, scale_up_.bandwidth / 2, lat, LinkClass::ScaleUp);
+      }
+      break;
+    }
+    case hardware::ScaleUpTopology::Torus2D: {
+      const int rows = scale_up_.torus.at(0), cols = scale_up_.torus.at(1);
+      // Four cables per device share its bandwidth: each carries 1/8 of it per direction.
+      const double bw = scale_up_.bandwidth / 8;
+      for (std::int64_t s = 0; s < cluster.servers(); ++s) {
+        const std::int64_t base = s * devices_per_server_;
+        for (int i = 0; i < rows; ++i)
+          for (int j = 0; j < cols; ++j) {
+            const NodeId here = topo_.device_node(base + i * cols + j);
+            if (cols > 1)
+              topo_.add_cable(here, topo_.device_node(base + i * cols + (j + 1) % cols), bw, lat, LinkClass::ScaleUp);
+            if (rows > 1)
+              topo_.add_cable(here, topo_.device_node(base + ((i + 1) % rows) * cols + j), bw, lat, LinkClass::ScaleUp);
+          }
+      }
+      // UltraServer: a ring joins the same device position of a domain's servers.
+      const int k = scale_up_.domain_servers;
+      if (k > 1) {
+        const double ring_bw = scale_up_.ring_bandwidth / 4;  // two neighbours, both directions
+        for (std::int64_t s = 0; s < cluster.servers(); ++s) {
+          const std::int64_t first = (s / k) * k;
+          const std::int64_t next = first + (s - first + 1) % k;
+          if (next == s) continue;
+          for (int d = 0; d < devices_per_server_; ++d)
+            topo_.add_cable(topo_.device_node(s * devices_per_server_ + d),
+                            topo_.device_node(next * devices_per_server_ + d), ring_bw, lat, LinkClass::ScaleUp);
+        }
+      }
+      break;
+    }
+  }
+}
+
+void Fabric::build_nics(const hardware::Cluster& cluster) {
+  nics_per_server_ = cluster.server().nics;
+  if (nics_per_server_ <= 0) throw std::invalid_argument("the server type has no NICs for the scale-out network");
+  const std::int64_t nic_count = cluster.servers() * nics_per_server_;
+  for (std::int64_t i = 0; i < nic_count; ++i) nic_node_.push_back(topo_.add_node(NodeKind::Nic, 0, i));
+  for (std::int64_t d = 0; d < cluster.devices(); ++d) {
+    const std::int64_t server = d / devices_per_server_;
+    const std::int64_t local = d % devices_per_server_;
+    const std::int64_t nic = server * nics_per_server_ + local * nics_per_server_ / devices_per_server_;
+    device_nic_.push_back(nic);
+    topo_.add_cable(topo_.device_node(d), nic_node_[nic], spec_.pcie_bandwidth, spec_.pcie_latency_s, LinkClass::Pcie);
+  }
+}
+
+void Fabric::build_clos(const hardware::Cluster& cluster) {
+  const int R = spec_.radix;
+  const int down = static_cast<int>(std::lround(R * spec_.oversubscription / (1.0 + spec_.oversubscription)));
+  const int up = R - down;
+  if (R < 4 || down < 1 || up < 1)
+    throw std::invalid_argument(fmt::format("radix {} with oversubscription {} leaves no up or down ports", R,
+                                            spec_.oversubscription));
+  const std::int64_t nic_count = static_cast<std::int64_t>(nic_node_.size());
+  const int planes = spec_.planes;
+  const double access_bw = cluster.server().nic_bandwidth / planes;
+  const double port_bw = spec_.link_bandwidth > 0 ? spec_.link_bandwidth : access_bw;
+  const bool rail = spec_.kind == FabricKind::RailOptimized;
+  const int rails = nics_per_server_;
+
+  std::vector<std::int64_t> leaf_of(nic_count);
+  std::int64_t leaves = 0;
+  if (rail) {
+    const std::int64_t units = (cluster.servers() + down - 1) / down;  // scalable units of `down` servers
+    for (std::int64_t nic = 0; nic < nic_count; ++nic)
+      leaf_of[nic] = (nic / rails / down) * rails + nic % rails;
+    leaves = units * rails;
+  } else {
+    for (std::int64_t nic = 0; nic < nic_count; ++nic) leaf_of[nic] = nic / down;
+    leaves = (nic_count + down - 1) / down;
+  }
+  tiers_ = spec_.tiers > 0 ? spec_.tiers : (leaves <= R ? 2 : 3);
+  if (tiers_ == 2) {
+    if (leaves > R)
+      throw std::invalid_argument(fmt::format(
+          "a 2-tier Clos of radix {} holds at most {} leaves ({} NICs at {}:{} leaf ports); this cluster needs {} "
+          "leaves: use tiers: 3 or a larger radix", R, R, std::int64_t(R) * down, down, up, leaves));
+    leaves_per_pod_ = leaves;
+    spines_per_pod_ = up;
+    cores_per_group_ = 0;
+  } else if (tiers_ == 3) {
+    leaves_per_pod_ = R / 2;
+    if (rail) leaves_per_pod_ = (leaves_per_pod_ / rails) * rails;
+    if (leaves_per_pod_ < 1)
+      throw std::invalid_argument(fmt::format("radix {} is too small for pods of {} rails", R, rails));
+    spines_per_pod_ = up;
+    cores_per_group_ = R / 2;
+    const std::int64_t pods = (leaves + leaves_per_pod_ - 1) / leaves_per_pod_;
+    if (pods > R)
+      throw std::invalid_argument(fmt::format("a 3-tier Clos of radix {} holds at most {} pods of {} leaves; this "
+                                              "cluster needs {} pods: use a larger radix", R, R, leaves_per_pod_, pods));
+  } else {
+    throw std::invalid_argument("network.scale_out.tiers must be 2 or 3");
+  }
+  const std::int64_t pods = (leaves + leaves_per_pod_ - 1) / leaves_per_pod_;
+  leaf_count_ = static_cast<std::size_t>(leaves * planes);
+  spine_count_ = static_cast<std::size_t>(pods * spines_per_pod_ * planes);
+  core_count_ = static_cast<std::size_t>(tiers_ == 3 ? spines_per_pod_ * cores_per_group_ * planes : 0);
+
+  nic_leaf_.assign(planes, leaf_of);
+  leaf_node_.assign(planes, {});
+  spine_node_.assign(planes, {});
+  core_node_.assign(planes, {});
+  const double access_lat = spec_.access_latency_s, sw_lat = spec_.switch_latency_s;
+  for (int p = 0; p < planes; ++p) {
+    for (std::int64_t l = 0; l < leaves; ++l) leaf_node_[p].push_back(topo_.add_node(NodeKind::Switch, 1, l));
+    for (std::int64_t s = 0; s < pods * spines_per_pod_; ++s) spine_node_[p].push_back(topo_.add_node(NodeKind::Switch, 2, s));
+    if (tiers_ == 3)
+      for (std::int64_t c = 0; c < spines_per_pod_ * cores_per_group_; ++c)
+        core_node_[p].push_back(topo_.add_node(NodeKind::Switch, 3, c));
+    for (std::int64_t nic = 0; nic < nic_count; ++nic)
+      topo_.add_cable(nic_node_[nic], leaf_node_[p][leaf_of[nic]], access_bw, access_lat, LinkClass::Access);
+    for (std::int64_t l = 0; l < leaves; ++l) {
+      const std::int64_t pod = l / leaves_per_pod_;
+      // Each leaf's `up` ports spread over its pod's spines.
+      const double bw = port_bw * double(up) / double(spines_per_pod_);
+      for (std::int64_t j = 0; j < spines_per_pod_; ++j)
+        topo_.add_cable(leaf_node_[p][l], spine_node_[p][pod * spines_per_pod_ + j], bw, sw_lat, LinkClass::LeafSpine);
+    }
+    if (tiers_ == 3)
+      for (std::int64_t pod = 0; pod < pods; ++pod)
+        for (std::int64_t j = 0; j < spines_per_pod_; ++j)
+          for (std::int64_t c = 0; c < cores_per_group_; ++c)
+            topo_.add_cable(spine_node_[p][pod * spines_per_pod_ + j], core_node_[p][j * cores_per_group_ + c],
+                            port_bw * double(R - leaves_per_pod_) / double(cores_per_group_), sw_lat,
+                            LinkClass::SpineCore);
+  }
+}
+
+void Fabric::build_explicit() {
+  std::map<std::string, NodeId> by_name;
+  std::int64_t devices = 0, nics = 0, switches = 0;
+  for (const ExplicitNode& n : spec_.nodes) {
+    if (by_name.count(n.name)) throw std::invalid_argument(fmt::format("node \"{}\" is defined twice", n.name));
+    const std::int64_t index = n.kind == NodeKind::Device ? devices++ : n.kind == NodeKind::Nic ? nics++ : switches++;
+    by_name[n.name] = topo_.add_node(n.kind, n.kind == NodeKind::Switch ? 1 : 0, index, n.name);
+  }
+  if (devices == 0) throw std::invalid_argument("the explicit topology has no node of kind device");
+  for (const ExplicitLink& l : spec_.links) {
+    auto a = by_name.find(l.from), b = by_name.find(l.to);
+    if (a == by_name.end()) throw std::invalid_argument(fmt::format("link from \"{}\": no such node", l.from));
+    if (b == by_name.end()) throw std::invalid_argument(fmt::format("link to \"{}\": no such node", l.to));
+    if (!(l.bandwidth > 0))
+      throw std::invalid_argument(fmt::format("link {} -> {} has no bandwidth; it must be > 0", l.from, l.to));
+    if (l.duplex)
+      topo_.add_cable(a->second, b->second, l.bandwidth, l.latency_s, LinkClass::Explicit);
+    else
+      topo_.add_link(a->second, b->second, l.bandwidth, l.latency_s, LinkClass::Explicit);
+  }
+  tiers_ = 0;
+}
+
+void Fabric::check_connected() const {
+  const auto& g = topo_.graph();
+  const std::size_t n = boost::num_vertices(g);
+  const auto src = static_cast<std::size_t>(topo_.device_node(0));
+  std::vector<int> forward(n, -1), backward(n, -1);
+  forward[src] = backward[src] = 0;
+  boost::breadth_first_search(
+      g, src, boost::visitor(boost::make_bfs_visitor(boost::record_distances(forward.data(), boost::on_tree_edge()))));
+  auto rg = boost::make_reverse_graph(g);
+  boost::breadth_first_search(
+      rg, src, boost::visitor(boost::make_bfs_visitor(boost::record_distances(backward.data(), boost::on_tree_edge()))));
+  for (std::int64_t d = 0; d < topo_.device_count(); ++d) {
+    const auto v = static_cast<std::size_t>(topo_.device_node(d));
+    if (forward[v] < 0 || backward[v] < 0)
+      throw std::invalid_argument(fmt::format("device {} ({}) is not connected to device 0 ({}) in both directions", d,
+                                              topo_.node_name(topo_.device_node(d)), topo_.node_name(topo_.device_node(0))));
+  }
+}
+
+const Route& Fabric::route(std::int64_t a, std::int64_t b) {
+  const std::uint64_t key = pair_key(a, b);
+  if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+  Route r;
+  if (a != b) {
+    if (spec_.kind == FabricKind::Explicit)
+      route_explicit(a, b, r);
+    else if (same_domain(a, b))
+      route_scale_up(a, b, r);
+    else
+      route_clos(a, b, r);
+  }
+  return cache_.emplace(key, std::move(r)).first->second;
+}
+
+void Fabric::route_scale_up(std::int64_t a, std::int64_t b, Route& out) const {
+  auto hop = [&](std::int64_t x, std::int64_t y) {
+    append(out, topo_.link_between(topo_.device_node(x), topo_.device_node(y)), 1.0);
+  };
+  if (scale_up_.topology != hardware::ScaleUpTopology::Torus2D) {
+    const NodeId sw = domain_switch_[a / domain_size_];
+    append(out, topo_.link_between(topo_.device_node(a), sw), 1.0);
+    append(out, topo_.link_between(sw, topo_.device_node(b)), 1.0);
+    return;
+  }
+  const int per = devices_per_server_;
+  const int rows = scale_up_.torus[0], cols = scale_up_.torus[1];
+  const int k = scale_up_.domain_servers;
+  std::int64_t cur = a;
+  // Ring between servers first (same position), the shorter way round.
+  std::int64_t sa = a / per, sb = b / per;
+  const std::int64_t first = (sa / k) * k;
+  while (sa != sb) {
+    const std::int64_t fwd = ((sb - sa) % k + k) % k;
+    const std::int64_t step = fwd <= k - fwd ? 1 : k - 1;
+    const std::int64_t next = first + (sa - first + step) % k;
+    const std::int64_t nxt = next * per + cur % per;
+    hop(cur, nxt);
+    cur = nxt;
+    sa = next;
+  }
+  // Then dimension order inside the server: columns, then rows.
+  auto walk = [&](int from, int to, int size, auto make) {
+    while (from != to) {
+      const int fwd = ((to - from) % size + size) % size;
+      const int step = fwd <= size - fwd ? 1 : size - 1;
+      const int next = (from + step) % size;
+      const std::int64_t nxt = make(next);
+      hop(cur, nxt);
+      cur = nxt;
+      from = next;
+    }
+  };
+  const std::int64_t base = sb * per;
+  const int ia = int(cur % per) / cols, ja = int(cur % per) % cols;
+  const int ib = int(b % per) / cols, jb = int(b % per) % cols;
+  walk(ja, jb, cols, [&](int j) { return base + std::int64_t(ia) * cols + j; });
+  walk(ia, ib, rows, [&](int i) { return base + std::int64_t(i) * cols + jb; });
+}
+
+void Fabric::route_clos_plane(int p, std::int64_t nic_a, std::int64_t nic_b, std::uint64_t hash, double share,
+                              Route& out) const {
+  const std::int64_t la = nic_leaf_[p][nic_a], lb = nic_leaf_[p][nic_b];
+  const NodeId leaf_a = leaf_node_[p][la], leaf_b = leaf_node_[p][lb];
+  append(out, topo_.link_between(nic_node_[nic_a], leaf_a), share);
+  if (la != lb) {
+    const std::int64_t pod_a = la / leaves_per_pod_, pod_b = lb / leaves_per_pod_;
+    const bool spray = spec_.routing == Routing::Spray;
+    const std::int64_t spines = spray ? spines_per_pod_ : 1;
+    for (std::int64_t s = 0; s < spines; ++s) {
+      const std::int64_t j = spray ? s : std::int64_t(hash % std::uint64_t(spines_per_pod_));
+      const double sj = share / double(spines);
+      const NodeId spine_a = spine_node_[p][pod_a * spines_per_pod_ + j];
+      append(out, topo_.link_between(leaf_a, spine_a), sj);
+      if (pod_a == pod_b) {
+        append(out, topo_.link_between(spine_a, leaf_b), sj);
+        continue;
+      }
+      const NodeId spine_b = spine_node_[p][pod_b * spines_per_pod_ + j];
+      const std::int64_t cores = spray ? cores_per_group_ : 1;
+      for (std::int64_t c = 0; c < cores; ++c) {
+        const std::int64_t ci = spray ? c : std::int64_t((hash >> 20) % std::uint64_t(cores_per_group_));
+        const double sc = sj / double(cores);
+        const NodeId core = core_node_[p][j * cores_per_group_ + ci];
+        append(out, topo_.link_between(spine_a, core), sc);
+        append(out, topo_.link_between(core, spine_b), sc);
+      }
+      append(out, topo_.link_between(spine_b, leaf_b), sj);
+    }
+  }
+  append(out, topo_.link_between(leaf_b, nic_node_[nic_b]), share);
+}
+
+void Fabric::route_clos(std::int64_t a, std::int64_t b, Route& out) const {
+  const std::int64_t nic_a = device_nic_[a], nic_b = device_nic_[b];
+  append(out, topo_.link_between(topo_.device_node(a), nic_node_[nic_a]), 1.0);
+  const std::uint64_t hash = mix(pair_key(a, b));
+  const int planes = spec_.planes;
+  if (spec_.routing == Routing::Spray) {
+    for (int p = 0; p < planes; ++p) route_clos_plane(p, nic_a, nic_b, hash, 1.0 / planes, out);
+  } else {
+    route_clos_plane(int((hash >> 40) % std::uint64_t(planes)), nic_a, nic_b, hash, 1.0, out);
+  }
+  append(out, topo_.link_between(nic_node_[nic_b], topo_.device_node(b)), 1.0);
+}
+
+void Fabric::route_explicit(std::int64_t a, std::int64_t b, Route& out) {
+  // Hop distances to b (reverse BFS), cached per destination.
+  auto& dist = explicit_dist_[b];
+  if (dist.empty()) {
+    dist.assign(topo_.node_count(), -1);
+    const auto& g = topo_.graph();
+    auto rg = boost::make_reverse_graph(g);
+    const auto dst = static_cast<std::size_t>(topo_.device_node(b));
+    dist[dst] = 0;
+    boost::breadth_first_search(
+        rg, dst, boost::visitor(boost::make_bfs_visitor(boost::record_distances(dist.data(), boost::on_tree_edge()))));
+  }
+  // Walk (or spray) down the shortest-path DAG from a.
+  std::map<int, std::map<NodeId, double>, std::greater<>> frontier;  // by distance, farthest first
+  const NodeId start = topo_.device_node(a);
+  frontier[dist[start]][start] = 1.0;
+  const std::uint64_t hash = mix(pair_key(a, b));
+  while (!frontier.empty()) {
+    auto level = std::move(frontier.begin()->second);
+    const int d = frontier.begin()->first;
+    frontier.erase(frontier.begin());
+    if (d == 0) break;
+    for (const auto& [u, mass] : level) {
+      std::vector<LinkId> next;
+      for (LinkId l : topo_.out_links(u))
+        if (dist[topo_.link(l).to] == d - 1) next.push_back(l);
+      if (spec_.routing == Routing::Spray) {
+        for (LinkId l : next) {
+          append(out, l, mass / double(next.size()));
+          frontier[d - 1][topo_.link(l).to] += mass / double(next.size());
+        }
+      } else {
+        const LinkId l = next[(hash ^ std::uint64_t(u) * 0x9e3779b97f4a7c15ull) % next.size()];
+        append(out, l, mass);
+        frontier[d - 1][topo_.link(l).to] += mass;
+      }
+    }
+  }
+}
+
+double Fabric::route_latency(const Route& r) const {
+  // Spraying splits a transfer over paths of equal length: latency is the weighted sum.
+  double lat = 0;
+  for (const auto& [l, share] : r) lat += share * topo_.link(l).latency_s;
+  return lat;
+}
+
+double Fabric::route_bandwidth(const Route& r) const {
+  double bw = std::numeric_limits<double>::infinity();
+  for (const auto& [l, share] : r) bw = std::min(bw, topo_.link(l).bandwidth / share);
+  return bw;
+}
+
+std::size_t Fabric::equal_cost_paths(std::int64_t a, std::int64_t b) const {
+  if (same_domain(a, b) || spec_.kind == FabricKind::Explicit) return 1;
+  const std::int64_t la = nic_leaf_[0][device_nic_[a]], lb = nic_leaf_[0][device_nic_[b]];
+  std::size_t per_plane = 1;
+  if (la != lb) {
+    per_plane = static_cast<std::size_t>(spines_per_pod_);
+    if (la / leaves_per_pod_ != lb / leaves_per_pod_) per_plane *= static_cast<std::size_t>(cores_per_group_);
+  }
+  return per_plane * static_cast<std::size_t>(spec_.planes);
+}
+
+}  // namespace dcsim::network

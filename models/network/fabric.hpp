@@ -1,0 +1,119 @@
+#pragma once
+// A cluster's network: its scale-up domains (NVSwitch, 2D torus, rings, switched) and its
+// scale-out fabric (2- or 3-tier Clos / fat-tree, rail-optimized or not, several planes, or
+// an explicit graph), built as one Topology, with routes between devices.
+//
+// Routing: inside a scale-up domain traffic stays inside it (NVSwitch: via the domain
+// switch; torus: dimension order, shorter way round; UltraServer ring: ring first, then the
+// torus). Across domains: device -> its NIC -> up the Clos as far as needed -> down, with
+// ECMP choosing among equal-cost up-links by a deterministic hash of (source, destination),
+// or spraying evenly over all of them. Explicit graphs use hop-count shortest paths with the
+// same ECMP choice. Routes are cached.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "models/hardware/cluster.hpp"
+#include "models/network/topology.hpp"
+
+namespace dcsim::network {
+
+enum class FabricKind { RailOptimized, FatTree, Explicit, None };
+enum class Routing { Ecmp, Spray };
+
+struct ExplicitNode {
+  std::string name;
+  NodeKind kind = NodeKind::Switch;
+};
+struct ExplicitLink {
+  std::string from, to;
+  double bandwidth = 0;
+  double latency_s = 0;
+  bool duplex = true;
+};
+
+struct FabricSpec {
+  FabricKind kind = FabricKind::RailOptimized;
+  int tiers = 0;                  // 0: the fewest that fit (2 or 3)
+  int radix = 64;                 // switch ports
+  double oversubscription = 1.0;  // leaf down-ports : up-ports
+  int planes = 1;
+  Routing routing = Routing::Ecmp;
+  double link_bandwidth = 0;      // fabric switch-to-switch ports; 0: the NIC speed
+  double scale_up_latency_s = 0.25e-6;
+  double pcie_bandwidth = 64e9;   // PCIe Gen5 x16, one direction [A]
+  double pcie_latency_s = 0.5e-6;
+  double access_latency_s = 1.0e-6;  // NIC to leaf, including NIC processing
+  double switch_latency_s = 0.6e-6;  // per switch-to-switch hop
+  std::vector<ExplicitNode> nodes;   // FabricKind::Explicit
+  std::vector<ExplicitLink> links;
+};
+
+// A route: the links a transfer crosses, each with the share of the transfer it carries
+// (1, or 1/k on each of k sprayed paths).
+using Route = std::vector<std::pair<LinkId, double>>;
+
+class Fabric {
+ public:
+  // Throws std::invalid_argument with a message naming the problem (sizes that do not fit
+  // the radix, disconnected devices, dangling link names, zero bandwidth).
+  Fabric(const hardware::Cluster& cluster, const FabricSpec& spec);
+  // An explicit topology standing alone (its devices are its nodes of kind device).
+  explicit Fabric(const FabricSpec& explicit_spec);
+
+  const Topology& topology() const { return topo_; }
+  const FabricSpec& spec() const { return spec_; }
+  std::int64_t devices() const { return topo_.device_count(); }
+  const Route& route(std::int64_t src_device, std::int64_t dst_device);
+  double route_latency(const Route& r) const;
+  double route_bandwidth(const Route& r) const;  // min over links of bandwidth / share
+  bool same_domain(std::int64_t a, std::int64_t b) const { return domain_size_ > 0 && a / domain_size_ == b / domain_size_; }
+  std::int64_t domain_size() const { return domain_size_; }
+
+  // Counts for tests and reports.
+  std::size_t leaves() const { return leaf_count_; }
+  std::size_t spines() const { return spine_count_; }
+  std::size_t cores() const { return core_count_; }
+  int tiers() const { return tiers_; }
+  // Number of distinct equal-cost paths between two devices' NICs (across planes too).
+  std::size_t equal_cost_paths(std::int64_t src_device, std::int64_t dst_device) const;
+
+ private:
+  struct Hop {
+    LinkId link;
+    double share;
+  };
+  void build_scale_up(const hardware::Cluster& cluster);
+  void build_nics(const hardware::Cluster& cluster);
+  void build_clos(const hardware::Cluster& cluster);
+  void build_explicit();
+  void check_connected() const;
+  void route_scale_up(std::int64_t a, std::int64_t b, Route& out) const;
+  void route_clos(std::int64_t a, std::int64_t b, Route& out) const;
+  void route_clos_plane(int plane, std::int64_t nic_a, std::int64_t nic_b, std::uint64_t hash, double share,
+                        Route& out) const;
+  void route_explicit(std::int64_t a, std::int64_t b, Route& out);
+
+  FabricSpec spec_;
+  Topology topo_;
+  std::int64_t domain_size_ = 0;
+  int devices_per_server_ = 1;
+  hardware::ScaleUpSpec scale_up_;
+  std::vector<NodeId> domain_switch_;     // per domain (switched scale-up)
+  std::vector<NodeId> nic_node_;          // per NIC
+  std::vector<std::int64_t> device_nic_;  // per device
+  int nics_per_server_ = 0;
+  // Clos, per plane: leaf of each NIC, and switch node ids by tier.
+  int tiers_ = 0;
+  std::size_t leaf_count_ = 0, spine_count_ = 0, core_count_ = 0;
+  std::int64_t leaves_per_pod_ = 0, spines_per_pod_ = 0, cores_per_group_ = 0;
+  std::vector<std::vector<std::int64_t>> nic_leaf_;  // [plane][nic]
+  std::vector<std::vector<NodeId>> leaf_node_, spine_node_, core_node_;  // [plane][index]
+  std::unordered_map<std::uint64_t, Route> cache_;
+  std::unordered_map<std::int64_t, std::vector<int>> explicit_dist_;  // BFS distance per source
+};
+
+}  // namespace dcsim::network

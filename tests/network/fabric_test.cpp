@@ -1,0 +1,154 @@
+// Fat-tree sizes, path counts and routing rules.
+#include "models/network/fabric.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "models/scenario/catalog_parser.hpp"
+#include "network_test_util.hpp"
+
+using namespace dcsim;
+using namespace dcsim::network;
+
+namespace {
+const hardware::Catalog& catalog() {
+  static const hardware::Catalog c = [] {
+    scenario::Diagnostics d;
+    return scenario::read_catalog(nullptr, "catalog", d);
+  }();
+  return c;
+}
+hardware::Cluster cluster(const std::string& server, std::int64_t servers) {
+  const auto* s = catalog().server(server);
+  return hardware::Cluster({s, catalog().accelerator(s->accelerator), servers, 4, 0});
+}
+std::size_t count_class(const Topology& t, LinkClass c) {
+  std::size_t n = 0;
+  for (const Link& l : t.links()) n += l.cls == c;
+  return n;
+}
+}  // namespace
+
+TEST(Fabric, TwoTierRailOptimizedCounts) {
+  const auto c = cluster("p5.48xlarge", 128);  // 1,024 GPUs, 1,024 NICs
+  FabricSpec spec;  // rail-optimized, radix 64, 1:1
+  Fabric f(c, spec);
+  EXPECT_EQ(f.tiers(), 2);
+  EXPECT_EQ(f.leaves(), 32u);   // 4 scalable units of 32 servers x 8 rails
+  EXPECT_EQ(f.spines(), 32u);   // one per leaf up-port
+  EXPECT_EQ(f.cores(), 0u);
+  EXPECT_EQ(f.topology().switch_count(), 64u);
+  EXPECT_EQ(count_class(f.topology(), LinkClass::Access), 2 * 1024u);
+  EXPECT_EQ(count_class(f.topology(), LinkClass::LeafSpine), 2 * 32u * 32u);
+  EXPECT_EQ(count_class(f.topology(), LinkClass::ScaleUp), 2 * 1024u);
+  EXPECT_EQ(count_class(f.topology(), LinkClass::Pcie), 2 * 1024u);
+  EXPECT_EQ(f.equal_cost_paths(0, 8), 1u);     // server 0 and 1 GPU 0: same rail leaf
+  EXPECT_EQ(f.equal_cost_paths(0, 9), 32u);    // different rails: via any spine
+  EXPECT_EQ(f.equal_cost_paths(0, 1), 1u);     // same server: NVSwitch
+}
+
+TEST(Fabric, ThreeTierCountsAndPaths) {
+  const auto c = cluster("p5.48xlarge", 512);  // 4,096 GPUs
+  Fabric f(c, FabricSpec{});
+  EXPECT_EQ(f.tiers(), 3);
+  EXPECT_EQ(f.leaves(), 128u);                 // 16 units x 8 rails
+  EXPECT_EQ(f.spines(), 4u * 32u);             // 4 pods of 32 leaves, 32 spines each
+  EXPECT_EQ(f.cores(), 32u * 32u);             // 32 groups of radix/2
+  EXPECT_EQ(f.equal_cost_paths(0, 4095), 32u * 32u);
+  EXPECT_EQ(count_class(f.topology(), LinkClass::SpineCore), 2u * 128u * 32u);
+}
+
+TEST(Fabric, OversubscriptionPlanesAndSizeErrors) {
+  const auto c = cluster("p5.48xlarge", 16);  // 128 NICs
+  FabricSpec spec;
+  spec.kind = FabricKind::FatTree;
+  spec.radix = 16;
+  spec.oversubscription = 3;  // 12 down, 4 up
+  Fabric f(c, spec);
+  EXPECT_EQ(f.leaves(), 11u);  // ceil(128 / 12)
+  EXPECT_EQ(f.spines(), 4u);
+  spec.planes = 2;
+  Fabric two(c, spec);
+  EXPECT_EQ(two.leaves(), 22u);
+  EXPECT_EQ(two.equal_cost_paths(0, 127), 8u);
+  spec.planes = 1;
+  spec.tiers = 2;
+  spec.radix = 8;
+  spec.oversubscription = 1;
+  try {
+    Fabric bad(c, spec);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("a 2-tier Clos of radix 8 holds at most 8 leaves"));
+  }
+}
+
+TEST(Fabric, TrafficInsideAScaleUpDomainStaysInside) {
+  for (const char* server : {"p5.48xlarge", "gb200-nvl72", "trn2.48xlarge", "trn2-ultraserver", "trn3-ultraserver"}) {
+    SCOPED_TRACE(server);
+    const auto* s = catalog().server(server);
+    const auto c = cluster(server, s->scale_up.domain_servers * 2);
+    Fabric f(c, FabricSpec{});
+    const std::int64_t d = c.domain_size();
+    for (std::int64_t a = 0; a < d; a += 3)
+      for (std::int64_t b = 0; b < d; b += 5) {
+        if (a == b) continue;
+        for (const auto& [l, share] : f.route(a, b)) ASSERT_EQ(f.topology().link(l).cls, LinkClass::ScaleUp);
+      }
+    // Across domains, traffic leaves through NICs.
+    bool uses_access = false;
+    for (const auto& [l, share] : f.route(0, d)) uses_access |= f.topology().link(l).cls == LinkClass::Access;
+    EXPECT_TRUE(uses_access);
+  }
+}
+
+TEST(Fabric, TorusRoutesTakeTheShorterWayRound) {
+  const auto c = cluster("trn2-ultraserver", 4);  // 64 chips: 4 servers of a 4x4 torus in a ring
+  Fabric f(c, FabricSpec{});
+  EXPECT_EQ(f.route(0, 1).size(), 1u);    // neighbours
+  EXPECT_EQ(f.route(0, 3).size(), 1u);    // wrap-around neighbour
+  EXPECT_EQ(f.route(0, 10).size(), 4u);   // (0,0) -> (2,2): two hops per dimension
+  EXPECT_EQ(f.route(0, 16).size(), 1u);   // next server in the ring, same position
+  EXPECT_EQ(f.route(0, 48).size(), 1u);   // previous server (ring wraps)
+  EXPECT_EQ(f.route(0, 32 + 5).size(), 4u);  // two ring hops, then (0,0) -> (1,1)
+  // Per-link bandwidth: 1,024 GB/s over four cables, both directions: 128 GB/s.
+  EXPECT_DOUBLE_EQ(f.route_bandwidth(f.route(0, 1)), 128e9);
+  EXPECT_DOUBLE_EQ(f.route_bandwidth(f.route(0, 16)), 64e9);
+}
+
+TEST(Fabric, RoutesAreDeterministicAndSprayingSplitsEvenly) {
+  const auto c = cluster("p5.48xlarge", 128);
+  Fabric a(c, FabricSpec{}), b(c, FabricSpec{});
+  EXPECT_EQ(a.route(3, 1000), b.route(3, 1000));
+  FabricSpec spray;
+  spray.routing = Routing::Spray;
+  Fabric s(c, spray);
+  const Route& r = s.route(0, 9);
+  double up_share = 0;
+  std::size_t up_links = 0;
+  for (const auto& [l, share] : r)
+    if (s.topology().link(l).cls == LinkClass::LeafSpine && s.topology().node(s.topology().link(l).from).tier == 1) {
+      up_share += share;
+      ++up_links;
+    }
+  EXPECT_EQ(up_links, 32u);
+  EXPECT_DOUBLE_EQ(up_share, 1.0);
+  EXPECT_DOUBLE_EQ(s.route_bandwidth(r), 50e9);  // the NIC limits, not the spread spine links
+}
+
+TEST(Fabric, ExplicitTopologyErrors) {
+  auto spec = dcsim::testing::star(3, 1e9, 1e-6);
+  spec.links.push_back({"d0", "nowhere", 1e9, 0, true});
+  EXPECT_THROW(Fabric f(spec), std::invalid_argument);
+  auto zero = dcsim::testing::star(3, 1e9, 1e-6);
+  zero.links[0].bandwidth = 0;
+  EXPECT_THROW(Fabric f(zero), std::invalid_argument);
+  auto island = dcsim::testing::star(3, 1e9, 1e-6);
+  island.nodes.push_back({"lonely", NodeKind::Device});
+  try {
+    Fabric f(island);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("device 3 (lonely) is not connected"));
+  }
+}

@@ -1,0 +1,125 @@
+// Max-min fair sharing: hand-worked cases and invariants on random ones.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+
+#include "models/network/network_sim.hpp"
+#include "models/scenario/catalog_parser.hpp"
+#include "network_test_util.hpp"
+
+using namespace dcsim;
+using namespace dcsim::network;
+
+namespace {
+constexpr double B = 10e9;
+constexpr double L = 0.5e-6;
+Time at(double bytes, double rate, int hops = 2) {
+  return Time::from_seconds(bytes / rate) + Time::from_seconds(hops * L);
+}
+}  // namespace
+
+TEST(FlowModel, IncastSharesTheReceiverLinkEqually) {
+  Fabric f(dcsim::testing::star(4, B, L));
+  Simulator sim;
+  NetworkSim net(sim, f, SharingModel::Flow);
+  std::vector<Time> done(3);
+  for (int i = 0; i < 3; ++i) net.start({{i + 1, 0}}, 1e9, 1, [&, i] { done[i] = sim.now(); });
+  sim.run_until(Time::zero());  // the rates are set by one update at the start instant
+  EXPECT_EQ(net.check_max_min(), "");
+  sim.run();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(done[i], at(1e9, B / 3));  // 3 GB through one 10 GB/s link
+}
+
+TEST(FlowModel, AFinishingFlowHandsItsShareToTheOthers) {
+  Fabric f(dcsim::testing::star(3, B, L));
+  Simulator sim;
+  NetworkSim net(sim, f, SharingModel::Flow);
+  Time small, large;
+  net.start({{1, 0}}, 1e9, 1, [&] { small = sim.now(); });
+  net.start({{2, 0}}, 2e9, 1, [&] { large = sim.now(); });
+  sim.run();
+  // Both at B/2 until the small one drains at 2e9/B = 0.2 s; the large one then has 1 GB
+  // left at the full B: 0.1 s more.
+  EXPECT_EQ(small, at(1e9, B / 2));
+  EXPECT_EQ(large, Time::from_seconds(2e9 / B / 2 * 2) + Time::from_seconds(1e9 / B) + Time::from_seconds(2 * L));
+  EXPECT_DOUBLE_EQ(net.link_bytes(f.topology().link_between(f.topology().device_node(1), 0)), 1e9);
+}
+
+TEST(FlowModel, OversubscribedUplinkIsTheBottleneck) {
+  // Two leaves of two hosts each, joined by one 10 GB/s cable (2:1 oversubscribed); hosts 20 GB/s.
+  FabricSpec s;
+  s.kind = FabricKind::Explicit;
+  for (const char* n : {"a0", "a1", "b0", "b1"}) s.nodes.push_back({n, NodeKind::Device});
+  s.nodes.push_back({"la", NodeKind::Switch});
+  s.nodes.push_back({"lb", NodeKind::Switch});
+  for (const char* n : {"a0", "a1"}) s.links.push_back({n, "la", 2 * B, L, true});
+  for (const char* n : {"b0", "b1"}) s.links.push_back({n, "lb", 2 * B, L, true});
+  s.links.push_back({"la", "lb", B, L, true});
+  Fabric f(s);
+  Simulator sim;
+  NetworkSim net(sim, f, SharingModel::Flow);
+  Time cross0, cross1, local;
+  net.start({{0, 2}}, 1e9, 1, [&] { cross0 = sim.now(); });
+  net.start({{1, 3}}, 1e9, 1, [&] { cross1 = sim.now(); });
+  net.start({{0, 1}}, 1e9, 1, [&] { local = sim.now(); });
+  sim.run_until(Time::zero());
+  EXPECT_EQ(net.check_max_min(), "");
+  sim.run();
+  // The two cross flows split the 10 GB/s uplink: 5 GB/s each. The local flow shares a0's
+  // 20 GB/s uplink with a cross flow held to 5 GB/s, so it gets the other 15 GB/s.
+  EXPECT_EQ(cross0, at(1e9, B / 2, 3));
+  EXPECT_EQ(cross1, at(1e9, B / 2, 3));
+  EXPECT_EQ(local, at(1e9, 1.5 * B, 2));
+}
+
+TEST(FlowModel, AnalyticalAndFlowAgreeWhenNoLinkIsShared) {
+  for (SharingModel m : {SharingModel::Flow, SharingModel::Analytical}) {
+    Fabric f(dcsim::testing::star(8, B, L));
+    Simulator sim;
+    NetworkSim net(sim, f, m);
+    std::vector<Time> done(4);
+    for (int i = 0; i < 4; ++i) net.start({{2 * i, 2 * i + 1}}, 1e8 * (i + 1), 1, [&, i] { done[i] = sim.now(); });
+    sim.run();
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(done[i], at(1e8 * (i + 1), B));
+  }
+}
+
+TEST(FlowModel, RandomCasesKeepMaxMinInvariantsAndConserveBytes) {
+  scenario::Diagnostics diag;
+  const auto catalog = scenario::read_catalog(nullptr, "catalog", diag);
+  const auto* server = catalog.server("p5.48xlarge");
+  const hardware::Cluster cluster({server, catalog.accelerator("H100-SXM"), 8, 4, 0});
+  for (int seed = 1; seed <= 5; ++seed) {
+    FabricSpec spec;
+    spec.kind = FabricKind::FatTree;
+    spec.radix = 8;
+    spec.oversubscription = 1.0 + seed % 3;  // 1:1, 2:1, 3:1
+    Fabric f(cluster, spec);
+    Simulator sim;
+    NetworkSim net(sim, f, SharingModel::Flow);
+    std::mt19937_64 rng(seed);
+    std::map<LinkId, double> expected_bytes;
+    int finished = 0;
+    const int flows = 300;
+    for (int i = 0; i < flows; ++i) {
+      const std::int64_t src = rng() % 64;
+      std::int64_t dst = rng() % 63;
+      if (dst >= src) ++dst;
+      const double bytes = 1e6 * double(1 + rng() % 100);
+      for (const auto& [l, share] : f.route(src, dst)) expected_bytes[l] += bytes * share;
+      sim.schedule_at(Time::us(double(rng() % 2000)), [&net, &finished, src, dst, bytes] {
+        net.start({{src, dst}}, bytes, 1, [&finished] { ++finished; });
+      });
+    }
+    std::string violation;
+    for (int k = 1; k < 400; ++k)
+      sim.schedule_at(Time::us(k * 37.0), [&] {
+        if (violation.empty()) violation = net.check_max_min();
+      });
+    sim.run();
+    EXPECT_EQ(violation, "") << "seed " << seed;
+    EXPECT_EQ(finished, flows);
+    for (const auto& [l, bytes] : expected_bytes) EXPECT_NEAR(net.link_bytes(l), bytes, 1e-6 * bytes + 1);
+  }
+}

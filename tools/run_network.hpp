@@ -1,0 +1,13 @@
+#pragma once
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "tools/cluster_runtime.hpp"
+
+namespace dcsim::app {
+// The collective and flows workloads: fill results, write flows.csv, return the summary.
+std::string run_collective_workload(ClusterRuntime& rt, nlohmann::ordered_json& results);
+std::string run_flows_workload(ClusterRuntime& rt, RandomStreams& streams, const std::filesystem::path& out,
+                               nlohmann::ordered_json& results);
+}  // namespace dcsim::app
