@@ -16,6 +16,7 @@
 #include "sim/trace_writer.hpp"
 #include "tools/cluster_runtime.hpp"
 #include "tools/run_network.hpp"
+#include "tools/run_training.hpp"
 
 namespace dcsim::app {
 namespace fs = std::filesystem;
@@ -96,6 +97,11 @@ int run_scenario(const RunOptions& options) {
       workload::QueueingResult q = workload::run_queueing(sim, s.queueing, streams, trace.get());
       results["queueing"] = queueing_json(q);
       summary = queueing_summary(s, q);
+    } else if (s.workload_type == scenario::WorkloadType::Training) {
+      ClusterRuntime rt(s, sim);
+      std::string warnings;
+      summary = run_training_workload(rt, trace.get(), results, warnings);
+      summary = warnings + summary;
     } else {
       ClusterRuntime rt(s, sim);
       if (s.workload_type == scenario::WorkloadType::Collective)

@@ -136,7 +136,7 @@ Scenario load_scenario(const std::filesystem::path& file, const std::vector<std:
 
   MapReader w = top.map("workload", true);
   if (w.present()) {
-    const std::string type = w.choice("type", {"queueing", "collective", "flows"});
+    const std::string type = w.choice("type", {"training", "collective", "flows", "queueing"});
     if (type != "queueing" && !s.cluster.present)
       w.error("type", fmt::format("a {} workload needs a `cluster:` section", type));
     if (type == "queueing") {
@@ -145,6 +145,9 @@ Scenario load_scenario(const std::filesystem::path& file, const std::vector<std:
     } else if (type == "collective") {
       s.workload_type = WorkloadType::Collective;
       read_collective(w, s.collective, cluster ? cluster->devices() : 0);
+    } else if (type == "training") {
+      s.workload_type = WorkloadType::Training;
+      read_training(w, s.training, cluster ? cluster->devices() : 0);
     } else {
       s.workload_type = WorkloadType::Flows;
       read_flows(w, s, cluster);

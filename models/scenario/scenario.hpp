@@ -10,12 +10,13 @@
 #include "models/power/power_model.hpp"
 #include "models/scenario/hardware_sections.hpp"
 #include "models/scenario/network_section.hpp"
+#include "models/scenario/training_section.hpp"
 #include "models/workload/network_workloads.hpp"
 #include "models/workload/queueing_workload.hpp"
 
 namespace dcsim::scenario {
 
-enum class WorkloadType { Queueing, Collective, Flows };
+enum class WorkloadType { Queueing, Collective, Flows, Training };
 
 struct OutputOptions {
   bool trace = true;                     // write trace.json
@@ -41,6 +42,7 @@ struct Scenario {
   workload::CollectiveConfig collective;
   std::vector<workload::FlowSpec> flows;          // explicit flows
   std::vector<workload::PatternSpec> flow_patterns;  // expanded at run time with the seed
+  TrainingConfig training;
 };
 
 // Loads, merges includes, applies overrides, validates. Throws InputError listing every

@@ -1,0 +1,143 @@
+#include "models/scenario/training_section.hpp"
+
+#include <fmt/format.h>
+
+namespace dcsim::scenario {
+namespace {
+
+void read_model(MapReader& w, workload::TransformerSpec& m) {
+  const ConfigNode* node = w.raw("model");
+  if (!node) {
+    w.error("model", "missing required key \"model\" (a preset name or a map of shape fields)");
+    return;
+  }
+  std::string preset;
+  if (node->is_scalar()) {
+    preset = node->text();
+  }
+  MapReader r(node->is_map() ? node : nullptr, w.key_path("model"), w.diagnostics());
+  if (node->is_map()) preset = r.string("preset", "");
+  if (!preset.empty()) {
+    if (auto p = workload::model_preset(preset)) {
+      m = *p;
+    } else {
+      std::string msg = fmt::format("unknown model preset \"{}\"", preset);
+      if (auto guess = closest_match(preset, workload::model_preset_names())) msg += fmt::format("; did you mean \"{}\"?", *guess);
+      std::string all;
+      for (const auto& n : workload::model_preset_names()) all += (all.empty() ? "" : ", ") + n;
+      w.diagnostics().error(node->is_map() ? r.where_of("preset") : node->where(), w.key_path("model"), msg + "; allowed: " + all);
+      return;
+    }
+  }
+  if (!node->is_map()) return;
+  const bool custom = preset.empty();
+  auto req = [&](std::int64_t current) { return custom ? std::optional<std::int64_t>() : std::optional<std::int64_t>(current); };
+  m.name = r.string("name", custom ? "custom" : m.name);
+  m.layers = r.integer("layers", req(m.layers), 1, 100000);
+  m.hidden = r.integer("hidden", req(m.hidden), 1);
+  m.heads = r.integer("heads", req(m.heads), 1);
+  m.kv_heads = r.integer("kv_heads", m.kv_heads > 0 ? m.kv_heads : m.heads, 1);
+  m.ffn = r.integer("ffn", m.ffn > 0 ? m.ffn : 4 * m.hidden, 1);
+  m.vocab = r.integer("vocab", req(m.vocab), 1);
+  m.seq_len = r.integer("seq_len", req(m.seq_len), 1);
+  m.activation = r.choice("activation", {"gelu", "swiglu"}, m.activation == workload::Activation::SwiGlu ? "swiglu" : "gelu") == "swiglu"
+                     ? workload::Activation::SwiGlu
+                     : workload::Activation::Gelu;
+  m.tied_embeddings = r.boolean("tied_embeddings", m.tied_embeddings);
+  m.experts = r.integer("experts", m.experts, 0);
+  m.top_k = r.integer("top_k", m.top_k, 1);
+  m.expert_ffn = r.integer("expert_ffn", m.expert_ffn > 0 ? m.expert_ffn : m.ffn, 1);
+  m.moe_every = r.integer("moe_every", m.moe_every, 1);
+  if (m.hidden % m.heads != 0) r.error("heads", fmt::format("hidden {} is not a multiple of heads {}", m.hidden, m.heads));
+  if (m.heads % m.kv_heads != 0) r.error("kv_heads", fmt::format("heads {} is not a multiple of kv_heads {}", m.heads, m.kv_heads));
+  if (m.experts > 0 && m.top_k > m.experts) r.error("top_k", fmt::format("top_k {} exceeds experts {}", m.top_k, m.experts));
+  r.finish();
+}
+
+}  // namespace
+
+void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
+  read_model(w, out.model);
+  auto& plan = out.plan;
+  MapReader par = w.map("parallelism", true);
+  plan.tp = par.integer("tp", 1, 1, 1024);
+  plan.pp = par.integer("pp", 1, 1, 1024);
+  plan.cp = par.integer("cp", 1, 1, 1024);
+  plan.ep = par.integer("ep", 1, 1, 1024);
+  plan.virtual_stages = par.integer("virtual_stages", 1, 1, 64);
+  plan.sequence_parallel = par.boolean("sequence_parallel", plan.tp > 1);
+  const std::string schedule = par.choice("schedule", {"1f1b", "interleaved", "gpipe"},
+                                          plan.virtual_stages > 1 ? "interleaved" : "1f1b");
+  plan.schedule = schedule == "gpipe" ? workload::Schedule::GPipe
+                  : schedule == "interleaved" ? workload::Schedule::Interleaved
+                                              : workload::Schedule::OneFOneB;
+  if (plan.schedule != workload::Schedule::Interleaved && plan.virtual_stages > 1)
+    par.error("virtual_stages", "virtual stages need schedule: interleaved");
+  if (plan.schedule == workload::Schedule::Interleaved && plan.virtual_stages < 2)
+    par.error("schedule", "the interleaved schedule needs virtual_stages >= 2");
+  const std::string order = par.string("order", "tp-cp-ep-dp-pp");
+  if (!workload::parse_order(order, plan.order))
+    par.error("order", fmt::format("\"{}\" is not an order of tp, cp, dp and pp (ep optional), e.g. tp-cp-ep-dp-pp", order));
+  const std::int64_t model_parallel = plan.tp * plan.pp * plan.cp;
+  out.dp_given = par.has("dp");
+  if (out.dp_given) {
+    plan.dp = par.integer("dp", std::nullopt, 1, 10'000'000);
+  } else {
+    par.raw("dp");
+    if (devices > 0 && devices % model_parallel != 0)
+      par.error("tp", fmt::format("tp x pp x cp = {} does not divide the cluster's {} devices", model_parallel, devices));
+    plan.dp = devices > 0 ? std::max<std::int64_t>(1, devices / model_parallel) : 1;
+  }
+  if (devices > 0 && plan.world() != devices)
+    par.error(out.dp_given ? "dp" : "tp", fmt::format("tp {} x pp {} x cp {} x dp {} = {} ranks, but the cluster has {} devices",
+                                                      plan.tp, plan.pp, plan.cp, plan.dp, plan.world(), devices));
+  if (plan.dp % plan.ep != 0) par.error("ep", fmt::format("ep {} must divide dp {}", plan.ep, plan.dp));
+  const auto& m = out.model;
+  if (m.heads > 0 && m.heads % plan.tp != 0) par.error("tp", fmt::format("tp {} must divide the model's {} heads", plan.tp, m.heads));
+  if (m.kv_heads > 0 && plan.tp > m.kv_heads && plan.tp % m.kv_heads != 0)
+    par.error("tp", fmt::format("tp {} and the model's {} KV heads do not divide", plan.tp, m.kv_heads));
+  if (m.layers > 0 && m.layers < plan.pp * plan.virtual_stages)
+    par.error("pp", fmt::format("{} layers cannot fill pp {} x virtual_stages {} stages", m.layers, plan.pp, plan.virtual_stages));
+  if (m.experts > 0 && m.experts % plan.ep != 0) par.error("ep", fmt::format("ep {} must divide the {} experts", plan.ep, m.experts));
+  if (m.experts == 0 && plan.ep > 1) par.error("ep", "expert parallelism needs a mixture-of-experts model");
+  if (m.seq_len > 0 && m.seq_len % plan.cp != 0) par.error("cp", fmt::format("cp {} must divide the sequence length {}", plan.cp, m.seq_len));
+  par.finish();
+
+  MapReader batch = w.map("batch", true);
+  plan.microbatch = batch.integer("microbatch", 1, 1, 4096);
+  if (batch.has("global_tokens") && m.seq_len > 0) {
+    const double tokens = batch.number("global_tokens", std::nullopt, 1);
+    plan.global_batch = static_cast<std::int64_t>(tokens / double(m.seq_len) + 0.5);
+    batch.raw("global");
+    if (std::abs(double(plan.global_batch * m.seq_len) - tokens) > 0.5)
+      batch.error("global_tokens", fmt::format("{} tokens are not a whole number of {}-token sequences", tokens, m.seq_len));
+  } else {
+    plan.global_batch = batch.integer("global", std::nullopt, 1, 100'000'000);
+    batch.raw("global_tokens");
+  }
+  if (plan.global_batch % (plan.microbatch * plan.dp) != 0)
+    batch.error("global", fmt::format("the global batch {} is not a multiple of microbatch {} x dp {}", plan.global_batch,
+                                      plan.microbatch, plan.dp));
+  batch.finish();
+
+  const std::string recompute = w.choice("recompute", {"none", "selective", "full"}, "selective");
+  plan.recompute = recompute == "full"  ? workload::Recompute::Full
+                   : recompute == "none" ? workload::Recompute::None
+                                         : workload::Recompute::Selective;
+  const std::string zero = w.choice("zero", {"0", "1", "2", "3", "fsdp"}, "1");
+  plan.zero = zero == "fsdp" ? 3 : std::stoi(zero);
+  const std::string precision = w.choice("precision", {"bf16", "fp8"}, "bf16");
+  plan.precision = precision == "fp8" ? hardware::Precision::fp8 : hardware::Precision::bf16;
+  plan.bucket_params = w.number("dp_bucket_params", 40e6, 1e3);
+  MapReader ov = w.map("overlap");
+  plan.overlap_dp = ov.boolean("dp", true);
+  plan.overlap_param_gather = ov.boolean("param_gather", false);
+  plan.tp_comm_overlap = ov.boolean("tp", false);
+  ov.finish();
+  out.train_tokens = w.number("train_tokens", 0.0, 0.0);
+  out.iterations = w.integer("iterations", 1, 1, 1000);
+  out.memory_reserve = w.quantity("memory_reserve", Dimension::Bytes, 4e9);
+  out.group_identical_ranks = w.boolean("group_identical_ranks", true);
+}
+
+}  // namespace dcsim::scenario

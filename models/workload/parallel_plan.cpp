@@ -1,0 +1,82 @@
+#include "models/workload/parallel_plan.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+namespace dcsim::workload {
+namespace {
+std::int64_t size_of(const ParallelPlan& p, char dim) {
+  switch (dim) {
+    case 't': return p.tp;
+    case 'c': return p.cp;
+    case 'd': return p.dp;
+    default: return p.pp;
+  }
+}
+std::int64_t& field(RankCoord& c, char dim) {
+  switch (dim) {
+    case 't': return c.t;
+    case 'c': return c.c;
+    case 'd': return c.d;
+    default: return c.p;
+  }
+}
+}  // namespace
+
+std::int64_t rank_of(const ParallelPlan& plan, const RankCoord& coord) {
+  RankCoord c = coord;
+  std::int64_t rank = 0, stride = 1;
+  for (char dim : plan.order) {
+    rank += field(c, dim) * stride;
+    stride *= size_of(plan, dim);
+  }
+  return rank;
+}
+
+RankCoord coord_of(const ParallelPlan& plan, std::int64_t rank) {
+  RankCoord c;
+  for (char dim : plan.order) {
+    const std::int64_t n = size_of(plan, dim);
+    field(c, dim) = rank % n;
+    rank /= n;
+  }
+  return c;
+}
+
+bool parse_order(const std::string& text, std::array<char, 4>& out) {
+  std::stringstream ss(text);
+  std::vector<char> dims;
+  for (std::string part; std::getline(ss, part, '-');) {
+    if (part == "tp") dims.push_back('t');
+    else if (part == "cp") dims.push_back('c');
+    else if (part == "dp") dims.push_back('d');
+    else if (part == "pp") dims.push_back('p');
+    else if (part == "ep") continue;
+    else return false;
+  }
+  if (dims.size() != 4) return false;
+  for (char d : {'t', 'c', 'd', 'p'})
+    if (std::count(dims.begin(), dims.end(), d) != 1) return false;
+  std::copy(dims.begin(), dims.end(), out.begin());
+  return true;
+}
+
+std::string_view to_string(Schedule s) {
+  switch (s) {
+    case Schedule::GPipe: return "gpipe";
+    case Schedule::OneFOneB: return "1f1b";
+    case Schedule::Interleaved: return "interleaved";
+  }
+  return "?";
+}
+
+std::string_view to_string(Recompute r) {
+  switch (r) {
+    case Recompute::None: return "none";
+    case Recompute::Selective: return "selective";
+    case Recompute::Full: return "full";
+  }
+  return "?";
+}
+
+}  // namespace dcsim::workload

@@ -1,0 +1,54 @@
+#pragma once
+// How a training job is split over devices (docs/training.md): tensor (TP, with sequence
+// parallelism), pipeline (PP: GPipe, 1F1B, interleaved 1F1B with virtual stages), data (DP,
+// with ZeRO stage 0-3 / FSDP), context (CP) and expert (EP) parallelism, and where each
+// rank goes.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/hardware/precision.hpp"
+
+namespace dcsim::workload {
+
+enum class Schedule { GPipe, OneFOneB, Interleaved };
+enum class Recompute { None, Selective, Full };
+
+struct ParallelPlan {
+  std::int64_t tp = 1, pp = 1, dp = 1, cp = 1, ep = 1;
+  std::int64_t virtual_stages = 1;  // model chunks per pipeline rank (interleaved 1F1B)
+  bool sequence_parallel = true;
+  Schedule schedule = Schedule::OneFOneB;
+  std::int64_t microbatch = 1;      // sequences per microbatch
+  std::int64_t global_batch = 1;    // sequences per iteration
+  Recompute recompute = Recompute::None;
+  int zero = 1;                     // 0: plain DP, 1: sharded optimizer (Megatron distributed optimizer), 2: + grads, 3: + params (FSDP)
+  hardware::Precision precision = hardware::Precision::bf16;
+  double bucket_params = 40e6;      // DP gradient bucket (Megatron's default 40 M parameters)
+  double grad_bytes = 4;            // gradients accumulated and reduced in fp32
+  bool overlap_dp = true;           // DP reduction overlapped with backward
+  bool overlap_param_gather = false;  // ZeRO >= 1 parameter all-gather hidden in the next forward
+  bool tp_comm_overlap = false;     // TP communication hidden under GEMMs
+  // Placement: dimensions from fastest- to slowest-varying rank index (Megatron's order).
+  std::array<char, 4> order = {'t', 'c', 'd', 'p'};
+
+  std::int64_t world() const { return tp * cp * pp * dp; }
+  std::int64_t microbatches() const { return global_batch / (microbatch * dp); }
+  std::int64_t stages() const { return pp * virtual_stages; }  // model chunks in all
+};
+
+// Rank <-> coordinates under the plan's order. Rank r runs on device r.
+struct RankCoord {
+  std::int64_t t = 0, c = 0, d = 0, p = 0;
+};
+std::int64_t rank_of(const ParallelPlan& plan, const RankCoord& coord);
+RankCoord coord_of(const ParallelPlan& plan, std::int64_t rank);
+
+// Parses "tp-cp-dp-pp" style orders (ep is carved out of dp and may appear anywhere).
+bool parse_order(const std::string& text, std::array<char, 4>& out);
+
+std::string_view to_string(Schedule s);
+std::string_view to_string(Recompute r);
+
+}  // namespace dcsim::workload

@@ -1,0 +1,274 @@
+#include "models/workload/training_costs.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+#include "models/hardware/compute_model.hpp"
+#include "models/network/collectives.hpp"
+
+namespace dcsim::workload {
+namespace {
+using hardware::ComputeOp;
+using hardware::MatmulShape;
+using hardware::OpKind;
+using hardware::Precision;
+
+constexpr double kActivationBytes = 2;  // bf16 activations (fp8 only inside GEMMs)
+
+struct Accumulator {
+  const hardware::AcceleratorSpec& chip;
+  BlockCost cost;
+  double scale = 1;  // 2 for a backward pass of the same shapes
+  void op(const ComputeOp& o, double flops_factor = 1) {
+    const hardware::OpTiming t = hardware::op_time(chip, o);
+    const double s = t.seconds * scale * flops_factor;
+    (t.compute_bound ? cost.compute_bound_s : cost.memory_bound_s) += s;
+    cost.hardware_flops += o.flops * scale * flops_factor;
+  }
+  void matmul(double m, double n, double k, Precision p, double batch = 1) {
+    ComputeOp o = hardware::matmul_op({batch, m, n, k}, p);
+    op(o);
+  }
+  void memory(double bytes, double flops = 0) {
+    ComputeOp o;
+    o.kind = OpKind::Elementwise;
+    o.precision = Precision::bf16;
+    o.bytes = bytes;
+    o.flops = flops;
+    op(o);
+  }
+};
+
+// Ranks of the group a collective runs over, taken at pipeline rank 0 (all are alike).
+std::vector<std::int64_t> group(const ParallelPlan& plan, char dim, std::int64_t size) {
+  std::vector<std::int64_t> ranks;
+  for (std::int64_t i = 0; i < size; ++i) {
+    RankCoord c;
+    if (dim == 't') c.t = i;
+    if (dim == 'c') c.c = i;
+    if (dim == 'd') c.d = i;
+    ranks.push_back(rank_of(plan, c));
+  }
+  return ranks;
+}
+
+double collective_s(network::NetworkSim& net, network::CollectiveOp op, const std::vector<std::int64_t>& ranks,
+                    double bytes) {
+  if (ranks.size() < 2 || bytes <= 0) return 0;
+  const auto p = network::plan_collective(op, network::Algorithm::Auto, ranks, bytes, net);
+  return network::analytical_seconds(p, net);
+}
+
+struct LayerContext {
+  const TransformerSpec& m;
+  const ParallelPlan& plan;
+  const hardware::AcceleratorSpec& chip;
+  network::NetworkSim& net;
+  double tokens = 0;  // per rank: microbatch x sequence / CP
+  double tp_ag_s = 0, tp_rs_s = 0, tp_ar_s = 0, ep_a2a_s = 0, cp_kv_s = 0;
+};
+
+// One transformer layer's forward on one rank, into acc (scale 1) or, with scale 2, the
+// matmul part of its backward (data and weight gradients are two GEMMs of the same size).
+void layer_ops(const LayerContext& x, bool moe, Accumulator& acc, bool include_attention_core = true,
+               bool include_rest = true) {
+  const auto& m = x.m;
+  const double t = double(x.plan.tp), T = x.tokens, h = double(m.hidden);
+  const Precision p = x.plan.precision;
+  const double heads = double(m.heads) / t, d = double(m.head_dim());
+  const double s_q = double(m.seq_len) / double(x.plan.cp), s_kv = double(m.seq_len);
+  if (include_attention_core) {
+    // Flash attention: QK^T and PV, causal (half the score matrix); backward 2.5x forward.
+    ComputeOp a = hardware::matmul_op({double(x.plan.microbatch) * heads, s_q, s_kv, d}, Precision::bf16);
+    a.kind = OpKind::Attention;
+    a.flops = 2 * a.flops * 0.5;
+    a.bytes = double(x.plan.microbatch) * (2 * s_q * heads * d + 2 * s_kv * double(m.kv_heads) / t * d) * kActivationBytes;
+    acc.op(a, acc.scale > 1 ? 1.25 : 1.0);
+  }
+  if (!include_rest) return;
+  acc.matmul(T, (h + 2 * double(m.kv_dim())) / t, h, p);  // QKV
+  acc.matmul(T, h, h / t, p);                            // attention output projection
+  const double sp = x.plan.sequence_parallel ? t : 1.0;  // LayerNorm/dropout work split by SP
+  if (!moe) {
+    const double f = double(m.ffn) / t;
+    acc.matmul(T, (m.mlp_matrices() - 1) * f, h, p);  // fc1 (+ gate for SwiGLU)
+    acc.matmul(T, h, f, p);                           // fc2
+    acc.memory(T * f * (m.mlp_matrices()) * kActivationBytes * acc.scale);  // activation
+  } else {
+    const double local_experts = double(m.experts) / double(x.plan.ep);
+    const double per_expert = T * double(m.top_k) * double(x.plan.ep) / double(m.experts);
+    const double f = double(m.expert_ffn) / t;
+    acc.matmul(T, double(m.experts), h, Precision::bf16);  // router
+    acc.matmul(per_expert, (m.mlp_matrices() - 1) * f, h, p, local_experts);
+    acc.matmul(per_expert, h, f, p, local_experts);
+    acc.memory(T * double(m.top_k) * f * m.mlp_matrices() * kActivationBytes * acc.scale);
+  }
+  // LayerNorm x2, residual adds x2, dropouts x2: ~14 reads/writes of the hidden state.
+  acc.memory(14 * T * h * kActivationBytes / sp * acc.scale);
+}
+
+BlockCost layer_block(const LayerContext& x, bool moe, bool backward) {
+  Accumulator acc{x.chip, {}, backward ? 2.0 : 1.0};
+  layer_ops(x, moe, acc);
+  BlockCost c = acc.cost;
+  c.model_flops = c.hardware_flops;
+  // TP: with SP two all-gathers and two reduce-scatters per pass, else two all-reduces.
+  if (x.plan.tp > 1 && !x.plan.tp_comm_overlap)
+    c.tp_s = x.plan.sequence_parallel ? 2 * (x.tp_ag_s + x.tp_rs_s) : 2 * x.tp_ar_s;
+  if (moe && x.plan.ep > 1) c.ep_s = 2 * x.ep_a2a_s;  // dispatch and combine
+  if (x.plan.cp > 1) {
+    // Ring attention hides the KV exchange under the attention core when it can.
+    Accumulator core{x.chip, {}, backward ? 2.0 : 1.0};
+    layer_ops(x, moe, core, true, false);
+    const double comm = x.cp_kv_s * (backward ? 2 : 1);
+    c.cp_s = std::max(0.0, comm - core.cost.compute_bound_s - core.cost.memory_bound_s);
+  }
+  if (backward && x.plan.recompute != Recompute::None) {
+    Accumulator re{x.chip, {}, 1.0};
+    layer_ops(x, moe, re, true, x.plan.recompute == Recompute::Full);
+    c.compute_bound_s += re.cost.compute_bound_s;
+    c.memory_bound_s += re.cost.memory_bound_s;
+    c.hardware_flops += re.cost.hardware_flops;
+    if (x.plan.recompute == Recompute::Full) c.tp_s += layer_block(x, moe, false).tp_s;  // forward TP again
+  }
+  return c;
+}
+
+void add(BlockCost& a, const BlockCost& b) {
+  a.compute_bound_s += b.compute_bound_s;
+  a.memory_bound_s += b.memory_bound_s;
+  a.tp_s += b.tp_s;
+  a.ep_s += b.ep_s;
+  a.cp_s += b.cp_s;
+  a.fsdp_s += b.fsdp_s;
+  a.model_flops += b.model_flops;
+  a.hardware_flops += b.hardware_flops;
+}
+
+}  // namespace
+
+std::vector<std::int64_t> layers_per_stage(std::int64_t layers, std::int64_t stages) {
+  std::vector<std::int64_t> out(static_cast<std::size_t>(stages), layers / stages);
+  std::int64_t extra = layers % stages;
+  // Middle stages first, outward, so the embedding and output stages stay lighter.
+  for (std::int64_t k = 0; extra > 0; ++k) {
+    const std::int64_t mid = stages / 2;
+    const std::int64_t idx = (k % 2 == 0) ? mid + k / 2 : mid - 1 - k / 2;
+    if (idx >= 0 && idx < stages) {
+      ++out[idx];
+      --extra;
+    }
+  }
+  return out;
+}
+
+TrainingCosts training_costs(const TransformerSpec& m, const ParallelPlan& plan, const hardware::AcceleratorSpec& chip,
+                             network::NetworkSim& net) {
+  LayerContext x{m, plan, chip, net};
+  x.tokens = double(plan.microbatch) * double(m.seq_len) / double(plan.cp);
+  const double act = x.tokens * double(m.hidden) * kActivationBytes;  // a rank's full hidden state
+  const auto tp_group = group(plan, 't', plan.tp);
+  x.tp_ag_s = collective_s(net, network::CollectiveOp::AllGather, tp_group, act);
+  x.tp_rs_s = collective_s(net, network::CollectiveOp::ReduceScatter, tp_group, act);
+  x.tp_ar_s = collective_s(net, network::CollectiveOp::AllReduce, tp_group, act);
+  if (m.moe() && plan.ep > 1) {
+    const double dispatched = x.tokens * double(m.top_k) * double(m.hidden) * kActivationBytes /
+                              (plan.sequence_parallel ? double(plan.tp) : 1.0);
+    x.ep_a2a_s = collective_s(net, network::CollectiveOp::AllToAll, group(plan, 'd', plan.ep), dispatched);
+  }
+  if (plan.cp > 1) {
+    const double kv = 2 * x.tokens * double(m.kv_dim()) / double(plan.tp) * kActivationBytes * double(plan.cp);
+    x.cp_kv_s = collective_s(net, network::CollectiveOp::AllGather, group(plan, 'c', plan.cp), kv);
+  }
+
+  TrainingCosts out;
+  const std::int64_t S = plan.stages();
+  const auto per_stage = layers_per_stage(m.layers, S);
+  const double t = double(plan.tp);
+  std::int64_t layer = 0;
+  // Per-layer costs are the same for every dense (and every MoE) layer: compute them once.
+  const BlockCost dense_f = layer_block(x, false, false), dense_b = layer_block(x, false, true);
+  BlockCost moe_f, moe_b;
+  if (m.moe()) {
+    moe_f = layer_block(x, true, false);
+    moe_b = layer_block(x, true, true);
+  }
+  for (std::int64_t v = 0; v < S; ++v) {
+    ChunkCosts c;
+    c.first_layer = layer;
+    c.layers = per_stage[v];
+    c.has_embedding = v == 0;
+    c.has_head = v == S - 1;
+    for (std::int64_t l = layer; l < layer + c.layers; ++l) {
+      const bool moe = m.is_moe_layer(l);
+      add(c.forward, moe ? moe_f : dense_f);
+      add(c.backward, moe ? moe_b : dense_b);
+      c.dense_params += (m.attention_params() + 2.0 * double(m.hidden)) / t + (moe ? 0 : m.dense_mlp_params() / t);
+      if (moe) {
+        c.expert_params += double(m.experts) / double(plan.ep) * m.expert_params() / t;
+        c.dense_params += double(m.hidden) * double(m.experts);  // router, replicated
+      }
+    }
+    layer += c.layers;
+    if (c.has_embedding) {
+      Accumulator e{chip, {}, 1.0};
+      e.memory(act / (plan.sequence_parallel ? t : 1.0));  // embedding lookup
+      add(c.forward, e.cost);
+      Accumulator eb{chip, {}, 2.0};
+      eb.memory(act / (plan.sequence_parallel ? t : 1.0));
+      add(c.backward, eb.cost);
+      c.dense_params += double(m.vocab) * double(m.hidden) / t;
+    }
+    if (c.has_head) {
+      // Output layer and cross-entropy over the vocabulary shard (fp32 logits).
+      Accumulator f{chip, {}, 1.0}, b{chip, {}, 2.0};
+      for (Accumulator* a : {&f, &b}) {
+        a->matmul(x.tokens, double(m.vocab) / t, double(m.hidden), plan.precision);
+        a->memory(3 * x.tokens * double(m.vocab) / t * 4 * a->scale / 2);
+      }
+      f.cost.model_flops = f.cost.hardware_flops;
+      b.cost.model_flops = b.cost.hardware_flops;
+      add(c.forward, f.cost);
+      add(c.backward, b.cost);
+      // The output layer: its own weights, or with tied embeddings a copy kept on the last stage.
+      if (!m.tied_embeddings || S > 1) c.dense_params += double(m.vocab) * double(m.hidden) / t;
+    }
+    out.chunks.push_back(c);
+  }
+  // Pipeline messages: a rank's share of the hidden state (SP scatters it over TP).
+  out.pp_message_bytes = act / (plan.sequence_parallel ? t : 1.0);
+  // Optimizer (Adam) per pipeline rank: read and write fp32 master weights, both moments,
+  // read fp32 gradients, write bf16 weights: 30 bytes per parameter it owns.
+  out.optimizer_s.assign(static_cast<std::size_t>(plan.pp), 0.0);
+  out.dense_params.assign(static_cast<std::size_t>(plan.pp), 0.0);
+  out.expert_params.assign(static_cast<std::size_t>(plan.pp), 0.0);
+  for (std::int64_t v = 0; v < S; ++v) {
+    const std::int64_t p = v % plan.pp;
+    out.dense_params[p] += out.chunks[v].dense_params;
+    out.expert_params[p] += out.chunks[v].expert_params;
+  }
+  for (std::int64_t p = 0; p < plan.pp; ++p) {
+    const double shard = plan.zero >= 1 ? double(plan.dp) : 1.0;
+    const double expert_shard = plan.zero >= 1 ? std::max(1.0, double(plan.dp) / double(plan.ep)) : 1.0;
+    const double owned = out.dense_params[p] / shard + out.expert_params[p] / expert_shard;
+    Accumulator o{chip, {}, 1.0};
+    o.memory(30 * owned);
+    out.optimizer_s[p] = o.cost.memory_bound_s + o.cost.compute_bound_s;
+  }
+  // FSDP / ZeRO-3: each layer's parameters are gathered before its forward and backward;
+  // prefetching hides the gather behind the previous layer's compute when it can.
+  if (plan.zero >= 3 && plan.dp > 1) {
+    const auto dp_group = group(plan, 'd', plan.dp);
+    const double layer_bytes = (m.attention_params() + m.dense_mlp_params()) / t * 2;
+    const double gather = collective_s(net, network::CollectiveOp::AllGather, dp_group, layer_bytes);
+    for (auto& c : out.chunks) {
+      const double per_layer_f = c.layers ? (c.forward.compute_bound_s + c.forward.memory_bound_s) / double(c.layers) : 0;
+      const double per_layer_b = c.layers ? (c.backward.compute_bound_s + c.backward.memory_bound_s) / double(c.layers) : 0;
+      c.forward.fsdp_s = double(c.layers) * std::max(0.0, gather - per_layer_f);
+      c.backward.fsdp_s = double(c.layers) * std::max(0.0, gather - per_layer_b);
+    }
+  }
+  return out;
+}
+
+}  // namespace dcsim::workload

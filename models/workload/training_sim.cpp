@@ -1,0 +1,464 @@
+#include "models/workload/training_sim.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <deque>
+#include <functional>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+namespace dcsim::workload {
+namespace {
+
+enum class Kind : std::uint8_t { Forward, Backward };
+
+struct Task {
+  Kind kind;
+  std::int64_t mb;
+  std::int64_t chunk;  // local chunk index on the pipeline rank
+};
+
+// The order a pipeline rank runs its tasks in (Megatron's schedules).
+std::vector<Task> schedule_for(const ParallelPlan& plan, std::int64_t p) {
+  const std::int64_t m = plan.microbatches(), pp = plan.pp, vp = plan.virtual_stages;
+  std::vector<Task> out;
+  if (plan.schedule == Schedule::GPipe) {
+    for (std::int64_t k = 0; k < vp; ++k)
+      for (std::int64_t i = 0; i < m; ++i) out.push_back({Kind::Forward, i, k});
+    for (std::int64_t k = vp; k-- > 0;)
+      for (std::int64_t i = 0; i < m; ++i) out.push_back({Kind::Backward, i, k});
+    return out;
+  }
+  const std::int64_t total = m * vp;
+  auto fwd = [&](std::int64_t j) {
+    if (vp == 1) return Task{Kind::Forward, j, 0};
+    return Task{Kind::Forward, (j / (pp * vp)) * pp + j % pp, (j / pp) % vp};
+  };
+  auto bwd = [&](std::int64_t j) {
+    if (vp == 1) return Task{Kind::Backward, j, 0};
+    return Task{Kind::Backward, (j / (pp * vp)) * pp + j % pp, vp - 1 - (j / pp) % vp};
+  };
+  const std::int64_t warmup =
+      vp == 1 ? std::min(pp - p - 1, m) : std::min((pp - p - 1) * 2 + (vp - 1) * pp, total);
+  for (std::int64_t j = 0; j < warmup; ++j) out.push_back(fwd(j));
+  for (std::int64_t i = 0; i < total - warmup; ++i) {
+    out.push_back(fwd(warmup + i));
+    out.push_back(bwd(i));
+  }
+  for (std::int64_t i = total - warmup; i < total; ++i) out.push_back(bwd(i));
+  return out;
+}
+
+struct Member {
+  std::int64_t t, c;
+};
+
+}  // namespace
+
+struct TrainingSim::Impl {
+  Simulator& sim;
+  network::NetworkSim& net;
+  power::PowerModel* power;
+  const TransformerSpec model;
+  const ParallelPlan plan;
+  const TrainingCosts costs;
+  TraceWriter* trace;
+  TrainingOptions options;
+
+  std::int64_t m = 0, pp = 0, dp = 0, vp = 0, groups = 1;
+  std::vector<std::vector<Member>> group_members;  // members of each group index g
+  std::vector<std::vector<Task>> schedules;         // per pipeline rank
+  std::vector<std::int64_t> buckets_per_chunk;      // per virtual stage (dense buckets)
+  double clock = 1.0;
+
+  struct Unit {
+    std::int64_t p = 0, d = 0, g = 0;
+    std::vector<std::int64_t> devices;
+    std::vector<std::int64_t> traced;  // ranks of this unit in the trace
+    std::size_t next = 0;
+    bool busy = false;
+    Time idle_since;
+    std::vector<std::uint8_t> ready;    // [kind][chunk][mb]
+    std::vector<Time> sent_at;          // when the message for that input left
+    std::int64_t pending_reductions = 0;
+    std::int64_t pending_gathers = 0;
+    Time last_backward_end, end;
+    TimeBreakdown time;
+  };
+  std::vector<Unit> units;
+  // Rendezvous of DP groups: (p, g, chunk, bucket, phase) -> units arrived.
+  std::map<std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, int>, std::int64_t> arrived;
+  std::map<std::tuple<int, std::int64_t, std::int64_t, double>, network::CollectivePlan> plan_cache;
+  // NCCL runs a communicator's collectives one after another on its stream: one FIFO per
+  // DP group (pipeline rank, TP/CP member, expert class).
+  struct Stream {
+    bool busy = false;
+    std::deque<std::pair<const network::CollectivePlan*, std::function<void()>>> queue;
+  };
+  std::map<std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t>, Stream> streams;
+
+  void enqueue(Stream& s, const network::CollectivePlan* cp, std::function<void()> done) {
+    s.queue.emplace_back(cp, std::move(done));
+    if (!s.busy) pump(s);
+  }
+  void pump(Stream& s) {
+    if (s.queue.empty()) {
+      s.busy = false;
+      return;
+    }
+    s.busy = true;
+    auto [cp, done] = std::move(s.queue.front());
+    s.queue.pop_front();
+    network::run_collective(net, *cp, [this, &s, done = std::move(done)] {
+      done();
+      pump(s);
+    });
+  }
+  Time start;
+  double flops = 0;
+
+  Impl(Simulator& s, network::NetworkSim& n, power::PowerModel* pw, const TransformerSpec& mdl, const ParallelPlan& pl,
+       TrainingCosts c, TraceWriter* tr, TrainingOptions o)
+      : sim(s), net(n), power(pw), model(mdl), plan(pl), costs(std::move(c)), trace(tr), options(std::move(o)) {
+    m = plan.microbatches();
+    pp = plan.pp;
+    dp = plan.dp;
+    vp = plan.virtual_stages;
+    if (plan.schedule == Schedule::Interleaved && m % pp != 0)
+      throw std::invalid_argument(fmt::format(
+          "the interleaved schedule needs the microbatches per iteration ({}) to be a multiple of pp ({})", m, pp));
+    std::vector<Member> all;
+    for (std::int64_t c = 0; c < plan.cp; ++c)
+      for (std::int64_t t = 0; t < plan.tp; ++t) all.push_back({t, c});
+    if (options.group_identical_ranks) {
+      group_members.push_back(all);
+    } else {
+      for (const Member& mb : all) group_members.push_back({mb});
+    }
+    groups = static_cast<std::int64_t>(group_members.size());
+    for (std::int64_t p = 0; p < pp; ++p) schedules.push_back(schedule_for(plan, p));
+    for (const ChunkCosts& ch : costs.chunks)
+      buckets_per_chunk.push_back(std::max<std::int64_t>(1, std::int64_t(std::ceil(ch.dense_params / plan.bucket_params))));
+    if (power) clock = power->clock(power::Activity::Compute);
+    const std::set<std::int64_t> traced(options.trace_ranks.begin(), options.trace_ranks.end());
+    for (std::int64_t p = 0; p < pp; ++p)
+      for (std::int64_t d = 0; d < dp; ++d)
+        for (std::int64_t g = 0; g < groups; ++g) {
+          Unit u;
+          u.p = p;
+          u.d = d;
+          u.g = g;
+          for (const Member& mb : group_members[g]) {
+            const std::int64_t r = rank_of(plan, {mb.t, mb.c, d, p});
+            u.devices.push_back(r);
+            if (traced.count(r)) u.traced.push_back(r);
+          }
+          std::sort(u.devices.begin(), u.devices.end());
+          units.push_back(std::move(u));
+        }
+    if (trace) {
+      trace->process_name(1, "ranks");
+      for (std::int64_t r : options.trace_ranks) {
+        const RankCoord c = coord_of(plan, r);
+        trace->thread_name(1, int(2 * r), fmt::format("rank {} (tp{} cp{} dp{} pp{})", r, c.t, c.c, c.d, c.p));
+        trace->thread_name(1, int(2 * r + 1), fmt::format("rank {} communication", r));
+        trace->thread_sort_index(1, int(2 * r), int(2 * r));
+        trace->thread_sort_index(1, int(2 * r + 1), int(2 * r + 1));
+      }
+    }
+  }
+
+  std::size_t unit_index(std::int64_t p, std::int64_t d, std::int64_t g) const {
+    return static_cast<std::size_t>((p * dp + d) * groups + g);
+  }
+  std::size_t slot(Kind k, std::int64_t chunk, std::int64_t mb) const {
+    return static_cast<std::size_t>(((k == Kind::Backward ? vp : 0) + chunk) * m + mb);
+  }
+  std::int64_t virtual_stage(std::int64_t p, std::int64_t chunk) const { return chunk * pp + p; }
+
+  void set_power(const Unit& u, power::Activity a) {
+    if (!power) return;
+    const bool contiguous = u.devices.back() - u.devices.front() + 1 == std::int64_t(u.devices.size());
+    if (contiguous)
+      power->set_activity_range(u.devices.front(), std::int64_t(u.devices.size()), a, sim.now());
+    else
+      for (std::int64_t d : u.devices) power->set_activity(d, a, sim.now());
+  }
+
+  void span(const Unit& u, bool comm, const std::string& name, const char* cat, Time from, Time to) {
+    if (!trace) return;
+    for (std::int64_t r : u.traced) trace->complete(1, int(2 * r + (comm ? 1 : 0)), name, cat, from, to - from);
+  }
+
+  // ---- pipeline -------------------------------------------------------------------------
+  bool input_ready(const Unit& u, const Task& t) const { return u.ready[slot(t.kind, t.chunk, t.mb)] != 0; }
+
+  void try_advance(std::size_t ui) {
+    Unit& u = units[ui];
+    if (u.busy || u.next >= schedules[u.p].size()) return;
+    const Task t = schedules[u.p][u.next];
+    if (!input_ready(u, t)) return;
+    const Time now = sim.now();
+    // Idle time before this task: the part while its message was in flight is exposed
+    // pipeline communication, the rest is bubble.
+    const double wait = (now - u.idle_since).seconds();
+    if (wait > 0) {
+      const Time sent = u.sent_at[slot(t.kind, t.chunk, t.mb)];
+      const double in_flight = std::max(0.0, (now - std::max(sent, u.idle_since)).seconds());
+      const double exposed = std::min(wait, in_flight);
+      u.time.pp_exposed += exposed;
+      u.time.bubble += wait - exposed;
+      if (u.traced.size()) span(u, false, "bubble", "bubble", u.idle_since, now);
+    }
+    ++u.next;
+    u.busy = true;
+    const std::int64_t v = virtual_stage(u.p, t.chunk);
+    const ChunkCosts& ch = costs.chunks[v];
+    const BlockCost& b = t.kind == Kind::Forward ? ch.forward : ch.backward;
+    const double compute = b.compute_bound_s / clock + b.memory_bound_s;
+    u.time.compute += compute;
+    u.time.tp_exposed += b.tp_s;
+    u.time.ep_exposed += b.ep_s;
+    u.time.cp_exposed += b.cp_s;
+    u.time.fsdp_exposed += b.fsdp_s;
+    flops += b.hardware_flops * double(u.devices.size());
+    set_power(u, power::Activity::Compute);
+    const Time duration = Time::from_seconds(compute + b.comm_s());
+    if (u.traced.size())
+      span(u, false,
+           fmt::format("{} mb{}{}", t.kind == Kind::Forward ? "F" : "B", t.mb, vp > 1 ? fmt::format(" chunk{}", t.chunk) : ""),
+           "compute", now, now + duration);
+    const bool last_backward = t.kind == Kind::Backward && t.mb == last_backward_mb(u.p, t.chunk);
+    if (last_backward && plan.overlap_dp) schedule_buckets(ui, v, now, duration);
+    sim.schedule_in(duration, [this, ui, t] { finish_task(ui, t); });
+  }
+
+  // The microbatch whose backward completes a chunk's gradients: the last in schedule order.
+  std::int64_t last_backward_mb(std::int64_t p, std::int64_t chunk) const {
+    std::int64_t last = -1;
+    for (const Task& t : schedules[p])
+      if (t.kind == Kind::Backward && t.chunk == chunk) last = t.mb;
+    return last;
+  }
+
+  void finish_task(std::size_t ui, Task t) {
+    Unit& u = units[ui];
+    u.busy = false;
+    u.idle_since = sim.now();
+    set_power(u, power::Activity::Idle);
+    const std::int64_t v = virtual_stage(u.p, t.chunk);
+    const std::int64_t S = plan.stages();
+    if (t.kind == Kind::Forward) {
+      if (v == S - 1)
+        u.ready[slot(Kind::Backward, t.chunk, t.mb)] = 1;  // the loss: backward may start here
+      else
+        send(ui, v + 1, Kind::Forward, t.mb);
+    } else if (v > 0) {
+      send(ui, v - 1, Kind::Backward, t.mb);
+    }
+    if (u.next >= schedules[u.p].size()) {
+      u.last_backward_end = sim.now();
+      if (dp > 1) set_power(u, power::Activity::Communication);
+      if (!plan.overlap_dp)
+        for (std::int64_t k = 0; k < vp; ++k) schedule_buckets(ui, virtual_stage(u.p, k), sim.now(), Time::zero());
+      maybe_finish_reductions(ui);
+    }
+    try_advance(ui);
+  }
+
+  // A pipeline message from this unit to the unit running virtual stage `to`.
+  void send(std::size_t ui, std::int64_t to, Kind kind, std::int64_t mb) {
+    const Unit& u = units[ui];
+    const std::int64_t p2 = to % pp, chunk2 = to / pp;
+    const std::size_t dst = unit_index(p2, u.d, u.g);
+    std::vector<network::Segment> segs;
+    for (const Member& mem : group_members[u.g])
+      segs.push_back({rank_of(plan, {mem.t, mem.c, u.d, u.p}), rank_of(plan, {mem.t, mem.c, u.d, p2})});
+    const Time sent = sim.now();
+    const std::size_t key = slot(kind, chunk2, mb);
+    units[dst].sent_at[key] = sent;
+    net.start(segs, costs.pp_message_bytes, 1, [this, ui, dst, key, sent] {
+      units[dst].ready[key] = 1;
+      span(units[ui], true, "PP send", "pp", sent, sim.now());
+      try_advance(dst);
+    });
+  }
+
+  // ---- data parallelism -----------------------------------------------------------------
+  void schedule_buckets(std::size_t ui, std::int64_t v, Time from, Time over) {
+    const std::int64_t n = buckets_per_chunk[v] + (costs.chunks[v].expert_params > 0 ? 1 : 0);
+    for (std::int64_t b = 0; b < n; ++b) {
+      // Buckets fill in reverse layer order as the backward proceeds.
+      const Time at = from + Time::from_seconds(over.seconds() * double(b + 1) / double(n));
+      ++units[ui].pending_reductions;
+      sim.schedule_at(at, [this, ui, v, b] { bucket_ready(ui, v, b); });
+    }
+  }
+
+  const network::CollectivePlan& collective(network::CollectiveOp op, std::int64_t p, const Member& mem,
+                                            std::int64_t expert_class, double bytes) {
+    const auto key = std::make_tuple(int(op) * 4096 + int(mem.t * plan.cp + mem.c), p * 1'000'003 + expert_class,
+                                     std::int64_t(0), bytes);
+    auto it = plan_cache.find(key);
+    if (it != plan_cache.end()) return it->second;
+    std::vector<std::int64_t> ranks;
+    for (std::int64_t d = 0; d < dp; ++d)
+      if (expert_class < 0 || d % plan.ep == expert_class) ranks.push_back(rank_of(plan, {mem.t, mem.c, d, p}));
+    auto plan_ = network::plan_collective(op, network::Algorithm::Auto, ranks, bytes, net);
+    return plan_cache.emplace(key, std::move(plan_)).first->second;
+  }
+
+  // Launches one reduction (or gather) over every DP group of (p, g); `done` runs once per
+  // unit of those groups when all of its collectives have finished.
+  void launch(std::int64_t p, std::int64_t g, network::CollectiveOp op, double bytes, bool experts,
+              std::function<void(std::size_t)> each_unit_done) {
+    std::vector<std::pair<Member, std::int64_t>> jobs;
+    for (const Member& mem : group_members[g]) {
+      if (!experts) {
+        jobs.push_back({mem, -1});
+      } else {
+        for (std::int64_t e = 0; e < plan.ep; ++e) jobs.push_back({mem, e});
+      }
+    }
+    auto remaining = std::make_shared<std::size_t>(jobs.size());
+    auto finish = [this, p, g, remaining, each_unit_done] {
+      if (--*remaining > 0) return;
+      for (std::int64_t d = 0; d < dp; ++d) each_unit_done(unit_index(p, d, g));
+    };
+    for (const auto& [mem, e] : jobs)
+      enqueue(streams[{p, mem.t, mem.c, e}], &collective(op, p, mem, e, bytes), finish);
+  }
+
+  void bucket_ready(std::size_t ui, std::int64_t v, std::int64_t b) {
+    const Unit& u = units[ui];
+    auto& count = arrived[{u.p, u.g, v, b, 0}];
+    if (++count < dp) return;
+    const ChunkCosts& ch = costs.chunks[v];
+    const bool experts = b == buckets_per_chunk[v];
+    const double params = experts ? ch.expert_params : ch.dense_params / double(buckets_per_chunk[v]);
+    const auto op = plan.zero >= 1 ? network::CollectiveOp::ReduceScatter : network::CollectiveOp::AllReduce;
+    const std::int64_t group_size = experts ? dp / plan.ep : dp;
+    if (group_size <= 1 || dp <= 1) {
+      for (std::int64_t d = 0; d < dp; ++d) reduction_done(unit_index(u.p, d, u.g));
+      return;
+    }
+    const Time started = sim.now();
+    const std::int64_t p = u.p, g = u.g;
+    launch(p, g, op, params * plan.grad_bytes, experts, [this, started](std::size_t unit) {
+      if (units[unit].traced.size()) span(units[unit], true, "DP grad reduce", "dp", started, sim.now());
+      reduction_done(unit);
+    });
+  }
+
+  void reduction_done(std::size_t ui) {
+    --units[ui].pending_reductions;
+    maybe_finish_reductions(ui);
+  }
+
+  void maybe_finish_reductions(std::size_t ui) {
+    Unit& u = units[ui];
+    if (u.next < schedules[u.p].size() || u.pending_reductions > 0 || u.end != Time::zero()) return;
+    // Gradients reduced: the optimizer step.
+    const Time now = sim.now();
+    u.time.dp_exposed += (now - u.last_backward_end).seconds();
+    const double opt = costs.optimizer_s[u.p];
+    u.time.optimizer += opt;
+    set_power(u, power::Activity::Memory);
+    span(u, false, "optimizer", "optimizer", now, now + Time::from_seconds(opt));
+    u.end = Time::max();  // in the optimizer
+    sim.schedule_in(Time::from_seconds(opt), [this, ui] { after_optimizer(ui); });
+  }
+
+  void after_optimizer(std::size_t ui) {
+    Unit& u = units[ui];
+    set_power(u, power::Activity::Idle);
+    if (plan.zero >= 1 && dp > 1) {
+      u.pending_gathers = 1;
+      u.last_backward_end = sim.now();  // reuse: start of the exposed gather
+      set_power(u, power::Activity::Communication);
+      auto& count = arrived[{u.p, u.g, -1, -1, 1}];
+      if (++count < dp) return;
+      if (plan.overlap_param_gather) {
+        for (std::int64_t d = 0; d < dp; ++d) gather_done(unit_index(u.p, d, u.g));
+        return;
+      }
+      double params = costs.dense_params[u.p];
+      const Time started = sim.now();
+      launch(u.p, u.g, network::CollectiveOp::AllGather, params * 2, false, [this, started](std::size_t unit) {
+        if (units[unit].traced.size()) span(units[unit], true, "DP param gather", "dp", started, sim.now());
+        gather_done(unit);
+      });
+      return;
+    }
+    complete(ui);
+  }
+
+  void gather_done(std::size_t ui) {
+    Unit& u = units[ui];
+    u.time.dp_exposed += (sim.now() - u.last_backward_end).seconds();
+    complete(ui);
+  }
+
+  void complete(std::size_t ui) {
+    Unit& u = units[ui];
+    u.end = sim.now();
+    set_power(u, power::Activity::Idle);
+  }
+
+  IterationResult run() {
+    start = sim.now();
+    arrived.clear();
+    flops = 0;
+    const std::size_t slots = static_cast<std::size_t>(2 * vp * m);
+    for (Unit& u : units) {
+      u.next = 0;
+      u.busy = false;
+      u.idle_since = start;
+      u.ready.assign(slots, 0);
+      u.sent_at.assign(slots, start);
+      u.pending_reductions = 0;
+      u.pending_gathers = 0;
+      u.end = Time::zero();
+      u.time = {};
+      if (u.p == 0)
+        for (std::int64_t i = 0; i < m; ++i) u.ready[slot(Kind::Forward, 0, i)] = 1;  // data is at hand
+    }
+    for (std::size_t i = 0; i < units.size(); ++i) sim.schedule_in(Time::zero(), [this, i] { try_advance(i); });
+    sim.run();
+    Time end = start;
+    for (const Unit& u : units) {
+      if (u.end == Time::zero() || u.end == Time::max())
+        throw std::logic_error(fmt::format("the pipeline schedule did not complete (pp rank {}, dp {})", u.p, u.d));
+      end = std::max(end, u.end);
+    }
+    IterationResult r;
+    r.seconds = (end - start).seconds();
+    r.hardware_flops = flops;
+    for (Unit& u : units) {
+      u.time.bubble += (end - u.end).seconds();  // waiting for the slowest unit
+      const double n = double(units.size());
+      r.breakdown.compute += u.time.compute / n;
+      r.breakdown.tp_exposed += u.time.tp_exposed / n;
+      r.breakdown.ep_exposed += u.time.ep_exposed / n;
+      r.breakdown.cp_exposed += u.time.cp_exposed / n;
+      r.breakdown.fsdp_exposed += u.time.fsdp_exposed / n;
+      r.breakdown.pp_exposed += u.time.pp_exposed / n;
+      r.breakdown.bubble += u.time.bubble / n;
+      r.breakdown.dp_exposed += u.time.dp_exposed / n;
+      r.breakdown.optimizer += u.time.optimizer / n;
+    }
+    return r;
+  }
+};
+
+TrainingSim::TrainingSim(Simulator& sim, network::NetworkSim& net, power::PowerModel* power, const TransformerSpec& model,
+                         const ParallelPlan& plan, TrainingCosts costs, TraceWriter* trace, TrainingOptions options)
+    : impl_(std::make_unique<Impl>(sim, net, power, model, plan, std::move(costs), trace, std::move(options))) {}
+
+TrainingSim::~TrainingSim() = default;
+
+IterationResult TrainingSim::run_iteration() { return impl_->run(); }
+
+}  // namespace dcsim::workload

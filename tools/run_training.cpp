@@ -1,0 +1,249 @@
+#include "tools/run_training.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "models/scenario/diagnostics.hpp"
+#include "models/scenario/units.hpp"
+#include "models/workload/memory_model.hpp"
+#include "models/workload/training_costs.hpp"
+#include "models/workload/training_sim.hpp"
+
+namespace dcsim::app {
+using scenario::Dimension;
+using scenario::format_quantity;
+using namespace workload;
+
+namespace {
+
+// A plan that does not fit: which stage, how much, of what, and what would fit instead.
+[[noreturn]] void not_enough_memory(const ClusterRuntime& rt, const std::vector<StageMemory>& mem, std::int64_t stage,
+                                    double hbm) {
+  const auto& cfg = rt.scenario.training;
+  const StageMemory& s = mem[stage];
+  std::string msg = fmt::format(
+      "{}: error: workload: the plan does not fit in memory: pipeline stage {} needs {} per device (weights {}, "
+      "gradients {}, optimizer {}, activations {}, buffers {}, reserve {}) but {} has {}\n",
+      rt.scenario.source, stage, format_quantity(s.total(), Dimension::Bytes), format_quantity(s.weights, Dimension::Bytes),
+      format_quantity(s.gradients, Dimension::Bytes), format_quantity(s.optimizer, Dimension::Bytes),
+      format_quantity(s.activations, Dimension::Bytes), format_quantity(s.buffers, Dimension::Bytes),
+      format_quantity(s.reserved, Dimension::Bytes), rt.cluster.accelerator().name, format_quantity(hbm, Dimension::Bytes));
+  // Try the usual remedies one at a time and say which would fit.
+  std::vector<std::string> fits;
+  auto try_plan = [&](const std::string& what, ParallelPlan p) {
+    network::NetworkSim& net = *rt.network;
+    try {
+      const auto costs = training_costs(cfg.model, p, rt.cluster.accelerator(), net);
+      const auto m2 = memory_per_stage(cfg.model, p, costs, cfg.memory_reserve);
+      double peak = 0;
+      for (const auto& x : m2) peak = std::max(peak, x.total());
+      if (peak <= hbm) fits.push_back(fmt::format("{} ({} per device)", what, format_quantity(peak, Dimension::Bytes)));
+    } catch (const std::exception&) {
+    }
+  };
+  ParallelPlan p = cfg.plan;
+  if (p.recompute != Recompute::Full) {
+    ParallelPlan q = p;
+    q.recompute = Recompute::Full;
+    try_plan("recompute: full", q);
+  }
+  for (int z = p.zero + 1; z <= 3; ++z) {
+    ParallelPlan q = p;
+    q.zero = z;
+    try_plan(fmt::format("zero: {}", z), q);
+  }
+  if (p.microbatch > 1) {
+    ParallelPlan q = p;
+    q.microbatch = 1;
+    try_plan("batch.microbatch: 1", q);
+  }
+  msg += fits.empty() ? "  none of recompute: full, a higher ZeRO stage or microbatch 1 alone would fit: add pipeline "
+                        "or tensor parallelism, or a chip with more memory\n"
+                      : "  would fit: " + [&] {
+                          std::string all;
+                          for (const auto& f : fits) all += (all.empty() ? "" : "; ") + f;
+                          return all;
+                        }() + "\n";
+  throw scenario::InputError(msg);
+}
+
+std::vector<std::int64_t> trace_ranks(const ClusterRuntime& rt, const ParallelPlan& plan, std::string& note) {
+  if (!rt.scenario.output.trace_ranks.empty()) {
+    std::vector<std::int64_t> out;
+    for (auto r : rt.scenario.output.trace_ranks)
+      if (r < plan.world()) out.push_back(r);
+    return out;
+  }
+  std::vector<std::int64_t> out;
+  for (std::int64_t p = 0; p < plan.pp && out.size() < 64; ++p) out.push_back(rank_of(plan, {0, 0, 0, p}));
+  if (plan.world() > std::int64_t(out.size()))
+    note = fmt::format("trace.json shows {} of {} ranks (the first rank of each pipeline stage in data-parallel "
+                       "replica 0); choose others with output.trace_ranks", out.size(), plan.world());
+  return out;
+}
+
+nlohmann::ordered_json breakdown_json(const TimeBreakdown& b, double total) {
+  auto entry = [total](double s) { return nlohmann::ordered_json{{"seconds", s}, {"fraction", total > 0 ? s / total : 0}}; };
+  return {{"compute", entry(b.compute)},          {"tp_exposed", entry(b.tp_exposed)},
+          {"ep_exposed", entry(b.ep_exposed)},    {"cp_exposed", entry(b.cp_exposed)},
+          {"fsdp_exposed", entry(b.fsdp_exposed)}, {"pp_exposed", entry(b.pp_exposed)},
+          {"pipeline_bubble", entry(b.bubble)},    {"dp_exposed", entry(b.dp_exposed)},
+          {"optimizer", entry(b.optimizer)}};
+}
+
+}  // namespace
+
+std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohmann::ordered_json& results,
+                                  std::string& warnings) {
+  const auto& cfg = rt.scenario.training;
+  const auto& chip = rt.cluster.accelerator();
+  const ParallelPlan& plan = cfg.plan;
+  if (!chip.supports(plan.precision))
+    throw scenario::InputError(fmt::format("{}: error: workload.precision: {} has no {} support\n", rt.scenario.source,
+                                           chip.name, hardware::to_string(plan.precision)));
+  const TrainingCosts costs = training_costs(cfg.model, plan, chip, *rt.network);
+  const auto memory = memory_per_stage(cfg.model, plan, costs, cfg.memory_reserve);
+  double peak_memory = 0;
+  std::int64_t peak_stage = 0;
+  for (std::size_t p = 0; p < memory.size(); ++p)
+    if (memory[p].total() > peak_memory) {
+      peak_memory = memory[p].total();
+      peak_stage = std::int64_t(p);
+    }
+  if (peak_memory > chip.hbm_bytes) not_enough_memory(rt, memory, peak_stage, chip.hbm_bytes);
+
+  // Warnings a researcher should see first.
+  const std::int64_t tp_span = plan.order[0] == 't' ? plan.tp : plan.world();
+  if (plan.tp > 1 && (tp_span > rt.cluster.domain_size() || rt.cluster.domain_size() % plan.tp != 0))
+    warnings += fmt::format("warning: TP groups of {} do not fit in one scale-up domain of {}: TP traffic crosses the "
+                            "scale-out network\n", plan.tp, rt.cluster.domain_size());
+  if (rt.power->clock(power::Activity::Compute) < 1.0)
+    warnings += fmt::format("warning: power caps hold compute at {:.0f} % of nominal clock ({:.0f} W per device)\n",
+                            100 * rt.power->clock(power::Activity::Compute), rt.power->device_limit_w());
+  std::string trace_note;
+  TrainingOptions options;
+  options.group_identical_ranks = cfg.group_identical_ranks;
+  if (trace) options.trace_ranks = trace_ranks(rt, plan, trace_note);
+  if (!trace_note.empty()) warnings += "note: " + trace_note + "\n";
+
+  TrainingSim sim(rt.sim, *rt.network, rt.power.get(), cfg.model, plan, costs, trace, options);
+  std::vector<IterationResult> iterations;
+  for (std::int64_t i = 0; i < cfg.iterations; ++i) iterations.push_back(sim.run_iteration());
+  const IterationResult& it = iterations.back();
+  const double T = it.seconds;
+  const double tokens = double(plan.global_batch) * double(cfg.model.seq_len);
+  const double devices = double(rt.cluster.devices());
+  const double model_flops = cfg.model.model_flops_per_token() * tokens;
+  const double recompute_flops =
+      plan.recompute == Recompute::Full ? model_flops / 3
+      : plan.recompute == Recompute::Selective
+          ? 4.0 * double(cfg.model.layers) * double(cfg.model.seq_len) * double(cfg.model.hidden) * tokens
+          : 0.0;
+  const double peak = chip.peak(plan.precision);
+  const double tflops = model_flops / T / devices;
+  const double hardware_tflops = (model_flops + recompute_flops) / T / devices;
+  const double iterations_to_train = cfg.train_tokens > 0 ? std::ceil(cfg.train_tokens / tokens) : 0;
+  const double time_to_train = iterations_to_train * T;
+
+  rt.finish();
+  const double simulated = rt.sim.now().seconds();
+  rt.write_json(results, simulated);
+  // Whole-run energy and cost scale the simulated iterations' average power.
+  const double facility_w = rt.power->facility_average_w();
+  const double run_seconds = time_to_train > 0 ? time_to_train : simulated;
+  const double run_energy_j = facility_w * run_seconds;
+  const power::Cost run_cost = power::run_cost(rt.scenario.cost, double(rt.cluster.servers()), run_seconds, run_energy_j);
+  const power::Cost iter_cost = power::run_cost(rt.scenario.cost, double(rt.cluster.servers()), T, facility_w * T);
+  results["energy"]["facility_kwh"] = run_energy_j / 3.6e6;
+  results["energy"]["per_iteration_kwh"] = facility_w * T / 3.6e6;
+  results["energy"]["scope"] = time_to_train > 0 ? "run" : "simulated";
+  results["cost"]["total_usd"] = run_cost.total_usd();
+  results["cost"]["compute_usd"] = run_cost.compute_usd;
+  results["cost"]["energy_usd"] = run_cost.energy_usd;
+  results["cost"]["per_iteration_usd"] = iter_cost.total_usd();
+  results["cost"]["scope"] = time_to_train > 0 ? "run" : "simulated";
+
+  nlohmann::ordered_json stages = nlohmann::ordered_json::array();
+  for (std::size_t p = 0; p < memory.size(); ++p)
+    stages.push_back({{"stage", p},
+                      {"weights_bytes", memory[p].weights},
+                      {"gradients_bytes", memory[p].gradients},
+                      {"optimizer_bytes", memory[p].optimizer},
+                      {"activations_bytes", memory[p].activations},
+                      {"buffers_bytes", memory[p].buffers},
+                      {"reserved_bytes", memory[p].reserved},
+                      {"total_bytes", memory[p].total()}});
+  results["memory"] = {{"peak_bytes_per_device", peak_memory},
+                       {"peak_stage", peak_stage},
+                       {"hbm_bytes", chip.hbm_bytes},
+                       {"per_stage", stages}};
+  const auto& m = cfg.model;
+  results["training"] = {
+      {"model",
+       {{"name", m.name}, {"parameters", m.total_params()}, {"active_parameters", m.active_params()}, {"layers", m.layers},
+        {"hidden", m.hidden}, {"seq_len", m.seq_len}, {"experts", m.experts}}},
+      {"parallelism",
+       {{"tp", plan.tp}, {"pp", plan.pp}, {"dp", plan.dp}, {"cp", plan.cp}, {"ep", plan.ep},
+        {"virtual_stages", plan.virtual_stages}, {"schedule", to_string(plan.schedule)},
+        {"microbatch", plan.microbatch}, {"global_batch", plan.global_batch}, {"microbatches", plan.microbatches()},
+        {"recompute", to_string(plan.recompute)}, {"zero", plan.zero},
+        {"precision", hardware::to_string(plan.precision)}}},
+      {"iteration_time_s", T},
+      {"tokens_per_iteration", tokens},
+      {"tokens_per_s", tokens / T},
+      {"tokens_per_s_per_device", tokens / T / devices},
+      {"tflops_per_device", tflops / 1e12},
+      {"hardware_tflops_per_device", hardware_tflops / 1e12},
+      {"mfu", tflops / peak},
+      {"hfu", hardware_tflops / peak},
+      {"model_flops_per_token", m.model_flops_per_token()},
+      {"train_tokens", cfg.train_tokens},
+      {"iterations_to_train", iterations_to_train},
+      {"time_to_train_s", time_to_train},
+      {"iterations_simulated", cfg.iterations},
+      {"breakdown", breakdown_json(it.breakdown, T)}};
+
+  // The summary, humanized.
+  std::string out;
+  out += fmt::format("{}: {} ({:.1f} B parameters) on {} x {}\n", rt.scenario.name, m.name, m.total_params() / 1e9,
+                     rt.cluster.devices(), chip.name);
+  out += fmt::format("  plan                TP{} PP{} DP{}{}{}{}, {} schedule, microbatch {}, global batch {} ({} microbatches), "
+                     "recompute {}, ZeRO-{}, {}\n",
+                     plan.tp, plan.pp, plan.dp, plan.cp > 1 ? fmt::format(" CP{}", plan.cp) : "",
+                     plan.ep > 1 ? fmt::format(" EP{}", plan.ep) : "",
+                     plan.virtual_stages > 1 ? fmt::format(" VP{}", plan.virtual_stages) : "", to_string(plan.schedule),
+                     plan.microbatch, plan.global_batch, plan.microbatches(), to_string(plan.recompute), plan.zero,
+                     hardware::to_string(plan.precision));
+  out += fmt::format("  iteration           {}\n", format_quantity(T, Dimension::Duration));
+  out += fmt::format("  throughput          {:.4g} tokens/s ({:.4g} per device), {:.0f} TFLOP/s per device\n", tokens / T,
+                     tokens / T / devices, tflops / 1e12);
+  out += fmt::format("  MFU / HFU           {:.1f} % / {:.1f} %  (of {} {} peak)\n", 100 * tflops / peak,
+                     100 * hardware_tflops / peak, format_quantity(peak, Dimension::Compute),
+                     hardware::to_string(plan.precision));
+  const auto& b = it.breakdown;
+  auto pct = [T](double s) { return 100 * s / T; };
+  out += fmt::format("  where time goes     compute {:.1f} %, TP {:.1f} %, PP {:.1f} %, bubble {:.1f} %, DP {:.1f} %", pct(b.compute),
+                     pct(b.tp_exposed), pct(b.pp_exposed), pct(b.bubble), pct(b.dp_exposed));
+  if (b.ep_exposed > 0) out += fmt::format(", EP {:.1f} %", pct(b.ep_exposed));
+  if (b.cp_exposed > 0) out += fmt::format(", CP {:.1f} %", pct(b.cp_exposed));
+  if (b.fsdp_exposed > 0) out += fmt::format(", FSDP {:.1f} %", pct(b.fsdp_exposed));
+  out += fmt::format(", optimizer {:.1f} %\n", pct(b.optimizer));
+  out += fmt::format("  memory              {} peak per device (stage {}) of {}\n", format_quantity(peak_memory, Dimension::Bytes),
+                     peak_stage, format_quantity(chip.hbm_bytes, Dimension::Bytes));
+  out += fmt::format("  power               {} average, {} peak (facility)\n", format_quantity(facility_w, Dimension::Power),
+                     format_quantity(rt.power->facility_peak_w(), Dimension::Power));
+  if (time_to_train > 0) {
+    out += fmt::format("  time to train       {} for {:.4g} tokens ({:.0f} iterations)\n",
+                       format_quantity(time_to_train, Dimension::Duration), cfg.train_tokens, iterations_to_train);
+    out += fmt::format("  energy, cost        {}, {:.4g} USD for the run\n", format_quantity(run_energy_j, Dimension::Energy),
+                       run_cost.total_usd());
+  } else {
+    out += fmt::format("  energy, cost        {}, {:.4g} USD per iteration\n",
+                       format_quantity(facility_w * T, Dimension::Energy), iter_cost.total_usd());
+  }
+  return out;
+}
+
+}  // namespace dcsim::app
