@@ -183,13 +183,13 @@ std::vector<Algorithm> candidates(CollectiveOp op, const Ranks& r, const Fabric&
   });
   switch (op) {
     case CollectiveOp::AllReduce:
-      c = {Algorithm::Ring, Algorithm::DoubleBinaryTree};
+      c = {Algorithm::Ring, Algorithm::RingBidirectional, Algorithm::DoubleBinaryTree};
       if (power_of_two(r.size())) c.push_back(Algorithm::HalvingDoubling);
       if (multi_domain) c.push_back(Algorithm::Hierarchical);
       break;
     case CollectiveOp::ReduceScatter:
     case CollectiveOp::AllGather:
-      c = {Algorithm::Ring};
+      c = {Algorithm::Ring, Algorithm::RingBidirectional};
       if (power_of_two(r.size())) c.push_back(Algorithm::HalvingDoubling);
       if (multi_domain) c.push_back(Algorithm::Hierarchical);
       break;
@@ -297,11 +297,11 @@ double analytical_seconds(const CollectivePlan& plan, NetworkSim& net) {
 namespace {
 struct Runner : std::enable_shared_from_this<Runner> {
   NetworkSim& net;
-  CollectivePlan plan;
+  const CollectivePlan& plan;
   NetworkSim::Done done;
   std::size_t stage = 0;
   std::size_t outstanding = 0;
-  Runner(NetworkSim& n, CollectivePlan p, NetworkSim::Done d) : net(n), plan(std::move(p)), done(std::move(d)) {}
+  Runner(NetworkSim& n, const CollectivePlan& p, NetworkSim::Done d) : net(n), plan(p), done(std::move(d)) {}
   void next() {
     while (stage < plan.stages.size() && plan.stages[stage].transfers.empty()) ++stage;
     if (stage == plan.stages.size()) {
@@ -311,10 +311,12 @@ struct Runner : std::enable_shared_from_this<Runner> {
     const CollectiveStage& st = plan.stages[stage++];
     outstanding = st.transfers.size();
     auto self = shared_from_this();
-    for (const CollectiveTransfer& t : st.transfers)
-      net.start(t.segments, t.bytes, t.steps, [self] {
+    for (const CollectiveTransfer& t : st.transfers) {
+      if (!t.prepared) t.prepared = net.prepare(t.segments);
+      net.start(t.prepared, t.bytes, t.steps, [self] {
         if (--self->outstanding == 0) self->next();
       });
+    }
   }
 };
 }  // namespace

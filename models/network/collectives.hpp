@@ -38,6 +38,7 @@ struct CollectiveTransfer {
   std::vector<Segment> segments;
   double bytes = 0;  // per segment
   int steps = 1;
+  mutable Prepared prepared;  // filled on first run, reused after
 };
 struct CollectiveStage {
   std::vector<CollectiveTransfer> transfers;
@@ -56,7 +57,8 @@ CollectivePlan plan_collective(CollectiveOp op, Algorithm algorithm, const std::
 // Sum over stages of the slowest transfer, each alone on the network.
 double analytical_seconds(const CollectivePlan& plan, NetworkSim& net);
 
-// Runs the plan from now; `done` fires when the last stage completes.
+// Runs the plan from now; `done` fires when the last stage completes. The plan must outlive
+// the run (it is read as the stages proceed).
 void run_collective(NetworkSim& net, const CollectivePlan& plan, NetworkSim::Done done);
 
 // nccl-tests' bus-bandwidth factor: busbw = algbw * factor.

@@ -69,14 +69,15 @@ void Fabric::build_scale_up(const hardware::Cluster& cluster) {
         const NodeId sw = topo_.add_node(NodeKind::Switch, 0, dom);
         domain_switch_.push_back(sw);
         for (std::int64_t d = dom * domain_size_; d < std::min(n, (dom + 1) * domain_size_); ++d)
-          topo_.add_cable(topo_.device_node(d), sw, scale_up_.bandwidth / 2, lat, LinkClass::ScaleUp);
+          topo_.add_cable(topo_.device_node(d), sw, scale_up_.bandwidth / 2 * spec_.scale_up_efficiency, lat,
+                          LinkClass::ScaleUp);
       }
       break;
     }
     case hardware::ScaleUpTopology::Torus2D: {
       const int rows = scale_up_.torus.at(0), cols = scale_up_.torus.at(1);
       // Four cables per device share its bandwidth: each carries 1/8 of it per direction.
-      const double bw = scale_up_.bandwidth / 8;
+      const double bw = scale_up_.bandwidth / 8 * spec_.scale_up_efficiency;
       for (std::int64_t s = 0; s < cluster.servers(); ++s) {
         const std::int64_t base = s * devices_per_server_;
         for (int i = 0; i < rows; ++i)
@@ -91,7 +92,7 @@ void Fabric::build_scale_up(const hardware::Cluster& cluster) {
       // UltraServer: a ring joins the same device position of a domain's servers.
       const int k = scale_up_.domain_servers;
       if (k > 1) {
-        const double ring_bw = scale_up_.ring_bandwidth / 4;  // two neighbours, both directions
+        const double ring_bw = scale_up_.ring_bandwidth / 4 * spec_.scale_up_efficiency;  // two neighbours, both directions
         for (std::int64_t s = 0; s < cluster.servers(); ++s) {
           const std::int64_t first = (s / k) * k;
           const std::int64_t next = first + (s - first + 1) % k;

@@ -44,6 +44,10 @@ struct FabricSpec {
   Routing routing = Routing::Ecmp;
   double link_bandwidth = 0;      // fabric switch-to-switch ports; 0: the NIC speed
   double scale_up_latency_s = 0.25e-6;
+  // Share of the scale-up link rate collectives reach: NCCL moves NVLink data with SM copy
+  // kernels; nccl-tests all-reduce bus bandwidth on 8-GPU NVSwitch systems is ~80 % of the
+  // per-direction link rate (DGX A100 ~230 of 300 GB/s, DGX H100 ~360 of 450 GB/s) [S].
+  double scale_up_efficiency = 0.8;
   double pcie_bandwidth = 64e9;   // PCIe Gen5 x16, one direction [A]
   double pcie_latency_s = 0.5e-6;
   double access_latency_s = 1.0e-6;  // NIC to leaf, including NIC processing

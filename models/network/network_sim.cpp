@@ -64,6 +64,13 @@ double isolated_rate(const Fabric& fabric, const std::vector<std::pair<LinkId, d
 }
 }  // namespace
 
+Prepared NetworkSim::prepare(const std::vector<Segment>& segments) {
+  auto p = std::make_shared<PreparedTransfer>();
+  build_load(fabric_, segments, p->load, p->latency_s);
+  p->segments = double(segments.size());
+  return p;
+}
+
 double NetworkSim::isolated_seconds(const std::vector<Segment>& segments, double bytes, int steps) {
   std::vector<std::pair<LinkId, double>> load;
   double latency = 0;
@@ -74,17 +81,21 @@ double NetworkSim::isolated_seconds(const std::vector<Segment>& segments, double
 }
 
 void NetworkSim::start(const std::vector<Segment>& segments, double bytes, int steps, Done done) {
+  Prepared p = prepare(segments);
+  start(std::move(p), bytes, steps, std::move(done));
+}
+
+void NetworkSim::start(Prepared prepared, double bytes, int steps, Done done) {
   if (bytes < 0 || steps < 0) throw std::invalid_argument("transfer bytes and steps must not be negative");
   const TransferId id = allocate();
   Transfer& t = transfers_[id];
-  double latency = 0;
-  build_load(fabric_, segments, t.load, latency);
+  t.prep = std::move(prepared);
   t.bytes = bytes;
-  t.segments = double(segments.size());
-  t.remaining = t.load.empty() ? 0.0 : bytes;
+  t.segments = t.prep->segments;
+  t.remaining = t.load().empty() ? 0.0 : bytes;
   t.rate = 0;
   t.last_update = sim_.now();
-  t.latency = Time::from_seconds(latency * steps);
+  t.latency = Time::from_seconds(t.prep->latency_s * steps);
   t.finish = Time::max();
   t.done = std::move(done);
   t.active = true;
@@ -97,18 +108,18 @@ void NetworkSim::start(const std::vector<Segment>& segments, double bytes, int s
     return;
   }
   if (model_ == SharingModel::Analytical) {
-    set_rate(id, isolated_rate(fabric_, t.load));
+    set_rate(id, isolated_rate(fabric_, t.load()));
     record_class_utilization();
     schedule_next_drain();
     return;
   }
-  for (const auto& [l, w] : t.load) on_link_[l].push_back(id);
+  for (const auto& [l, w] : t.load()) on_link_[l].push_back(id);
   arrivals_.push_back(id);
-  request_update(t.load);
+  request_update(t.load());
 }
 
 void NetworkSim::account_load(const Transfer& t, double sign) {
-  for (const auto& [l, w] : t.load) {
+  for (const auto& [l, w] : t.load()) {
     const double delta = sign * t.rate * w;
     link_load_[l] += delta;
     class_load_[static_cast<int>(fabric_.topology().link(l).cls)] += delta;
@@ -125,7 +136,7 @@ void NetworkSim::advance(Transfer& t, Time now) {
   if (dt > 0 && t.rate > 0) {
     const double sent = std::min(t.remaining, t.rate * dt);
     t.remaining -= sent;
-    for (const auto& [l, w] : t.load) link_bytes_[l] += sent * w;
+    for (const auto& [l, w] : t.load()) link_bytes_[l] += sent * w;
   }
   t.last_update = now;
 }
@@ -171,13 +182,13 @@ void NetworkSim::on_drain() {
   for (TransferId id : finished) {
     Transfer& t = transfers_[id];
     advance(t, now);
-    for (const auto& [l, w] : t.load) link_bytes_[l] += t.remaining * w;  // rounding remainder
+    for (const auto& [l, w] : t.load()) link_bytes_[l] += t.remaining * w;  // rounding remainder
     t.remaining = 0;
     t.finish = Time::max();
     account_load(t, -1);
     t.rate = 0;
     if (model_ == SharingModel::Flow)
-      for (const auto& [l, w] : t.load) {
+      for (const auto& [l, w] : t.load()) {
         auto& v = on_link_[l];
         v.erase(std::find(v.begin(), v.end(), id));
         seeds.push_back(l);
@@ -250,7 +261,7 @@ void NetworkSim::recompute(std::vector<LinkId> seeds, const std::vector<Transfer
     t.visit = visit_epoch_;
     t.scratch = static_cast<std::uint32_t>(flows.size());
     flows.push_back(f);
-    for (const auto& [l2, w] : t.load) add_link(l2);  // all its links constrain it
+    for (const auto& [l2, w] : t.load()) add_link(l2);  // all its links constrain it
   };
   // From a link, a rate change reaches the transfers it bottlenecks: those running at the
   // link's top rate. Seeds pass it on whether or not they are still full (a departure may
@@ -268,9 +279,8 @@ void NetworkSim::recompute(std::vector<LinkId> seeds, const std::vector<Transfer
       if (saturated(l)) pass_on(l);
     }
   };
-  std::sort(seeds.begin(), seeds.end());
-  seeds.erase(std::unique(seeds.begin(), seeds.end()), seeds.end());
-  for (LinkId l : seeds) add_link(l);
+  for (LinkId l : seeds) add_link(l);  // duplicates are skipped by the visit mark
+  seeds.assign(links.begin(), links.end());
   for (TransferId f : arrivals) add_flow(f);
   for (LinkId l : seeds) pass_on(l);
   expand();
@@ -279,26 +289,37 @@ void NetworkSim::recompute(std::vector<LinkId> seeds, const std::vector<Transfer
   for (int round = 0;; ++round) {
     if (flows.empty()) return;
     // Fixed load on each link: everything not being re-solved.
-    std::vector<double> fixed(links.size()), weight(links.size(), 0.0);
+    auto& fixed = scratch_fixed_;
+    auto& weight = scratch_weight_;
+    fixed.resize(links.size());
+    weight.assign(links.size(), 0.0);
     for (std::size_t i = 0; i < links.size(); ++i) fixed[i] = link_load_[links[i]];
     for (TransferId f : flows)
-      for (const auto& [l, w] : transfers_[f].load) {
+      for (const auto& [l, w] : transfers_[f].load()) {
         fixed[link_pos_[l]] -= w * transfers_[f].rate;
         weight[link_pos_[l]] += w;
       }
-    std::vector<std::uint32_t> version(links.size(), 0);
-    using Entry = std::tuple<double, std::uint32_t, std::uint32_t>;  // level, link position, version
-    std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap;
+    auto& version = scratch_version_;
+    version.assign(links.size(), 0);
+    auto& heap = scratch_heap_;  // a min-heap of (level, link position, version)
+    heap.clear();
+    const auto later = std::greater<>{};
+    auto push = [&](double level, std::uint32_t i, std::uint32_t ver) {
+      heap.emplace_back(level, i, ver);
+      std::push_heap(heap.begin(), heap.end(), later);
+    };
     auto level_of = [&](std::uint32_t i) {
       return std::max(0.0, topo.link(links[i]).bandwidth - std::max(0.0, fixed[i])) / weight[i];
     };
     for (std::uint32_t i = 0; i < links.size(); ++i)
-      if (weight[i] > 0) heap.emplace(level_of(i), i, 0);
+      if (weight[i] > 0) heap.emplace_back(level_of(i), i, 0);
+    std::make_heap(heap.begin(), heap.end(), later);
     new_rate.assign(flows.size(), -1.0);
     std::size_t unfrozen = flows.size();
     while (unfrozen > 0 && !heap.empty()) {
-      const auto [level, i, ver] = heap.top();
-      heap.pop();
+      std::pop_heap(heap.begin(), heap.end(), later);
+      const auto [level, i, ver] = heap.back();
+      heap.pop_back();
       if (ver != version[i] || weight[i] <= 1e-12) continue;
       for (TransferId f : on_link_[links[i]]) {
         const Transfer& t = transfers_[f];
@@ -306,12 +327,12 @@ void NetworkSim::recompute(std::vector<LinkId> seeds, const std::vector<Transfer
         if (new_rate[t.scratch] >= 0) continue;
         new_rate[t.scratch] = level;
         --unfrozen;
-        for (const auto& [l2, w] : t.load) {
+        for (const auto& [l2, w] : t.load()) {
           const std::uint32_t j = link_pos_[l2];
           fixed[j] += w * level;
           weight[j] -= w;
           ++version[j];
-          if (weight[j] > 1e-12) heap.emplace(level_of(j), j, version[j]);
+          if (weight[j] > 1e-12) push(level_of(j), j, version[j]);
         }
       }
     }
@@ -338,18 +359,18 @@ std::string NetworkSim::check_max_min() const {
   std::vector<double> load(topo.link_count(), 0.0);
   for (const Transfer& t : transfers_)
     if (t.active)
-      for (const auto& [l, w] : t.load) load[l] += w * t.rate;
+      for (const auto& [l, w] : t.load()) load[l] += w * t.rate;
   for (LinkId l = 0; l < static_cast<LinkId>(load.size()); ++l)
     if (load[l] > topo.link(l).bandwidth * (1 + 1e-9))
       return "link " + std::to_string(l) + " carries more than its capacity";
   if (model_ != SharingModel::Flow) return "";
   for (std::size_t i = 0; i < transfers_.size(); ++i) {
     const Transfer& t = transfers_[i];
-    if (!t.active || t.load.empty() || t.remaining <= 0) continue;
+    if (!t.active || t.load().empty() || t.remaining <= 0) continue;
     if (update_pending_ && std::find(arrivals_.begin(), arrivals_.end(), TransferId(i)) != arrivals_.end())
       continue;  // started this instant; its rate comes with the pending update
     bool bottlenecked = false;
-    for (const auto& [l, w] : t.load) {
+    for (const auto& [l, w] : t.load()) {
       if (load[l] < topo.link(l).bandwidth * (1 - 1e-6)) continue;  // not saturated
       bool highest = true;
       for (TransferId other : on_link_[l])
@@ -358,7 +379,7 @@ std::string NetworkSim::check_max_min() const {
     }
     if (!bottlenecked) {
       std::string why = "transfer " + std::to_string(i) + " has no bottleneck link (rate " + std::to_string(t.rate) + ":";
-      for (const auto& [l, w] : t.load) {
+      for (const auto& [l, w] : t.load()) {
         double top = 0;
         for (TransferId other : on_link_[l]) top = std::max(top, transfers_[other].rate);
         why += " link " + std::to_string(l) + " load/cap " + std::to_string(load[l] / topo.link(l).bandwidth) +

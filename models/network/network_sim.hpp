@@ -20,7 +20,9 @@
 // With no link shared between transfers both give the same times, to the nanosecond.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <set>
+#include <tuple>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,6 +39,15 @@ struct Segment {
   std::int64_t src = 0, dst = 0;
 };
 
+// A transfer's load on each link (segments x route shares, merged) and its longest path
+// latency: computed once and reused by transfers that repeat the same segments.
+struct PreparedTransfer {
+  std::vector<std::pair<LinkId, double>> load;
+  double latency_s = 0;
+  double segments = 0;
+};
+using Prepared = std::shared_ptr<const PreparedTransfer>;
+
 struct LinkStats {
   LinkId link;
   double bytes = 0;        // carried over the run
@@ -50,6 +61,8 @@ class NetworkSim {
 
   // Starts now. `bytes` per segment; `done` runs when the transfer has fully arrived.
   void start(const std::vector<Segment>& segments, double bytes, int steps, Done done);
+  void start(Prepared prepared, double bytes, int steps, Done done);
+  Prepared prepare(const std::vector<Segment>& segments);
   // The time the transfer would take alone on the network (the analytical model's answer).
   double isolated_seconds(const std::vector<Segment>& segments, double bytes, int steps);
 
@@ -74,7 +87,8 @@ class NetworkSim {
 
  private:
   struct Transfer {
-    std::vector<std::pair<LinkId, double>> load;  // link, weight (segments x route share)
+    Prepared prep;
+    const std::vector<std::pair<LinkId, double>>& load() const { return prep->load; }
     double bytes = 0;      // per segment
     double segments = 0;
     double remaining = 0;  // bytes per segment still to send
@@ -118,6 +132,10 @@ class NetworkSim {
   Time next_drain_at_ = Time::max();
   std::vector<LinkId> dirty_;
   std::vector<TransferId> arrivals_;
+  // Scratch space of recompute(), kept to avoid allocating on every update.
+  std::vector<double> scratch_fixed_, scratch_weight_;
+  std::vector<std::uint32_t> scratch_version_;
+  std::vector<std::tuple<double, std::uint32_t, std::uint32_t>> scratch_heap_;
   bool update_pending_ = false;
   std::uint32_t visit_epoch_ = 0;
   std::size_t active_ = 0;

@@ -12,6 +12,7 @@ void read_network(MapReader& r, NetworkConfig& out) {
   auto& f = out.fabric;
   f.routing = r.choice("routing", {"ecmp", "spray"}, "ecmp") == "spray" ? network::Routing::Spray : network::Routing::Ecmp;
   f.pcie_bandwidth = r.quantity("pcie_bandwidth", Dimension::Bandwidth, f.pcie_bandwidth, 0.0, true);
+  f.scale_up_efficiency = r.number("scale_up_efficiency", f.scale_up_efficiency, 0.05, 1.0);
   out.switch_port_power_w = r.quantity("switch_port_power", Dimension::Power, out.switch_port_power_w);
 
   MapReader lat = r.map("latency");

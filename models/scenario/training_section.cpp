@@ -129,6 +129,7 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
   const std::string precision = w.choice("precision", {"bf16", "fp8"}, "bf16");
   plan.precision = precision == "fp8" ? hardware::Precision::fp8 : hardware::Precision::bf16;
   plan.bucket_params = w.number("dp_bucket_params", 40e6, 1e3);
+  plan.flash_attention = w.choice("attention", {"flash", "unfused"}, "flash") == "flash";
   MapReader ov = w.map("overlap");
   plan.overlap_dp = ov.boolean("dp", true);
   plan.overlap_param_gather = ov.boolean("param_gather", false);

@@ -14,7 +14,11 @@ double layer_activation_bytes(const TransformerSpec& m, const ParallelPlan& plan
   const double inner = m.moe() ? double(m.top_k) * double(m.expert_ffn) : double(m.ffn);
   const double per_inner = m.activation == Activation::SwiGlu ? 6.0 : 4.0;
   const double sp = plan.sequence_parallel ? t : 1.0;
-  return tokens * (18 * h / sp + per_inner * inner / t);
+  double bytes = tokens * (18 * h / sp + per_inner * inner / t);
+  // Without flash attention the softmax output, dropout mask and output are kept: 5 a s^2 b.
+  if (!plan.flash_attention && plan.recompute == Recompute::None)
+    bytes += 5 * double(m.heads) / t * double(m.seq_len) * tokens;
+  return bytes;
 }
 
 std::int64_t in_flight(const ParallelPlan& plan, std::int64_t p) {

@@ -30,6 +30,7 @@ struct ParallelPlan {
   bool overlap_dp = true;           // DP reduction overlapped with backward
   bool overlap_param_gather = false;  // ZeRO >= 1 parameter all-gather hidden in the next forward
   bool tp_comm_overlap = false;     // TP communication hidden under GEMMs
+  bool flash_attention = true;      // false: scores materialized (softmax, dropout in HBM), as before 2022
   // Placement: dimensions from fastest- to slowest-varying rank index (Megatron's order).
   std::array<char, 4> order = {'t', 'c', 'd', 'p'};
 

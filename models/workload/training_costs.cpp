@@ -78,12 +78,22 @@ void layer_ops(const LayerContext& x, bool moe, Accumulator& acc, bool include_a
   const double heads = double(m.heads) / t, d = double(m.head_dim());
   const double s_q = double(m.seq_len) / double(x.plan.cp), s_kv = double(m.seq_len);
   if (include_attention_core) {
-    // Flash attention: QK^T and PV, causal (half the score matrix); backward 2.5x forward.
-    ComputeOp a = hardware::matmul_op({double(x.plan.microbatch) * heads, s_q, s_kv, d}, Precision::bf16);
-    a.kind = OpKind::Attention;
-    a.flops = 2 * a.flops * 0.5;
-    a.bytes = double(x.plan.microbatch) * (2 * s_q * heads * d + 2 * s_kv * double(m.kv_heads) / t * d) * kActivationBytes;
-    acc.op(a, acc.scale > 1 ? 1.25 : 1.0);
+    const double batch = double(x.plan.microbatch) * heads;
+    if (x.plan.flash_attention) {
+      // Flash attention: QK^T and PV, causal (half the score matrix); backward 2.5x forward.
+      ComputeOp a = hardware::matmul_op({batch, s_q, s_kv, d}, Precision::bf16);
+      a.kind = OpKind::Attention;
+      a.flops = 2 * a.flops * 0.5;
+      a.bytes = double(x.plan.microbatch) * (2 * s_q * heads * d + 2 * s_kv * double(m.kv_heads) / t * d) * kActivationBytes;
+      acc.op(a, acc.scale > 1 ? 1.25 : 1.0);
+    } else {
+      // Unfused: the full score matrix is computed, then scaled, masked, softmaxed and
+      // dropped out in HBM: ~13 bytes per score (write scores, read/write softmax, read/write
+      // dropout and its mask, read for PV).
+      acc.matmul(s_q, s_kv, d, Precision::bf16, batch);
+      acc.matmul(s_q, d, s_kv, Precision::bf16, batch);
+      acc.memory(13 * batch * s_q * s_kv * acc.scale);
+    }
   }
   if (!include_rest) return;
   acc.matmul(T, (h + 2 * double(m.kv_dim())) / t, h, p);  // QKV

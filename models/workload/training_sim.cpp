@@ -269,17 +269,23 @@ struct TrainingSim::Impl {
   }
 
   // A pipeline message from this unit to the unit running virtual stage `to`.
+  std::map<std::pair<std::size_t, std::size_t>, network::Prepared> pp_routes;  // per unit pair
+
   void send(std::size_t ui, std::int64_t to, Kind kind, std::int64_t mb) {
     const Unit& u = units[ui];
     const std::int64_t p2 = to % pp, chunk2 = to / pp;
     const std::size_t dst = unit_index(p2, u.d, u.g);
-    std::vector<network::Segment> segs;
-    for (const Member& mem : group_members[u.g])
-      segs.push_back({rank_of(plan, {mem.t, mem.c, u.d, u.p}), rank_of(plan, {mem.t, mem.c, u.d, p2})});
+    network::Prepared& route = pp_routes[{ui, dst}];
+    if (!route) {
+      std::vector<network::Segment> segs;
+      for (const Member& mem : group_members[u.g])
+        segs.push_back({rank_of(plan, {mem.t, mem.c, u.d, u.p}), rank_of(plan, {mem.t, mem.c, u.d, p2})});
+      route = net.prepare(segs);
+    }
     const Time sent = sim.now();
     const std::size_t key = slot(kind, chunk2, mb);
     units[dst].sent_at[key] = sent;
-    net.start(segs, costs.pp_message_bytes, 1, [this, ui, dst, key, sent] {
+    net.start(route, costs.pp_message_bytes, 1, [this, ui, dst, key, sent] {
       units[dst].ready[key] = 1;
       span(units[ui], true, "PP send", "pp", sent, sim.now());
       try_advance(dst);

@@ -78,7 +78,7 @@ TEST(Catalog, ServerFiguresMatchHardwareReference) {
   EXPECT_EQ(c.server("trn3-ultraserver")->domain_size(), 144);
   EXPECT_EQ(c.server("trn1.32xlarge")->nics * c.server("trn1.32xlarge")->nic_bandwidth * 8, 800e9);
   EXPECT_EQ(c.server("trn1n.32xlarge")->nics * c.server("trn1n.32xlarge")->nic_bandwidth * 8, 1600e9);
-  for (const char* s : {"dgx-h100", "hgx-h100", "p6e-gb200.36xlarge"}) EXPECT_NE(c.server(s), nullptr) << s;
+  for (const char* s : {"dgx-a100", "dgx-h100", "hgx-h100", "p6e-gb200.36xlarge"}) EXPECT_NE(c.server(s), nullptr) << s;
 }
 
 TEST(Catalog, AScenarioAddsAChipAndChangesOneFigureOfAnother) {

@@ -112,8 +112,8 @@ TEST(Fabric, TorusRoutesTakeTheShorterWayRound) {
   EXPECT_EQ(f.route(0, 48).size(), 1u);   // previous server (ring wraps)
   EXPECT_EQ(f.route(0, 32 + 5).size(), 4u);  // two ring hops, then (0,0) -> (1,1)
   // Per-link bandwidth: 1,024 GB/s over four cables, both directions: 128 GB/s.
-  EXPECT_DOUBLE_EQ(f.route_bandwidth(f.route(0, 1)), 128e9);
-  EXPECT_DOUBLE_EQ(f.route_bandwidth(f.route(0, 16)), 64e9);
+  EXPECT_DOUBLE_EQ(f.route_bandwidth(f.route(0, 1)), 128e9 * 0.8);  // NCCL reaches ~80 % of it
+  EXPECT_DOUBLE_EQ(f.route_bandwidth(f.route(0, 16)), 64e9 * 0.8);
 }
 
 TEST(Fabric, RoutesAreDeterministicAndSprayingSplitsEvenly) {

@@ -82,7 +82,7 @@ TEST(ScenarioErrors, BadChoiceSuggestsAndListsTheAllowedValues) {
   const auto path = write_temp("choice.yaml", R"(workload:
   type: queuing
 )");
-  EXPECT_THAT(load_errors(path), HasSubstr(":2:9: error: workload.type: \"queuing\" is not allowed; did you mean \"queueing\"?; allowed: queueing"));
+  EXPECT_THAT(load_errors(path), HasSubstr(":2:9: error: workload.type: \"queuing\" is not allowed; did you mean \"queueing\"?; allowed: training, collective, flows, queueing"));
 }
 
 TEST(ScenarioErrors, AllErrorsInAFileAreReportedTogether) {
