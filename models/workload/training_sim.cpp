@@ -84,6 +84,7 @@ struct TrainingSim::Impl {
     std::vector<Time> sent_at;          // when the message for that input left
     std::int64_t pending_reductions = 0;
     std::int64_t pending_gathers = 0;
+    bool tasks_done = false;
     Time last_backward_end, end;
     TimeBreakdown time;
   };
@@ -260,6 +261,7 @@ struct TrainingSim::Impl {
     }
     if (u.next >= schedules[u.p].size()) {
       u.last_backward_end = sim.now();
+      u.tasks_done = true;
       if (dp > 1) set_power(u, power::Activity::Communication);
       if (!plan.overlap_dp)
         for (std::int64_t k = 0; k < vp; ++k) schedule_buckets(ui, virtual_stage(u.p, k), sim.now(), Time::zero());
@@ -365,7 +367,7 @@ struct TrainingSim::Impl {
 
   void maybe_finish_reductions(std::size_t ui) {
     Unit& u = units[ui];
-    if (u.next < schedules[u.p].size() || u.pending_reductions > 0 || u.end != Time::zero()) return;
+    if (!u.tasks_done || u.pending_reductions > 0 || u.end != Time::zero()) return;
     // Gradients reduced: the optimizer step.
     const Time now = sim.now();
     u.time.dp_exposed += (now - u.last_backward_end).seconds();
@@ -426,6 +428,7 @@ struct TrainingSim::Impl {
       u.sent_at.assign(slots, start);
       u.pending_reductions = 0;
       u.pending_gathers = 0;
+      u.tasks_done = false;
       u.end = Time::zero();
       u.time = {};
       if (u.p == 0)

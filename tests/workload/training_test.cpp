@@ -1,0 +1,162 @@
+// Training execution: hand-worked pipeline timelines, the grouped-ranks shortcut against
+// the full per-rank model, model sizes.
+#include <gtest/gtest.h>
+
+#include "models/network/fabric.hpp"
+#include "models/power/power_model.hpp"
+#include "models/scenario/catalog_parser.hpp"
+#include "models/workload/memory_model.hpp"
+#include "models/workload/training_costs.hpp"
+#include "models/workload/training_sim.hpp"
+
+using namespace dcsim;
+using namespace dcsim::workload;
+
+namespace {
+const hardware::Catalog& catalog() {
+  static const hardware::Catalog c = [] {
+    scenario::Diagnostics d;
+    return scenario::read_catalog(nullptr, "catalog", d);
+  }();
+  return c;
+}
+
+TransformerSpec small_model() {
+  TransformerSpec m;
+  m.name = "small";
+  m.layers = 8;
+  m.hidden = 2048;
+  m.ffn = 8192;
+  m.heads = 16;
+  m.kv_heads = 16;
+  m.vocab = 32000;
+  m.seq_len = 2048;
+  return m;
+}
+
+struct JobRun {
+  IterationResult result;
+  double energy_j = 0;
+  TrainingCosts costs;
+  double message_s = 0;
+};
+
+JobRun run(const ParallelPlan& plan, bool grouped, network::SharingModel model, std::int64_t servers) {
+  const auto* server = catalog().server("p5.48xlarge");
+  const hardware::Cluster cluster({server, catalog().accelerator("H100-SXM"), servers, 4, 0});
+  network::FabricSpec spec;
+  spec.radix = 16;
+  network::Fabric fabric(cluster, spec);
+  Simulator sim;
+  network::NetworkSim net(sim, fabric, model);
+  power::PowerModel power(cluster, power::FacilitySpec{});
+  JobRun r;
+  r.costs = training_costs(small_model(), plan, cluster.accelerator(), net);
+  TrainingOptions options;
+  options.group_identical_ranks = grouped;
+  TrainingSim ts(sim, net, &power, small_model(), plan, r.costs, nullptr, options);
+  r.result = ts.run_iteration();
+  power.finish(sim.now());
+  r.energy_j = power.facility_energy_j();
+  const auto ranks_a = rank_of(plan, {0, 0, 0, 0}), ranks_b = rank_of(plan, {0, 0, 0, 1});
+  if (plan.pp > 1) r.message_s = net.isolated_seconds({{ranks_a, ranks_b}}, r.costs.pp_message_bytes, 1);
+  return r;
+}
+double block(const BlockCost& b) { return Time::from_seconds(b.total_s()).seconds(); }
+}  // namespace
+
+TEST(Training, TwoStageOneFOneBMatchesTheHandWorkedTimeline) {
+  ParallelPlan plan;
+  plan.tp = 1;
+  plan.pp = 2;
+  plan.dp = 1;
+  plan.sequence_parallel = false;
+  plan.microbatch = 1;
+  plan.global_batch = 2;  // two microbatches
+  plan.zero = 0;
+  const JobRun r = run(plan, true, network::SharingModel::Analytical, 1);
+  const double f0 = block(r.costs.chunks[0].forward), b0 = block(r.costs.chunks[0].backward);
+  const double f1 = block(r.costs.chunks[1].forward), b1 = block(r.costs.chunks[1].backward);
+  const double c = r.message_s;
+  // Stage 0: F0 F1 B0 B1; stage 1: F0 B0 F1 B1 (1F1B with one warm-up forward on stage 0).
+  const double s1f1 = std::max(2 * f0 + c, f0 + c + f1 + b1);
+  const double s0b0 = std::max(2 * f0, f0 + c + f1 + b1 + c);
+  const double s0b1 = std::max(s0b0 + b0, s1f1 + f1 + b1 + c);
+  const double end0 = s0b1 + b0 + Time::from_seconds(r.costs.optimizer_s[0]).seconds();
+  const double end1 = s1f1 + f1 + b1 + Time::from_seconds(r.costs.optimizer_s[1]).seconds();
+  EXPECT_NEAR(r.result.seconds, std::max(end0, end1), 1e-8);
+  // Every second is accounted for (to the nanosecond rounding of each block).
+  EXPECT_NEAR(r.result.breakdown.total(), r.result.seconds, 1e-7);
+}
+
+TEST(Training, GroupingIdenticalRanksGivesExactlyTheFullModelsResult) {
+  for (Schedule schedule : {Schedule::OneFOneB, Schedule::Interleaved, Schedule::GPipe}) {
+    for (network::SharingModel model : {network::SharingModel::Flow, network::SharingModel::Analytical}) {
+      SCOPED_TRACE(::testing::Message() << to_string(schedule) << (model == network::SharingModel::Flow ? " flow" : " analytical"));
+      ParallelPlan plan;
+      plan.tp = 4;
+      plan.pp = 2;
+      plan.dp = 4;
+      plan.schedule = schedule;
+      plan.virtual_stages = schedule == Schedule::Interleaved ? 2 : 1;
+      plan.microbatch = 1;
+      plan.global_batch = 16;  // 4 microbatches per replica
+      plan.bucket_params = 20e6;
+      const JobRun grouped = run(plan, true, model, 4);
+      const JobRun full = run(plan, false, model, 4);
+      EXPECT_EQ(grouped.result.seconds, full.result.seconds);
+      // The breakdown is an average over units: the same values summed in another order.
+      const double eps = 1e-12 * grouped.result.seconds;
+      EXPECT_NEAR(grouped.result.breakdown.compute, full.result.breakdown.compute, eps);
+      EXPECT_NEAR(grouped.result.breakdown.dp_exposed, full.result.breakdown.dp_exposed, eps);
+      EXPECT_NEAR(grouped.result.breakdown.bubble, full.result.breakdown.bubble, eps);
+      EXPECT_NEAR(grouped.result.breakdown.pp_exposed, full.result.breakdown.pp_exposed, eps);
+      EXPECT_EQ(grouped.energy_j, full.energy_j);
+      EXPECT_NEAR(grouped.result.breakdown.total(), grouped.result.seconds, 1e-7);
+    }
+  }
+}
+
+TEST(Training, MorePipelineMicrobatchesShrinkTheBubbleFraction) {
+  ParallelPlan plan;
+  plan.tp = 8;
+  plan.pp = 2;
+  plan.dp = 1;
+  plan.global_batch = 2;
+  const JobRun few = run(plan, true, network::SharingModel::Analytical, 2);
+  plan.global_batch = 16;
+  const JobRun many = run(plan, true, network::SharingModel::Analytical, 2);
+  EXPECT_GT(few.result.breakdown.bubble, 0);
+  EXPECT_LT(many.result.breakdown.bubble / many.result.seconds, few.result.breakdown.bubble / few.result.seconds);
+}
+
+TEST(Training, PresetSizesMatchThePublishedParameterCounts) {
+  EXPECT_NEAR(model_preset("gpt3-175b")->total_params() / 1e9, 175, 175 * 0.01);
+  EXPECT_NEAR(model_preset("llama3-405b")->total_params() / 1e9, 405, 405 * 0.01);
+  EXPECT_NEAR(model_preset("llama3-70b")->total_params() / 1e9, 70.6, 70.6 * 0.01);
+  EXPECT_NEAR(model_preset("llama2-70b")->total_params() / 1e9, 69.0, 69.0 * 0.015);
+  EXPECT_NEAR(model_preset("llama3-8b")->total_params() / 1e9, 8.0, 8.0 * 0.01);
+  EXPECT_NEAR(model_preset("mixtral-8x7b")->total_params() / 1e9, 46.7, 46.7 * 0.01);
+  EXPECT_NEAR(model_preset("mixtral-8x7b")->active_params() / 1e9, 12.9, 12.9 * 0.02);
+  EXPECT_NEAR(model_preset("bloom-176b")->total_params() / 1e9, 176, 176 * 0.01);
+  // Megatron's FLOPs per iteration, 72 B s l h^2 (1 + s/6h + V/12lh), is our model FLOPs.
+  const auto g = *model_preset("gpt3-175b");
+  const double l = 96, h = 12288, s = 2048, V = 51200;
+  EXPECT_NEAR(g.model_flops_per_token(), 72 * l * h * h * (1 + s / (6 * h) + V / (12 * l * h)), 1e-9 * g.model_flops_per_token());
+}
+
+TEST(Training, ActivationMemoryFollowsKorthikanti) {
+  ParallelPlan plan;
+  plan.tp = 8;
+  plan.sequence_parallel = true;
+  plan.recompute = Recompute::Selective;
+  const auto g = *model_preset("gpt3-175b");
+  // 34 s b h / t bytes per layer with SP and flash attention.
+  EXPECT_DOUBLE_EQ(layer_activation_bytes(g, plan), 34.0 * 2048 * 12288 / 8);
+  plan.recompute = Recompute::Full;
+  EXPECT_DOUBLE_EQ(layer_activation_bytes(g, plan), 2.0 * 2048 * 12288 / 8);
+  plan.pp = 8;
+  plan.global_batch = 64;
+  EXPECT_EQ(in_flight(plan, 0), 8);  // 1F1B: stage 0 holds pp microbatches
+  EXPECT_EQ(in_flight(plan, 7), 1);
+}
