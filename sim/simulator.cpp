@@ -52,6 +52,7 @@ bool Simulator::step(Time limit) {
     s.state = Slot::Free;  // running: no longer cancellable
     s.callback();
     release_slot(e.payload());
+    if (progress_ && executed_ % progress_every_ == 0) progress_();
     return true;
   }
   return false;

@@ -7,6 +7,7 @@
 // has grown to the peak number of pending events. A cancelled event keeps its slot until
 // its queue entry surfaces, so a queue entry never points at a reused slot.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -54,6 +55,13 @@ class Simulator {
   void run_until(Time limit); // runs events at times <= limit; then now() == limit unless stopped
   void stop() { stopped_ = true; }
 
+  // Calls `hook` every `every` executed events; it observes only (it schedules nothing), so
+  // runs with and without it are identical. Used for the progress line.
+  void set_progress_hook(std::function<void()> hook, std::uint64_t every = 1u << 16) {
+    progress_ = std::move(hook);
+    progress_every_ = every;
+  }
+
   Time now() const { return now_; }
   std::uint64_t events_executed() const { return executed_; }
   std::size_t pending() const { return pending_; }
@@ -96,6 +104,8 @@ class Simulator {
   std::uint64_t executed_ = 0;
   std::size_t pending_ = 0;
   bool stopped_ = false;
+  std::function<void()> progress_;
+  std::uint64_t progress_every_ = 0;
 };
 
 }  // namespace dcsim

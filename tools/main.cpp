@@ -5,6 +5,7 @@
 
 #include "dcsim_version.hpp"
 #include "tools/calibrate_command.hpp"
+#include "tools/compare_command.hpp"
 #include "tools/run_command.hpp"
 
 int main(int argc, char** argv) {
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   dcsim validate scenarios/train_gpt.yaml             check a scenario without running it
   dcsim catalog                                       the accelerators and servers dcsim knows
   dcsim calibrate my_gemms.csv --chip H100-SXM        refit the compute model to your measurements
+  dcsim compare out/a/results.json out/b/results.json two runs side by side
 
 Exit codes: 0 success, 2 bad input, 1 internal error.)");
   app.set_version_flag("--version", std::string("dcsim ") + DCSIM_VERSION);
@@ -45,6 +47,11 @@ Exit codes: 0 success, 2 bad input, 1 internal error.)");
   calibrate->add_option("--chip", calibrate_chip, "catalog accelerator the samples were measured on")->capture_default_str();
   calibrate->add_option("--scenario", calibrate_scenario, "use this scenario's catalog")->check(CLI::ExistingFile);
 
+  auto* compare = app.add_subcommand("compare", "two runs' results.json side by side, with their differences");
+  std::string compare_a, compare_b;
+  compare->add_option("a", compare_a, "first results.json")->required();
+  compare->add_option("b", compare_b, "second results.json")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -54,6 +61,7 @@ Exit codes: 0 success, 2 bad input, 1 internal error.)");
   try {
     if (*validate) return dcsim::app::validate_scenario(validate_path, validate_overrides);
     if (*catalog) return dcsim::app::print_catalog(catalog_scenario);
+    if (*compare) return dcsim::app::compare_results(compare_a, compare_b);
     if (*calibrate) return dcsim::app::calibrate(calibrate_csv, calibrate_chip, calibrate_scenario);
     if (run.scenario.empty()) {
       std::cerr << app.help();

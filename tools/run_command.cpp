@@ -17,6 +17,8 @@
 #include "tools/cluster_runtime.hpp"
 #include "tools/run_network.hpp"
 #include "tools/run_training.hpp"
+#include "tools/progress_line.hpp"
+#include "tools/run_outputs.hpp"
 
 namespace dcsim::app {
 namespace fs = std::filesystem;
@@ -91,26 +93,33 @@ int run_scenario(const RunOptions& options) {
     nlohmann::ordered_json results;
     results["schema_version"] = 1;
     results["dcsim_version"] = DCSIM_VERSION;
-    results["scenario"] = {{"name", s.name}, {"source", s.source}, {"seed", s.seed}};
+    results["scenario"] = {{"name", s.name}, {"description", s.description}, {"source", s.source}, {"seed", s.seed}};
+    ProgressLine progress(sim, !options.quiet);
     std::string summary;
     if (s.workload_type == scenario::WorkloadType::Queueing) {
       workload::QueueingResult q = workload::run_queueing(sim, s.queueing, streams, trace.get());
       results["queueing"] = queueing_json(q);
       summary = queueing_summary(s, q);
-    } else if (s.workload_type == scenario::WorkloadType::Training) {
-      ClusterRuntime rt(s, sim);
-      std::string warnings;
-      summary = run_training_workload(rt, trace.get(), results, warnings);
-      summary = warnings + summary;
     } else {
       ClusterRuntime rt(s, sim);
-      if (s.workload_type == scenario::WorkloadType::Collective)
-        summary = run_collective_workload(rt, results);
-      else
-        summary = run_flows_workload(rt, streams, out, results);
-      rt.finish();
-      rt.write_json(results, sim.now().seconds());
-      summary += rt.summary(sim.now().seconds());
+      if (s.workload_type == scenario::WorkloadType::Training) {
+        std::string warnings;
+        progress.set_status("training", 0, double(s.training.iterations));
+        summary = run_training_workload(rt, trace.get(), results, warnings);
+        summary = warnings + summary;
+      } else {
+        if (s.workload_type == scenario::WorkloadType::Collective)
+          summary = run_collective_workload(rt, results);
+        else
+          summary = run_flows_workload(rt, streams, out, results);
+        rt.finish();
+        rt.write_json(results, sim.now().seconds());
+        summary += rt.summary(sim.now().seconds());
+      }
+      const TimeSeriesTable table = sample_timeseries(rt);
+      if (s.output.timeseries) write_timeseries_csv(out / "timeseries.csv", table);
+      if (trace) add_power_counters(*trace, table);
+      if (s.output.report) write_report_html(out / "report.html", results, table);
     }
     results["simulation"] = {{"events_executed", sim.events_executed()}, {"simulated_time_s", sim.now().seconds()}};
     if (trace) trace->close();

@@ -79,6 +79,7 @@ class NetworkSim {
   std::vector<LinkStats> hottest_links(std::size_t k) const;
   double bytes_delivered() const { return delivered_; }  // per segment bytes x segments, finished transfers
   const power::BinnedSeries& class_utilization(LinkClass c) const { return class_series_[static_cast<int>(c)]; }
+  double class_capacity(LinkClass c) const { return class_capacity_[static_cast<int>(c)]; }
   void finish();  // closes the statistics at now()
   // Checks the max-min invariants on the current rates: no link above capacity, and every
   // active transfer crosses a saturated link on which no transfer has a higher rate.

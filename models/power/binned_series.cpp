@@ -40,6 +40,23 @@ void BinnedSeries::set(Time t, double value) {
 
 void BinnedSeries::finish(Time t) { integrate_to(t); }
 
+double BinnedSeries::average_over(Time from, Time to) const {
+  from = std::max(from, Time::zero());
+  to = std::min(to, end_);
+  if (to <= from || sums_.empty()) return 0.0;
+  // Bins are the finest record: whole bins count fully, the two edge bins by overlap.
+  double integral = 0;
+  const auto first = static_cast<std::size_t>(from.count_ns() / width_.count_ns());
+  const auto last = std::min(sums_.size() - 1, static_cast<std::size_t>((to.count_ns() - 1) / width_.count_ns()));
+  for (std::size_t b = first; b <= last; ++b) {
+    const Time b0 = bin_start(b), b1 = std::min(b0 + width_, end_);
+    const Time o0 = std::max(b0, from), o1 = std::min(b1, to);
+    if (o1 <= o0 || b1 <= b0) continue;
+    integral += sums_[b] * (o1 - o0).seconds() / (b1 - b0).seconds();
+  }
+  return integral / (to - from).seconds();
+}
+
 double BinnedSeries::average(std::size_t bin) const {
   const Time start = bin_start(bin);
   const Time stop = std::min(start + width_, end_);

@@ -18,6 +18,9 @@ class BinnedSeries {
   std::size_t bins() const { return sums_.size(); }
   double average(std::size_t bin) const;  // value x seconds / bin seconds (last bin: its covered part)
   Time bin_start(std::size_t bin) const { return width_ * static_cast<std::int64_t>(bin); }
+  Time end() const { return end_; }
+  // Exact average over [from, to] (within the recorded span), for resampling onto a grid.
+  double average_over(Time from, Time to) const;
 
  private:
   void integrate_to(Time t);

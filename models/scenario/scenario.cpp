@@ -96,6 +96,8 @@ void read_output(MapReader& o, OutputOptions& out) {
   out.trace = o.boolean("trace", true);
   out.trace_max_events = o.integer("trace_max_events", out.trace_max_events, 1000, 1'000'000'000);
   out.trace_ranks = o.integers("trace_ranks", 0, std::vector<std::int64_t>{});
+  out.timeseries = o.boolean("timeseries", true);
+  out.report = o.boolean("report", true);
 }
 
 }  // namespace

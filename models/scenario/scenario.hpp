@@ -22,6 +22,8 @@ struct OutputOptions {
   bool trace = true;                     // write trace.json
   std::int64_t trace_max_events = 2'000'000;
   std::vector<std::int64_t> trace_ranks;  // empty: a sample chosen by the workload
+  bool timeseries = true;                 // write timeseries.csv
+  bool report = true;                     // write report.html
 };
 
 struct Scenario {

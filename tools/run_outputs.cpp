@@ -1,0 +1,163 @@
+#include "tools/run_outputs.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "sim/atomic_file.hpp"
+#include "tools/svg_charts.hpp"
+
+namespace dcsim::app {
+
+TimeSeriesTable sample_timeseries(const ClusterRuntime& rt, std::size_t points) {
+  TimeSeriesTable t;
+  const Time end = rt.power->facility_series().end();
+  if (end <= Time::zero()) return t;
+  points = std::max<std::size_t>(1, std::min<std::size_t>(points, std::size_t(end.count_ns())));
+  const Time step = Time::ns(std::max<std::int64_t>(1, end.count_ns() / std::int64_t(points)));
+  const std::int64_t racks = rt.cluster.racks();
+  const bool each_rack = racks <= 32;
+  t.columns = {"time_s", "facility_w"};
+  if (each_rack) {
+    for (std::int64_t r = 0; r < racks; ++r) t.columns.push_back(fmt::format("rack{}_w", r));
+  } else {
+    t.columns.insert(t.columns.end(), {"rack_min_w", "rack_mean_w", "rack_max_w"});
+  }
+  std::vector<network::LinkClass> classes;
+  for (int c = 0; c < network::kLinkClassCount; ++c) {
+    const auto cls = static_cast<network::LinkClass>(c);
+    if (rt.network->class_capacity(cls) > 0) {
+      classes.push_back(cls);
+      t.columns.push_back(fmt::format("util_{}_fraction", network::to_string(cls)));
+    }
+  }
+  for (Time t0 = Time::zero(); t0 < end; t0 += step) {
+    const Time t1 = std::min(end, t0 + step);
+    std::vector<double> row = {t0.seconds(), rt.power->facility_series().average_over(t0, t1)};
+    if (each_rack) {
+      for (std::int64_t r = 0; r < racks; ++r) row.push_back(rt.power->rack_series(r).average_over(t0, t1));
+    } else {
+      double lo = 1e300, hi = 0, sum = 0;
+      for (std::int64_t r = 0; r < racks; ++r) {
+        const double v = rt.power->rack_series(r).average_over(t0, t1);
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+        sum += v;
+      }
+      row.insert(row.end(), {lo, sum / double(racks), hi});
+    }
+    for (auto cls : classes) row.push_back(rt.network->class_utilization(cls).average_over(t0, t1));
+    t.rows.push_back(std::move(row));
+  }
+  return t;
+}
+
+void write_timeseries_csv(const std::filesystem::path& file, const TimeSeriesTable& table) {
+  AtomicFile out(file);
+  std::string line;
+  for (std::size_t i = 0; i < table.columns.size(); ++i) line += (i ? "," : "") + table.columns[i];
+  out.write(line + "\n");
+  for (const auto& row : table.rows) {
+    line.clear();
+    for (std::size_t i = 0; i < row.size(); ++i) line += fmt::format("{}{:.9g}", i ? "," : "", row[i]);
+    out.write(line + "\n");
+  }
+  out.commit();
+}
+
+void add_power_counters(TraceWriter& trace, const TimeSeriesTable& table) {
+  if (table.rows.empty()) return;
+  trace.process_name(0, "power");
+  for (const auto& row : table.rows) trace.counter(0, "facility power (MW)", Time::from_seconds(row[0]), row[1] / 1e6);
+}
+
+namespace {
+std::string metric_rows(const nlohmann::ordered_json& r) {
+  std::string out;
+  auto row = [&](const std::string& name, const std::string& value) {
+    out += fmt::format("<tr><th>{}</th><td>{}</td></tr>", svg::escape(name), svg::escape(value));
+  };
+  if (r.contains("training")) {
+    const auto& t = r["training"];
+    row("model", t["model"]["name"].get<std::string>());
+    row("iteration time", fmt::format("{:.4g} s", t["iteration_time_s"].get<double>()));
+    row("throughput", fmt::format("{:.4g} tokens/s", t["tokens_per_s"].get<double>()));
+    row("TFLOP/s per device", fmt::format("{:.4g}", t["tflops_per_device"].get<double>()));
+    row("MFU", fmt::format("{:.1f} %", 100 * t["mfu"].get<double>()));
+    if (t["time_to_train_s"].get<double>() > 0) row("time to train", fmt::format("{:.3g} days", t["time_to_train_s"].get<double>() / 86400));
+  }
+  if (r.contains("power")) {
+    row("facility power (average)", fmt::format("{:.4g} MW", r["power"]["facility_avg_w"].get<double>() / 1e6));
+    row("facility power (peak)", fmt::format("{:.4g} MW", r["power"]["facility_peak_w"].get<double>() / 1e6));
+    row("energy", fmt::format("{:.4g} MWh", r["energy"]["facility_kwh"].get<double>() / 1e3));
+    row("cost", fmt::format("{:.4g} USD", r["cost"]["total_usd"].get<double>()));
+  }
+  return out;
+}
+}  // namespace
+
+void write_report_html(const std::filesystem::path& file, const nlohmann::ordered_json& r, const TimeSeriesTable& table) {
+  std::string charts;
+  if (r.contains("training")) {
+    std::vector<svg::Series> parts;
+    for (const auto& [key, value] : r["training"]["breakdown"].items())
+      parts.push_back({key, {100 * value["fraction"].get<double>()}});
+    charts += svg::stacked_bars("Where an iteration's time goes", "% of the iteration", {"iteration"}, parts);
+    std::vector<std::string> stages;
+    std::vector<svg::Series> mem = {{"weights", {}}, {"gradients", {}}, {"optimizer", {}},
+                                    {"activations", {}}, {"buffers", {}}, {"reserved", {}}};
+    for (const auto& s : r["memory"]["per_stage"]) {
+      stages.push_back(fmt::format("stage {}", s["stage"].get<int>()));
+      const char* keys[] = {"weights_bytes", "gradients_bytes", "optimizer_bytes", "activations_bytes", "buffers_bytes", "reserved_bytes"};
+      for (int i = 0; i < 6; ++i) mem[i].values.push_back(s[keys[i]].get<double>() / 1e9);
+    }
+    charts += svg::stacked_bars("Memory per device, by pipeline stage", "GB", stages, mem,
+                                r["memory"]["hbm_bytes"].get<double>() / 1e9, "HBM");
+  }
+  if (!table.rows.empty()) {
+    std::vector<double> x;
+    std::vector<svg::Series> power = {{"facility", {}}};
+    std::vector<svg::Series> links;
+    std::vector<std::size_t> link_cols;
+    for (std::size_t c = 0; c < table.columns.size(); ++c)
+      if (table.columns[c].rfind("util_", 0) == 0) {
+        links.push_back({table.columns[c].substr(5, table.columns[c].size() - 5 - 9), {}});
+        link_cols.push_back(c);
+      }
+    for (const auto& row : table.rows) {
+      x.push_back(row[0]);
+      power[0].values.push_back(row[1] / 1e6);
+      for (std::size_t i = 0; i < link_cols.size(); ++i) links[i].values.push_back(100 * row[link_cols[i]]);
+    }
+    charts += svg::line_chart("Facility power over time", "simulated time (s)", "MW", x, power);
+    if (!links.empty()) charts += svg::line_chart("Link utilization by class", "simulated time (s)", "% of capacity", x, links);
+  }
+  const std::string name = r["scenario"]["name"].get<std::string>();
+  std::string html = fmt::format(R"(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>dcsim report: {0}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 800px; color: #222; }}
+table {{ border-collapse: collapse; margin-bottom: 1.5em; }} th, td {{ text-align: left; padding: 3px 12px; border-bottom: 1px solid #ddd; }}
+svg.chart {{ display: block; margin: 1.5em 0; }} .title {{ font-size: 15px; font-weight: 600; }}
+.axis, .legend {{ font-size: 12px; }} .tick {{ font-size: 11px; fill: #555; }}
+.grid {{ stroke: #eee; }} .axisline {{ stroke: #888; }} .reference {{ stroke: #c00; stroke-dasharray: 4 3; }}
+</style></head>
+<body>
+<h1>{0}</h1>
+<p>{1}</p>
+<table>{2}</table>
+{3}
+<p><small>dcsim {4}: results.json holds every figure; timeseries.csv the series behind the charts.</small></p>
+<script>
+window.addEventListener('load', function () {{
+  document.body.dataset.charts = String(document.querySelectorAll('svg.chart').length);
+}});
+</script>
+</body></html>
+)",
+                                 svg::escape(name), svg::escape(r["scenario"].value("description", std::string())),
+                                 metric_rows(r), charts, r["dcsim_version"].get<std::string>());
+  write_file_atomically(file, html);
+}
+
+}  // namespace dcsim::app
