@@ -81,6 +81,7 @@ void ClusterRuntime::write_json(nlohmann::ordered_json& out, double run_seconds)
                     {"tiers", fabric->tiers()},
                     {"transfers", network->transfers_started()},
                     {"rate_recomputations", network->rate_recomputations()},
+                    {"transfers_resolved", network->transfers_resolved()},
                     {"hottest_links", hot}};
 }
 
