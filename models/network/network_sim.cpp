@@ -336,18 +336,21 @@ void NetworkSim::recompute(std::vector<LinkId> seeds, const std::vector<Transfer
         }
       }
     }
-    // Fairness towards fixed transfers on links the new rates saturate.
-    std::size_t before = flows.size();
-    for (std::size_t i = 0; i < links.size(); ++i) {
+    // Fairness towards fixed transfers on links the new rates saturate. The joiners are
+    // collected first: adding them extends `flows` and `links` past this round's arrays.
+    std::vector<TransferId> joiners;
+    const std::size_t solved_links = links.size();
+    for (std::size_t i = 0; i < solved_links; ++i) {
       const LinkId l = links[i];
       if (fixed[i] < topo.link(l).bandwidth * kSaturated) continue;
       double top = 0;
       for (TransferId f : on_link_[l])
         if (transfers_[f].visit == visit_epoch_) top = std::max(top, new_rate[transfers_[f].scratch]);
       for (TransferId f : on_link_[l])
-        if (transfers_[f].visit != visit_epoch_ && transfers_[f].rate > top * (1 + 1e-9)) add_flow(f);
+        if (transfers_[f].visit != visit_epoch_ && transfers_[f].rate > top * (1 + 1e-9)) joiners.push_back(f);
     }
-    if (flows.size() == before) break;
+    if (joiners.empty()) break;
+    for (TransferId f : joiners) add_flow(f);
     expand();
   }
   resolved_ += flows.size();

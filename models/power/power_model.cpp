@@ -27,19 +27,23 @@ PowerModel::PowerModel(const hardware::Cluster& cluster, const FacilitySpec& spe
   const hardware::PowerCurve& p = cluster.accelerator().power;
   const double n_devices = double(cluster.devices());
   const double hosts_w = cluster.server().host_power_w * double(cluster.servers());
-  const double network_per_device = spec.network_power_w / n_devices;
+  // Switches sit in network racks: their power counts in IT and facility power, not in
+  // the compute racks a rack cap applies to.
+  network_uw_ = to_uw(spec.network_power_w);
 
   // The per-device limit: the tightest of the chip's TDP, its share of a rack cap and its
   // share of the facility cap (facility power = IT power x PUE at full load).
   device_limit_w_ = p.max_w;
   if (spec.rack_limit_w > 0) {
-    const double per_rack_hosts = cluster.server().host_power_w * double(std::min(cluster.servers(), cluster.servers_in_rack(0)));
-    const double share = (spec.rack_limit_w - per_rack_hosts) / double(cluster.devices_per_rack()) - network_per_device;
+    // The fullest rack (the first) sets the share.
+    const std::int64_t servers = cluster.servers_in_rack(0);
+    const double share = (spec.rack_limit_w - cluster.server().host_power_w * double(servers)) /
+                         double(servers * cluster.devices_per_server());
     device_limit_w_ = std::min(device_limit_w_, share);
   }
   if (spec.facility_limit_w > 0) {
     const double it_budget = spec.facility_limit_w / std::max(spec.pue.at_full, spec.pue.at_idle);
-    device_limit_w_ = std::min(device_limit_w_, (it_budget - hosts_w) / n_devices - network_per_device);
+    device_limit_w_ = std::min(device_limit_w_, (it_budget - hosts_w - spec.network_power_w) / n_devices);
   }
   const double dynamic = p.max_w - p.idle_w;
   const std::array<double, kActivityCount> fraction = {0.0, p.compute_fraction, p.memory_fraction,
@@ -57,18 +61,18 @@ PowerModel::PowerModel(const hardware::Cluster& cluster, const FacilitySpec& spe
     power_uw_[a] = to_uw(p.idle_w + want * f * f * f);
   }
 
-  // Start idle: every device, host and the network share.
+  // Start idle: every device and host, and the network.
   const std::int64_t host_uw = to_uw(cluster.server().host_power_w);
-  const std::int64_t net_uw = to_uw(network_per_device);
+  it_uw_ = network_uw_;
   for (std::int64_t r = 0; r < cluster.racks(); ++r) {
     const std::int64_t devs = cluster.servers_in_rack(r) * cluster.devices_per_server();
-    rack_uw_[r] = devs * (power_uw_[0] + net_uw) + cluster.servers_in_rack(r) * host_uw;
+    rack_uw_[r] = devs * power_uw_[0] + cluster.servers_in_rack(r) * host_uw;
     it_uw_ += rack_uw_[r];
     rack_peak_uw_[r] = rack_uw_[r];
     rack_energy_.emplace_back(Time::zero(), double(rack_uw_[r]) * 1e-6);
     rack_series_[r].set(Time::zero(), double(rack_uw_[r]) * 1e-6);
   }
-  it_max_w_ = n_devices * (device_power_w(Activity::Compute) + network_per_device) + hosts_w;
+  it_max_w_ = n_devices * device_power_w(Activity::Compute) + hosts_w + spec.network_power_w;
   it_ = TimeWeighted(Time::zero(), it_power_w());
   facility_ = TimeWeighted(Time::zero(), facility_power_w());
   facility_peak_w_ = facility_power_w();
@@ -81,8 +85,8 @@ double PowerModel::facility_power_w() const {
 }
 
 double PowerModel::idle_it_power_w() const {
-  return double(cluster_.devices()) * (device_power_w(Activity::Idle) + spec_.network_power_w / double(cluster_.devices())) +
-         cluster_.server().host_power_w * double(cluster_.servers());
+  return double(cluster_.devices()) * device_power_w(Activity::Idle) +
+         cluster_.server().host_power_w * double(cluster_.servers()) + spec_.network_power_w;
 }
 
 void PowerModel::set_activity(std::int64_t device, Activity a, Time now) { set_activity_range(device, 1, a, now); }

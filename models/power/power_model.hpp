@@ -54,7 +54,7 @@ class PowerModel {
 
   double it_power_w() const { return double(it_uw_) * 1e-6; }
   double facility_power_w() const;
-  double rack_power_w(std::int64_t rack) const { return double(rack_uw_[rack]) * 1e-6; }
+  double rack_power_w(std::int64_t rack) const { return double(rack_uw_[rack]) * 1e-6; }  // devices and hosts
   double it_max_w() const { return it_max_w_; }
   double idle_it_power_w() const;
 
@@ -81,6 +81,7 @@ class PowerModel {
   std::vector<std::int64_t> rack_uw_;       // devices + hosts + network share
   std::vector<std::int64_t> rack_peak_uw_;
   std::int64_t it_uw_ = 0;
+  std::int64_t network_uw_ = 0;
   double it_max_w_ = 0;
   double facility_peak_w_ = 0;
   TimeWeighted facility_, it_;

@@ -92,7 +92,9 @@ TEST_F(Outputs, TimeseriesColumnsCarryUnitsAndIntegrateToTheEnergy) {
     const double next = i + 1 < rows.size() ? rows[i + 1][0] : end;
     energy += rows[i][1] * (next - rows[i][0]);
     for (std::size_t c = 0; c < columns.size(); ++c)
-      if (columns[c].ends_with("_fraction")) EXPECT_LE(rows[i][c], 1.0 + 1e-9);
+      if (columns[c].ends_with("_fraction")) {
+        EXPECT_LE(rows[i][c], 1.0 + 1e-9);
+      }
   }
   // No train_tokens: energy is the simulated span's, and the CSV bins are exact averages.
   EXPECT_NEAR(energy / 3.6e6, results["energy"]["facility_kwh"].get<double>(), 1e-6 * energy / 3.6e6);

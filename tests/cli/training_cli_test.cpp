@@ -1,0 +1,70 @@
+// Training scenarios through the dcsim binary: input errors, memory that does not fit,
+// power caps that slow the run.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+using ::testing::HasSubstr;
+
+namespace {
+struct Result {
+  int code;
+  std::string output;
+};
+Result run(const std::string& args) {
+  const std::string cmd = std::string(DCSIM_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+  const int status = pclose(pipe);
+  return {WEXITSTATUS(status), out};
+}
+const std::string kTiny = std::string(DCSIM_SOURCE_DIR) + "/tests/data/tiny_training.yaml";
+std::string out_dir(const char* name) { return "/tmp/dcsim_tests/training_cli/" + std::string(name) + std::to_string(::getpid()); }
+nlohmann::json results(const std::string& dir) {
+  std::ifstream in(dir + "/results.json");
+  return nlohmann::json::parse(in);
+}
+}  // namespace
+
+TEST(TrainingCli, APlanThatDoesNotFitSaysWhereAndWhatWouldFit) {
+  const auto r = run(kTiny + " --quiet --set workload.model.layers=512 --set workload.model.hidden=8192 "
+                             "--set workload.model.heads=64 --set workload.recompute=none --set workload.zero=0");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("the plan does not fit in memory: pipeline stage 0 needs"));
+  EXPECT_THAT(r.output, HasSubstr("weights"));
+  EXPECT_THAT(r.output, HasSubstr("H100-SXM has 80 GB"));
+}
+
+TEST(TrainingCli, PlanAndModelErrorsNameTheKey) {
+  auto r = run(kTiny + " --quiet --set workload.parallelism.dp=4");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("workload.parallelism.dp: tp 4 x pp 2 x cp 1 x dp 4 = 32 ranks, but the cluster has 16 devices"));
+  r = run(kTiny + " --quiet --set workload.model=llama3-406b");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("unknown model preset \"llama3-406b\"; did you mean \"llama3-405b\"?"));
+  r = run(kTiny + " --quiet --set workload.batch.global=7");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("the global batch 7 is not a multiple of microbatch 1 x dp 2"));
+  r = run(kTiny + " --quiet --set workload.parallelism.tp=3");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("tp 3 must divide the model's 16 heads"));
+}
+
+TEST(TrainingCli, ARackPowerCapSlowsComputeAndIsNeverExceeded) {
+  const std::string free = out_dir("free"), capped = out_dir("capped");
+  ASSERT_EQ(run(kTiny + " --quiet --out " + free).code, 0);
+  // Two p5 servers in one rack: 2 x 2.6 kW hosts + 16 GPUs; 8 kW leaves ~175 W per GPU.
+  const auto r = run(kTiny + " --set power.rack_limit=8.5kW --out " + capped);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("warning: power caps hold compute at"));
+  const auto a = results(free), b = results(capped);
+  EXPECT_LT(b["power"]["compute_clock"].get<double>(), 1.0);
+  EXPECT_GT(b["training"]["iteration_time_s"].get<double>(), a["training"]["iteration_time_s"].get<double>());
+  EXPECT_LE(b["power"]["facility_peak_w"].get<double>(), 8500 * 1.2 * (1 + 1e-9) + b["power"]["network_w"].get<double>() * 1.2);
+}
