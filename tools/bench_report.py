@@ -47,6 +47,8 @@ def run_binary(path, bench_filter, repetitions):
     if bench_filter:
         cmd.append(f"--benchmark_filter={bench_filter}")
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    if not out.strip():
+        return []  # nothing in this binary matched the filter
     data = json.loads(out)
     rows = {}
     for b in data.get("benchmarks", []):
@@ -54,16 +56,24 @@ def run_binary(path, bench_filter, repetitions):
         agg = b.get("aggregate_name")
         row = rows.setdefault(name, {"name": name})
         ips = b.get("items_per_second")
-        if agg == "mean":
+        if agg in ("mean", None) and "real_time_ns" not in row:
+            if agg is None:
+                row.setdefault("_samples", []).append(ips)
+                ips = None
             row["items_per_second"] = ips
             row["real_time_ns"] = b["real_time"] * {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b["time_unit"]]
+            # User counters (events_per_s, peak_rss_MiB, updates_per_s, ...).
+            skip = {"name", "run_name", "run_type", "repetitions", "repetition_index", "threads", "iterations",
+                    "real_time", "cpu_time", "time_unit", "aggregate_name", "aggregate_unit", "family_index",
+                    "per_family_instance_index", "items_per_second"}
+            row["counters"] = {k: v for k, v in b.items() if k not in skip and isinstance(v, (int, float))}
         elif agg == "cv":
             row["cv"] = b.get("items_per_second", b.get("real_time", 0.0))
         elif agg is None:
             row.setdefault("_samples", []).append(ips)
     for row in rows.values():
-        samples = row.pop("_samples", None)
-        if samples and "items_per_second" not in row:
+        samples = [s for s in row.pop("_samples", []) if s]
+        if samples and not row.get("items_per_second"):
             row["items_per_second"] = statistics.mean(samples)
         row.setdefault("cv", 0.0)
     return list(rows.values())
@@ -92,9 +102,14 @@ def compare(old_path, benchmarks):
     regressions = 0
     for b in benchmarks:
         o = old.get(b["name"])
-        if not o or not o.get("items_per_second") or not b.get("items_per_second"):
+        if not o:
             continue
-        change = b["items_per_second"] / o["items_per_second"] - 1.0
+        if o.get("items_per_second") and b.get("items_per_second"):
+            change = b["items_per_second"] / o["items_per_second"] - 1.0
+        elif o.get("real_time_ns") and b.get("real_time_ns"):
+            change = o["real_time_ns"] / b["real_time_ns"] - 1.0  # faster is positive
+        else:
+            continue
         noise = max(0.05, 3.0 * ((b.get("cv", 0.0) ** 2 + o.get("cv", 0.0) ** 2) ** 0.5))
         flag = ""
         if change < -noise:
@@ -139,7 +154,9 @@ def main():
 
     for b in benchmarks:
         ips = b.get("items_per_second")
-        print(f"  {b['name']:<40} {ips / 1e6 if ips else 0:10.2f} M items/s  (cv {b.get('cv', 0) * 100:.1f} %)")
+        extra = "  ".join(f"{k}={v:.4g}" for k, v in sorted(b.get("counters", {}).items()))
+        rate = f"{ips / 1e6:10.2f} M items/s" if ips else f"{b.get('real_time_ns', 0) / 1e9:10.3f} s wall     "
+        print(f"  {b['name']:<40} {rate}  (cv {b.get('cv', 0) * 100:.1f} %)  {extra}")
     print_ratios(benchmarks)
     print(f"saved {save}")
     if args.compare:
