@@ -86,10 +86,6 @@ class Fabric {
   std::size_t equal_cost_paths(std::int64_t src_device, std::int64_t dst_device) const;
 
  private:
-  struct Hop {
-    LinkId link;
-    double share;
-  };
   void build_scale_up(const hardware::Cluster& cluster);
   void build_nics(const hardware::Cluster& cluster);
   void build_clos(const hardware::Cluster& cluster);

@@ -2,6 +2,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "../test_support.hpp"
+
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -15,19 +17,8 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
 namespace {
-struct Result {
-  int code;
-  std::string output;  // stdout and stderr together
-};
-Result run(const std::string& args) {
-  const std::string cmd = std::string(DCSIM_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (std::size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  return {WEXITSTATUS(status), out};
-}
+using Result = dcsim::testing::CommandResult;
+Result run(const std::string& args) { return dcsim::testing::run_dcsim(args); }
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;

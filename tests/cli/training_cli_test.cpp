@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "../test_support.hpp"
+
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -11,19 +13,8 @@
 using ::testing::HasSubstr;
 
 namespace {
-struct Result {
-  int code;
-  std::string output;
-};
-Result run(const std::string& args) {
-  const std::string cmd = std::string(DCSIM_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-  const int status = pclose(pipe);
-  return {WEXITSTATUS(status), out};
-}
+using Result = dcsim::testing::CommandResult;
+Result run(const std::string& args) { return dcsim::testing::run_dcsim(args); }
 const std::string kTiny = std::string(DCSIM_SOURCE_DIR) + "/tests/data/tiny_training.yaml";
 std::string out_dir(const char* name) { return "/tmp/dcsim_tests/training_cli/" + std::string(name) + std::to_string(::getpid()); }
 nlohmann::json results(const std::string& dir) {

@@ -4,20 +4,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "models/scenario/catalog_parser.hpp"
+#include "../test_support.hpp"
 #include "network_test_util.hpp"
 
 using namespace dcsim;
 using namespace dcsim::network;
 
 namespace {
-const hardware::Catalog& catalog() {
-  static const hardware::Catalog c = [] {
-    scenario::Diagnostics d;
-    return scenario::read_catalog(nullptr, "catalog", d);
-  }();
-  return c;
-}
+const hardware::Catalog& catalog() { return dcsim::testing::builtin_catalog(); }
 hardware::Cluster cluster(const std::string& server, std::int64_t servers) {
   const auto* s = catalog().server(server);
   return hardware::Cluster({s, catalog().accelerator(s->accelerator), servers, 4, 0});

@@ -5,7 +5,7 @@
 #include <random>
 
 #include "models/network/network_sim.hpp"
-#include "models/scenario/catalog_parser.hpp"
+#include "../test_support.hpp"
 #include "network_test_util.hpp"
 
 using namespace dcsim;
@@ -86,8 +86,7 @@ TEST(FlowModel, AnalyticalAndFlowAgreeWhenNoLinkIsShared) {
 }
 
 TEST(FlowModel, RandomCasesKeepMaxMinInvariantsAndConserveBytes) {
-  scenario::Diagnostics diag;
-  const auto catalog = scenario::read_catalog(nullptr, "catalog", diag);
+  const auto& catalog = dcsim::testing::builtin_catalog();
   const auto* server = catalog.server("p5.48xlarge");
   const hardware::Cluster cluster({server, catalog.accelerator("H100-SXM"), 8, 4, 0});
   for (int seed = 1; seed <= 5; ++seed) {

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "../test_support.hpp"
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -21,13 +23,9 @@ nlohmann::json read_json(const fs::path& p) {
   return nlohmann::json::parse(in);
 }
 std::string run(const std::string& args) {
-  const std::string cmd = std::string(DCSIM_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-  EXPECT_EQ(pclose(pipe), 0) << out;
-  return out;
+  const auto r = dcsim::testing::run_dcsim(args);
+  EXPECT_EQ(r.code, 0) << r.output;
+  return r.output;
 }
 class Outputs : public ::testing::Test {
  protected:

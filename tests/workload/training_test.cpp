@@ -4,7 +4,7 @@
 
 #include "models/network/fabric.hpp"
 #include "models/power/power_model.hpp"
-#include "models/scenario/catalog_parser.hpp"
+#include "../test_support.hpp"
 #include "models/workload/memory_model.hpp"
 #include "models/workload/training_costs.hpp"
 #include "models/workload/training_sim.hpp"
@@ -13,13 +13,7 @@ using namespace dcsim;
 using namespace dcsim::workload;
 
 namespace {
-const hardware::Catalog& catalog() {
-  static const hardware::Catalog c = [] {
-    scenario::Diagnostics d;
-    return scenario::read_catalog(nullptr, "catalog", d);
-  }();
-  return c;
-}
+const hardware::Catalog& catalog() { return dcsim::testing::builtin_catalog(); }
 
 TransformerSpec small_model() {
   TransformerSpec m;
