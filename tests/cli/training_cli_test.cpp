@@ -59,3 +59,15 @@ TEST(TrainingCli, ARackPowerCapSlowsComputeAndIsNeverExceeded) {
   EXPECT_GT(b["training"]["iteration_time_s"].get<double>(), a["training"]["iteration_time_s"].get<double>());
   EXPECT_LE(b["power"]["facility_peak_w"].get<double>(), 8500 * 1.2 * (1 + 1e-9) + b["power"]["network_w"].get<double>() * 1.2);
 }
+
+TEST(TrainingCli, HardwareThatCannotBeBuiltIsAnInputErrorNamingTheSection) {
+  // 512 servers x 8 rails need 128 leaves: a 2-tier Clos of radix 64 holds 64.
+  auto r = run(std::string(DCSIM_SOURCE_DIR) + "/scenarios/allreduce_4096.yaml --quiet --set network.scale_out.tiers=2");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("allreduce_4096.yaml: error: network: a 2-tier Clos of radix 64 holds at most 64 leaves"));
+  EXPECT_THAT(r.output, HasSubstr("use tiers: 3 or a larger radix"));
+  // A rack cap below what the GPUs need at their lowest clock.
+  r = run(kTiny + " --quiet --set power.rack_limit=6kW");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("tiny_training.yaml: error: power: power cap too low: H100-SXM needs"));
+}
