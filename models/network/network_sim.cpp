@@ -20,6 +20,8 @@ NetworkSim::NetworkSim(Simulator& sim, Fabric& fabric, SharingModel model)
   link_load_.assign(topo.link_count(), 0.0);
   link_visit_.assign(topo.link_count(), 0);
   link_pos_.assign(topo.link_count(), 0);
+  capacity_.reserve(topo.link_count());
+  for (const Link& l : topo.links()) capacity_.push_back(l.bandwidth);
   class_capacity_.assign(kLinkClassCount, 0.0);
   class_load_.assign(kLinkClassCount, 0.0);
   class_series_.assign(kLinkClassCount, power::BinnedSeries(Time::us(100)));
@@ -67,6 +69,8 @@ double isolated_rate(const Fabric& fabric, const std::vector<std::pair<LinkId, d
 Prepared NetworkSim::prepare(const std::vector<Segment>& segments) {
   auto p = std::make_shared<PreparedTransfer>();
   build_load(fabric_, segments, p->load, p->latency_s);
+  for (const auto& [l, w] : p->load) p->class_load[static_cast<int>(fabric_.topology().link(l).cls)] += w;
+  p->max_rate = isolated_rate(fabric_, p->load);
   p->segments = double(segments.size());
   return p;
 }
@@ -93,6 +97,7 @@ void NetworkSim::start(Prepared prepared, double bytes, int steps, Done done) {
   t.bytes = bytes;
   t.segments = t.prep->segments;
   t.remaining = t.load().empty() ? 0.0 : bytes;
+  t.booked = 0;
   t.rate = 0;
   t.last_update = sim_.now();
   t.latency = Time::from_seconds(t.prep->latency_s * steps);
@@ -118,12 +123,9 @@ void NetworkSim::start(Prepared prepared, double bytes, int steps, Done done) {
   request_update(t.load());
 }
 
-void NetworkSim::account_load(const Transfer& t, double sign) {
-  for (const auto& [l, w] : t.load()) {
-    const double delta = sign * t.rate * w;
-    link_load_[l] += delta;
-    class_load_[static_cast<int>(fabric_.topology().link(l).cls)] += delta;
-  }
+void NetworkSim::change_load(const Transfer& t, double delta_rate) {
+  for (const auto& [l, w] : t.load()) link_load_[l] += delta_rate * w;
+  for (int c = 0; c < kLinkClassCount; ++c) class_load_[c] += delta_rate * t.prep->class_load[c];
 }
 
 void NetworkSim::record_class_utilization() {
@@ -131,13 +133,11 @@ void NetworkSim::record_class_utilization() {
     if (class_capacity_[c] > 0) class_series_[c].set(sim_.now(), std::max(0.0, class_load_[c] / class_capacity_[c]));
 }
 
+// Bytes reach link_bytes_ when the transfer finishes (or at finish()), not on every rate
+// change: a rate change then costs one pass over the transfer's links, not two.
 void NetworkSim::advance(Transfer& t, Time now) {
   const double dt = (now - t.last_update).seconds();
-  if (dt > 0 && t.rate > 0) {
-    const double sent = std::min(t.remaining, t.rate * dt);
-    t.remaining -= sent;
-    for (const auto& [l, w] : t.load()) link_bytes_[l] += sent * w;
-  }
+  if (dt > 0 && t.rate > 0) t.remaining -= std::min(t.remaining, t.rate * dt);
   t.last_update = now;
 }
 
@@ -153,9 +153,8 @@ void NetworkSim::set_rate(TransferId id, double rate) {
   // A re-solve may reproduce a rate up to rounding; keeping it spares a reschedule.
   if (t.finish != Time::max() && std::abs(rate - t.rate) <= 1e-12 * t.rate) return;
   advance(t, sim_.now());
-  account_load(t, -1);
+  change_load(t, rate - t.rate);
   t.rate = rate;
-  account_load(t, +1);
   set_finish(id);
 }
 
@@ -181,11 +180,11 @@ void NetworkSim::on_drain() {
   std::vector<std::pair<Done, Time>> arrivals;
   for (TransferId id : finished) {
     Transfer& t = transfers_[id];
-    advance(t, now);
-    for (const auto& [l, w] : t.load()) link_bytes_[l] += t.remaining * w;  // rounding remainder
+    for (const auto& [l, w] : t.load()) link_bytes_[l] += (t.bytes - t.booked) * w;
     t.remaining = 0;
+    t.last_update = now;
     t.finish = Time::max();
-    account_load(t, -1);
+    change_load(t, -t.rate);
     t.rate = 0;
     if (model_ == SharingModel::Flow)
       for (const auto& [l, w] : t.load()) {
@@ -228,9 +227,7 @@ void NetworkSim::update() {
   schedule_next_drain();
 }
 
-bool NetworkSim::saturated(LinkId l) const {
-  return link_load_[l] >= fabric_.topology().link(l).bandwidth * kSaturated;
-}
+bool NetworkSim::saturated(LinkId l) const { return link_load_[l] >= capacity_[l] * kSaturated; }
 
 // Weighted progressive filling. Every free transfer's rate rises together; a link saturates
 // at level (capacity - fixed load) / (free weight); the lowest such level freezes the
@@ -243,7 +240,6 @@ bool NetworkSim::saturated(LinkId l) const {
 // fairly treated: it joins the set and the solve is repeated.
 void NetworkSim::recompute(std::vector<LinkId> seeds, const std::vector<TransferId>& arrivals) {
   ++recomputations_;
-  const auto& topo = fabric_.topology();
   std::vector<LinkId> links;
   std::vector<TransferId> flows;
   ++visit_epoch_;
@@ -261,7 +257,11 @@ void NetworkSim::recompute(std::vector<LinkId> seeds, const std::vector<Transfer
     t.visit = visit_epoch_;
     t.scratch = static_cast<std::uint32_t>(flows.size());
     flows.push_back(f);
-    for (const auto& [l2, w] : t.load()) add_link(l2);  // all its links constrain it
+    // Its links shared with other transfers join the solve. A link it has to itself only
+    // caps its rate, and the tightest such cap is within max_rate, which the solve applies
+    // to each transfer: a ring's hundreds of private links stay out.
+    for (const auto& [l2, w] : t.load())
+      if (on_link_[l2].size() > 1) add_link(l2);
   };
   // From a link, a rate change reaches the transfers it bottlenecks: those running at the
   // link's top rate. Seeds pass it on whether or not they are still full (a departure may
@@ -296,12 +296,15 @@ void NetworkSim::recompute(std::vector<LinkId> seeds, const std::vector<Transfer
     for (std::size_t i = 0; i < links.size(); ++i) fixed[i] = link_load_[links[i]];
     for (TransferId f : flows)
       for (const auto& [l, w] : transfers_[f].load()) {
+        if (link_visit_[l] != visit_epoch_) continue;  // private: covered by max_rate
         fixed[link_pos_[l]] -= w * transfers_[f].rate;
         weight[link_pos_[l]] += w;
       }
     auto& version = scratch_version_;
     version.assign(links.size(), 0);
-    auto& heap = scratch_heap_;  // a min-heap of (level, link position, version)
+    // A min-heap of (level, entry, version): entries below links.size() are links, the
+    // rest each re-solved transfer's own cap (max_rate).
+    auto& heap = scratch_heap_;
     heap.clear();
     const auto later = std::greater<>{};
     auto push = [&](double level, std::uint32_t i, std::uint32_t ver) {
@@ -309,31 +312,42 @@ void NetworkSim::recompute(std::vector<LinkId> seeds, const std::vector<Transfer
       std::push_heap(heap.begin(), heap.end(), later);
     };
     auto level_of = [&](std::uint32_t i) {
-      return std::max(0.0, topo.link(links[i]).bandwidth - std::max(0.0, fixed[i])) / weight[i];
+      return std::max(0.0, capacity_[links[i]] - std::max(0.0, fixed[i])) / weight[i];
     };
-    for (std::uint32_t i = 0; i < links.size(); ++i)
+    const auto n_links = static_cast<std::uint32_t>(links.size());
+    for (std::uint32_t i = 0; i < n_links; ++i)
       if (weight[i] > 0) heap.emplace_back(level_of(i), i, 0);
+    for (std::uint32_t k = 0; k < flows.size(); ++k) heap.emplace_back(transfers_[flows[k]].prep->max_rate, n_links + k, 0);
     std::make_heap(heap.begin(), heap.end(), later);
     new_rate.assign(flows.size(), -1.0);
     std::size_t unfrozen = flows.size();
+    auto freeze = [&](const Transfer& t, double level) {
+      new_rate[t.scratch] = level;
+      --unfrozen;
+      for (const auto& [l2, w] : t.load()) {
+        if (link_visit_[l2] != visit_epoch_) continue;
+        const std::uint32_t j = link_pos_[l2];
+        fixed[j] += w * level;
+        weight[j] -= w;
+        ++version[j];
+        if (weight[j] > 1e-12) push(level_of(j), j, version[j]);
+      }
+    };
     while (unfrozen > 0 && !heap.empty()) {
       std::pop_heap(heap.begin(), heap.end(), later);
       const auto [level, i, ver] = heap.back();
       heap.pop_back();
+      if (i >= n_links) {  // a transfer reached its own cap
+        const Transfer& t = transfers_[flows[i - n_links]];
+        if (new_rate[t.scratch] < 0) freeze(t, level);
+        continue;
+      }
       if (ver != version[i] || weight[i] <= 1e-12) continue;
       for (TransferId f : on_link_[links[i]]) {
         const Transfer& t = transfers_[f];
         if (t.visit != visit_epoch_) continue;  // fixed
         if (new_rate[t.scratch] >= 0) continue;
-        new_rate[t.scratch] = level;
-        --unfrozen;
-        for (const auto& [l2, w] : t.load()) {
-          const std::uint32_t j = link_pos_[l2];
-          fixed[j] += w * level;
-          weight[j] -= w;
-          ++version[j];
-          if (weight[j] > 1e-12) push(level_of(j), j, version[j]);
-        }
+        freeze(t, level);
       }
     }
     // Fairness towards fixed transfers on links the new rates saturate. The joiners are
@@ -342,7 +356,7 @@ void NetworkSim::recompute(std::vector<LinkId> seeds, const std::vector<Transfer
     const std::size_t solved_links = links.size();
     for (std::size_t i = 0; i < solved_links; ++i) {
       const LinkId l = links[i];
-      if (fixed[i] < topo.link(l).bandwidth * kSaturated) continue;
+      if (fixed[i] < capacity_[l] * kSaturated) continue;
       double top = 0;
       for (TransferId f : on_link_[l])
         if (transfers_[f].visit == visit_epoch_) top = std::max(top, new_rate[transfers_[f].scratch]);
@@ -410,6 +424,14 @@ std::vector<LinkStats> NetworkSim::hottest_links(std::size_t k) const {
 }
 
 void NetworkSim::finish() {
+  // Book the bytes that transfers still under way have sent so far.
+  for (Transfer& t : transfers_) {
+    if (!t.active) continue;
+    advance(t, sim_.now());
+    const double sent = t.bytes - t.remaining;
+    for (const auto& [l, w] : t.load()) link_bytes_[l] += (sent - t.booked) * w;
+    t.booked = sent;
+  }
   for (int c = 0; c < kLinkClassCount; ++c) class_series_[c].finish(sim_.now());
 }
 

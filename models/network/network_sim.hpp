@@ -18,6 +18,7 @@
 //    holding the others fixed, and widening the set until no fixed transfer is treated
 //    unfairly. Completions are kept in time order with a single pending event.
 // With no link shared between transfers both give the same times, to the nanosecond.
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -43,6 +44,8 @@ struct Segment {
 // latency: computed once and reused by transfers that repeat the same segments.
 struct PreparedTransfer {
   std::vector<std::pair<LinkId, double>> load;
+  std::array<double, kLinkClassCount> class_load{};  // the load summed per link class
+  double max_rate = 0;  // alone on the network: min over its links of capacity / load
   double latency_s = 0;
   double segments = 0;
 };
@@ -74,7 +77,7 @@ class NetworkSim {
   std::uint64_t transfers_resolved() const { return resolved_; }  // summed over recomputations
 
   // Statistics up to now.
-  double link_bytes(LinkId l) const { return link_bytes_[l]; }
+  double link_bytes(LinkId l) const { return link_bytes_[l]; }  // finished transfers, and all after finish()
   double link_load(LinkId l) const { return link_load_[l]; }  // bytes/s currently carried
   std::vector<LinkStats> hottest_links(std::size_t k) const;
   double bytes_delivered() const { return delivered_; }  // per segment bytes x segments, finished transfers
@@ -93,6 +96,7 @@ class NetworkSim {
     double bytes = 0;      // per segment
     double segments = 0;
     double remaining = 0;  // bytes per segment still to send
+    double booked = 0;     // bytes per segment already added to link_bytes_ (by finish())
     double rate = 0;       // bytes/s per segment
     Time last_update;
     Time latency;
@@ -114,7 +118,7 @@ class NetworkSim {
   void update();
   void recompute(std::vector<LinkId> seeds, const std::vector<TransferId>& arrivals);
   bool saturated(LinkId l) const;
-  void account_load(const Transfer& t, double sign);
+  void change_load(const Transfer& t, double delta_rate);
   void record_class_utilization();
 
   Simulator& sim_;
@@ -124,6 +128,7 @@ class NetworkSim {
   std::vector<TransferId> free_;
   std::vector<std::vector<TransferId>> on_link_;  // active transfers per link
   std::vector<double> link_bytes_, link_load_;
+  std::vector<double> capacity_;  // bytes/s per link, dense copy of the topology's for the solver
   std::vector<double> class_capacity_, class_load_;
   std::vector<power::BinnedSeries> class_series_;
   std::vector<std::uint32_t> link_visit_;
