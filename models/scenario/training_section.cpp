@@ -44,6 +44,7 @@ void read_model(MapReader& w, workload::TransformerSpec& m) {
                      ? workload::Activation::SwiGlu
                      : workload::Activation::Gelu;
   m.tied_embeddings = r.boolean("tied_embeddings", m.tied_embeddings);
+  m.rotary = r.choice("position_embedding", {"rotary", "learned"}, m.rotary ? "rotary" : "learned") == "rotary";
   m.experts = r.integer("experts", m.experts, 0);
   m.top_k = r.integer("top_k", m.top_k, 1);
   m.expert_ffn = r.integer("expert_ffn", m.expert_ffn > 0 ? m.expert_ffn : m.ffn, 1);
@@ -130,8 +131,14 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
   plan.precision = precision == "fp8" ? hardware::Precision::fp8 : hardware::Precision::bf16;
   plan.bucket_params = w.number("dp_bucket_params", 40e6, 1e3);
   plan.flash_attention = w.choice("attention", {"flash", "unfused"}, "flash") == "flash";
+  plan.separate_grad_accumulation = w.choice("grad_accumulation", {"fused", "separate"}, "fused") == "separate";
+  MapReader fusion = w.map("fusion");
+  plan.fused_activation = fusion.boolean("activation", true);
+  plan.fused_rope = fusion.boolean("rope", true);
+  fusion.finish();
   MapReader ov = w.map("overlap");
   plan.overlap_dp = ov.boolean("dp", true);
+  plan.overlap_pp = ov.boolean("pp", true);
   plan.overlap_param_gather = ov.boolean("param_gather", false);
   plan.tp_comm_overlap = ov.boolean("tp", false);
   ov.finish();

@@ -28,9 +28,17 @@ struct ParallelPlan {
   double bucket_params = 40e6;      // DP gradient bucket (Megatron's default 40 M parameters)
   double grad_bytes = 4;            // gradients accumulated and reduced in fp32
   bool overlap_dp = true;           // DP reduction overlapped with backward
+  bool overlap_pp = true;           // false: a stage waits for its pipeline send to complete (Megatron-LM 2021)
   bool overlap_param_gather = false;  // ZeRO >= 1 parameter all-gather hidden in the next forward
   bool tp_comm_overlap = false;     // TP communication hidden under GEMMs
   bool flash_attention = true;      // false: scores materialized (softmax, dropout in HBM), as before 2022
+  // true: each microbatch's weight gradients are added into the fp32 gradient buffer by a
+  // separate kernel (Megatron-LM 2021); false: the weight-gradient GEMM accumulates in place.
+  bool separate_grad_accumulation = false;
+  // Kernel fusion (docs/training.md): the MLP activation (bias + GeLU, or SwiGLU) and the
+  // rotary embedding as one kernel each, or as PyTorch's separate element-wise ops.
+  bool fused_activation = true;
+  bool fused_rope = true;
   // Placement: dimensions from fastest- to slowest-varying rank index (Megatron's order).
   std::array<char, 4> order = {'t', 'c', 'd', 'p'};
 

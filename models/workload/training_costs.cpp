@@ -15,27 +15,26 @@ using hardware::Precision;
 
 constexpr double kActivationBytes = 2;  // bf16 activations (fp8 only inside GEMMs)
 
+// Sums op times into a BlockCost. In a backward pass (scale 2) each GEMM runs twice (data
+// and weight gradients); element-wise kernels are given their backward bytes directly.
 struct Accumulator {
   const hardware::AcceleratorSpec& chip;
   BlockCost cost;
   double scale = 1;  // 2 for a backward pass of the same shapes
-  void op(const ComputeOp& o, double flops_factor = 1) {
+  void op(const ComputeOp& o, double times) {
     const hardware::OpTiming t = hardware::op_time(chip, o);
-    const double s = t.seconds * scale * flops_factor;
-    (t.compute_bound ? cost.compute_bound_s : cost.memory_bound_s) += s;
-    cost.hardware_flops += o.flops * scale * flops_factor;
+    (t.compute_bound ? cost.compute_bound_s : cost.memory_bound_s) += t.seconds * times;
+    cost.hardware_flops += o.flops * times;
   }
   void matmul(double m, double n, double k, Precision p, double batch = 1) {
-    ComputeOp o = hardware::matmul_op({batch, m, n, k}, p);
-    op(o);
+    op(hardware::matmul_op({batch, m, n, k}, p), scale);
   }
-  void memory(double bytes, double flops = 0) {
+  void memory(double bytes) {
     ComputeOp o;
     o.kind = OpKind::Elementwise;
     o.precision = Precision::bf16;
     o.bytes = bytes;
-    o.flops = flops;
-    op(o);
+    op(o, 1);
   }
 };
 
@@ -68,6 +67,19 @@ struct LayerContext {
   double tp_ag_s = 0, tp_rs_s = 0, tp_ar_s = 0, ep_a2a_s = 0, cp_kv_s = 0;
 };
 
+// HBM bytes of the MLP activation per element of the FFN width. Fused, one kernel reads its
+// inputs and writes its output: GeLU 2 + 2 bytes, SwiGLU 4 + 2, backward twice that. Unfused
+// SwiGLU (silu(a) * b as PyTorch ops): silu reads and writes, the product reads both and
+// writes (10 bytes); backward the two products, silu's gradient and the concatenation of the
+// halves' gradients (26 bytes). Unfused bias + GeLU: the bias add and the GeLU each read
+// and write (8 bytes); backward 12.
+double activation_bytes(const TransformerSpec& m, const ParallelPlan& plan, bool backward) {
+  const bool swiglu = m.activation == Activation::SwiGlu;
+  if (plan.fused_activation) return (swiglu ? 6.0 : 4.0) * (backward ? 2 : 1);
+  if (swiglu) return backward ? 26 : 10;
+  return backward ? 12 : 8;
+}
+
 // One transformer layer's forward on one rank, into acc (scale 1) or, with scale 2, the
 // matmul part of its backward (data and weight gradients are two GEMMs of the same size).
 void layer_ops(const LayerContext& x, bool moe, Accumulator& acc, bool include_attention_core = true,
@@ -85,25 +97,35 @@ void layer_ops(const LayerContext& x, bool moe, Accumulator& acc, bool include_a
       a.kind = OpKind::Attention;
       a.flops = 2 * a.flops * 0.5;
       a.bytes = double(x.plan.microbatch) * (2 * s_q * heads * d + 2 * s_kv * double(m.kv_heads) / t * d) * kActivationBytes;
-      acc.op(a, acc.scale > 1 ? 1.25 : 1.0);
+      acc.op(a, acc.scale > 1 ? 2.5 : 1.0);
     } else {
-      // Unfused: the full score matrix is computed, then scaled, masked, softmaxed and
-      // dropped out in HBM: ~13 bytes per score (write scores, read/write softmax, read/write
-      // dropout and its mask, read for PV).
+      // Unfused: the two GEMMs write and read the full score matrix themselves; between
+      // them, the fused scale-mask-softmax kernel reads and writes each score (4 bytes) and
+      // dropout reads it and writes it with a 1-byte mask (5 bytes). Backward: dropout's
+      // gradient reads the gradient and the mask and writes (5 bytes); softmax's reads the
+      // gradient and the probabilities and writes (6 bytes).
       acc.matmul(s_q, s_kv, d, Precision::bf16, batch);
       acc.matmul(s_q, d, s_kv, Precision::bf16, batch);
-      acc.memory(13 * batch * s_q * s_kv * acc.scale);
+      const double bytes_per_score = acc.scale > 1 ? 11 : 9;
+      acc.memory(bytes_per_score * batch * s_q * s_kv);
     }
   }
   if (!include_rest) return;
   acc.matmul(T, (h + 2 * double(m.kv_dim())) / t, h, p);  // QKV
+  if (m.rotary) {
+    // RoPE on Q and K. Fused: read and write each element (4 bytes, either pass). Unfused
+    // (t * cos + rotate_half(t) * sin): negate and concatenate the halves, two products, a
+    // sum: ~20 bytes forward; backward two products, the halves, the sum: ~18 bytes.
+    const double bytes_per_element = x.plan.fused_rope ? 4 : (acc.scale > 1 ? 18 : 20);
+    acc.memory(bytes_per_element * T * (h + double(m.kv_dim())) / t);
+  }
   acc.matmul(T, h, h / t, p);                            // attention output projection
   const double sp = x.plan.sequence_parallel ? t : 1.0;  // LayerNorm/dropout work split by SP
   if (!moe) {
     const double f = double(m.ffn) / t;
     acc.matmul(T, (m.mlp_matrices() - 1) * f, h, p);  // fc1 (+ gate for SwiGLU)
     acc.matmul(T, h, f, p);                           // fc2
-    acc.memory(T * f * (m.mlp_matrices()) * kActivationBytes * acc.scale);  // activation
+    acc.memory(activation_bytes(m, x.plan, acc.scale > 1) * T * f);
   } else {
     const double local_experts = double(m.experts) / double(x.plan.ep);
     const double per_expert = T * double(m.top_k) * double(x.plan.ep) / double(m.experts);
@@ -111,10 +133,15 @@ void layer_ops(const LayerContext& x, bool moe, Accumulator& acc, bool include_a
     acc.matmul(T, double(m.experts), h, Precision::bf16);  // router
     acc.matmul(per_expert, (m.mlp_matrices() - 1) * f, h, p, local_experts);
     acc.matmul(per_expert, h, f, p, local_experts);
-    acc.memory(T * double(m.top_k) * f * m.mlp_matrices() * kActivationBytes * acc.scale);
+    acc.memory(activation_bytes(m, x.plan, acc.scale > 1) * T * double(m.top_k) * f);
   }
-  // LayerNorm x2, residual adds x2, dropouts x2: ~14 reads/writes of the hidden state.
-  acc.memory(14 * T * h * kActivationBytes / sp * acc.scale);
+  // Per hidden-state element, with fused kernels: forward, two LayerNorms (read, write:
+  // 4 bytes each) and two bias-dropout-residual adds (read output and residual, write the
+  // sum and a 1-byte mask: 7 bytes each) = 22 bytes. Backward, per sub-layer: dropout
+  // (read gradient and mask, write: 5), LayerNorm (read gradient and input, write: 6) and
+  // the residual branch's gradient sum (6) = 34 bytes.
+  const double bytes_per_element = acc.scale > 1 ? 34 : 22;
+  acc.memory(bytes_per_element * T * h / sp);
 }
 
 BlockCost layer_block(const LayerContext& x, bool moe, bool backward) {
@@ -225,7 +252,7 @@ TrainingCosts training_costs(const TransformerSpec& m, const ParallelPlan& plan,
       e.memory(act / (plan.sequence_parallel ? t : 1.0));  // embedding lookup
       add(c.forward, e.cost);
       Accumulator eb{chip, {}, 2.0};
-      eb.memory(act / (plan.sequence_parallel ? t : 1.0));
+      eb.memory(2 * act / (plan.sequence_parallel ? t : 1.0));  // read the gradient, add it into the table
       add(c.backward, eb.cost);
       c.dense_params += double(m.vocab) * double(m.hidden) / t;
     }
@@ -234,7 +261,7 @@ TrainingCosts training_costs(const TransformerSpec& m, const ParallelPlan& plan,
       Accumulator f{chip, {}, 1.0}, b{chip, {}, 2.0};
       for (Accumulator* a : {&f, &b}) {
         a->matmul(x.tokens, double(m.vocab) / t, double(m.hidden), plan.precision);
-        a->memory(3 * x.tokens * double(m.vocab) / t * 4 * a->scale / 2);
+        a->memory(3 * x.tokens * double(m.vocab) / t * 4 * a->scale);  // fp32 logits: 12 bytes forward, 24 backward
       }
       f.cost.model_flops = f.cost.hardware_flops;
       b.cost.model_flops = b.cost.hardware_flops;
@@ -243,10 +270,24 @@ TrainingCosts training_costs(const TransformerSpec& m, const ParallelPlan& plan,
       // The output layer: its own weights, or with tied embeddings a copy kept on the last stage.
       if (!m.tied_embeddings || S > 1) c.dense_params += double(m.vocab) * double(m.hidden) / t;
     }
+    if (plan.tp > 1 && !plan.sequence_parallel) {
+      // Scatter-gather of pipeline messages (Narayanan et al. SC'21 sec. 4.1): each TP rank
+      // sends its 1/t slice between stages, the receiver all-gathers the whole over TP.
+      if (v > 0) c.forward.tp_s += x.tp_ag_s;
+      if (v < S - 1) c.backward.tp_s += x.tp_ag_s;
+    }
+    if (plan.separate_grad_accumulation) {
+      // main_grad += grad after every microbatch's backward: read the fp32 buffer and the
+      // 16-bit gradient, write the buffer back (10 bytes per parameter of the chunk).
+      Accumulator g{chip, {}, 1.0};
+      g.memory(10 * (c.dense_params + c.expert_params));
+      add(c.backward, g.cost);
+    }
     out.chunks.push_back(c);
   }
-  // Pipeline messages: a rank's share of the hidden state (SP scatters it over TP).
-  out.pp_message_bytes = act / (plan.sequence_parallel ? t : 1.0);
+  // Pipeline messages: a rank's 1/t share of the hidden state (SP holds it scattered over
+  // TP; without SP the scatter-gather optimization sends a slice and gathers after).
+  out.pp_message_bytes = act / t;
   // Optimizer (Adam) per pipeline rank: read and write fp32 master weights, both moments,
   // read fp32 gradients, write bf16 weights: 30 bytes per parameter it owns.
   out.optimizer_s.assign(static_cast<std::size_t>(plan.pp), 0.0);

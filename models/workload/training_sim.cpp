@@ -246,19 +246,33 @@ struct TrainingSim::Impl {
 
   void finish_task(std::size_t ui, Task t) {
     Unit& u = units[ui];
-    u.busy = false;
-    u.idle_since = sim.now();
-    set_power(u, power::Activity::Idle);
     const std::int64_t v = virtual_stage(u.p, t.chunk);
     const std::int64_t S = plan.stages();
+    std::int64_t to = -1;
     if (t.kind == Kind::Forward) {
       if (v == S - 1)
         u.ready[slot(Kind::Backward, t.chunk, t.mb)] = 1;  // the loss: backward may start here
       else
-        send(ui, v + 1, Kind::Forward, t.mb);
+        to = v + 1;
     } else if (v > 0) {
-      send(ui, v - 1, Kind::Backward, t.mb);
+      to = v - 1;
     }
+    if (to >= 0 && !plan.overlap_pp) {
+      // Blocking point-to-point: the stage stays busy until its message has arrived.
+      set_power(u, power::Activity::Communication);
+      send(ui, to, t.kind, t.mb, true);
+      return;
+    }
+    if (to >= 0) send(ui, to, t.kind, t.mb, false);
+    release(ui);
+  }
+
+  // The unit's current task (and its send, when blocking) is over: take the next one.
+  void release(std::size_t ui) {
+    Unit& u = units[ui];
+    u.busy = false;
+    u.idle_since = sim.now();
+    set_power(u, power::Activity::Idle);
     if (u.next >= schedules[u.p].size()) {
       u.last_backward_end = sim.now();
       u.tasks_done = true;
@@ -273,7 +287,7 @@ struct TrainingSim::Impl {
   // A pipeline message from this unit to the unit running virtual stage `to`.
   std::map<std::pair<std::size_t, std::size_t>, network::Prepared> pp_routes;  // per unit pair
 
-  void send(std::size_t ui, std::int64_t to, Kind kind, std::int64_t mb) {
+  void send(std::size_t ui, std::int64_t to, Kind kind, std::int64_t mb, bool blocking) {
     const Unit& u = units[ui];
     const std::int64_t p2 = to % pp, chunk2 = to / pp;
     const std::size_t dst = unit_index(p2, u.d, u.g);
@@ -287,9 +301,13 @@ struct TrainingSim::Impl {
     const Time sent = sim.now();
     const std::size_t key = slot(kind, chunk2, mb);
     units[dst].sent_at[key] = sent;
-    net.start(route, costs.pp_message_bytes, 1, [this, ui, dst, key, sent] {
+    net.start(route, costs.pp_message_bytes, 1, [this, ui, dst, key, sent, blocking] {
       units[dst].ready[key] = 1;
       span(units[ui], true, "PP send", "pp", sent, sim.now());
+      if (blocking) {
+        units[ui].time.pp_exposed += (sim.now() - sent).seconds();
+        release(ui);
+      }
       try_advance(dst);
     });
   }

@@ -65,7 +65,11 @@ std::optional<TransformerSpec> model_preset(const std::string& name) {
   };
   auto it = presets.find(name);
   if (it == presets.end()) return std::nullopt;
-  return it->second;
+  TransformerSpec spec = it->second;
+  // Llama, Mixtral, Nemotron-4 and our frontier MoE use rotary embeddings; GPT-3 learned
+  // positions, BLOOM ALiBi.
+  spec.rotary = name != "gpt3-175b" && name != "bloom-176b";
+  return spec;
 }
 
 }  // namespace dcsim::workload

@@ -26,6 +26,9 @@ struct TransformerSpec {
   std::int64_t top_k = 1;
   std::int64_t expert_ffn = 0;
   std::int64_t moe_every = 1;
+  // Position encoding: rotary (RoPE, applied to Q and K in every layer) or none in the layers
+  // (learned or ALiBi, whose cost is negligible here).
+  bool rotary = false;
 
   bool moe() const { return experts > 0; }
   bool is_moe_layer(std::int64_t layer) const { return moe() && (layer % moe_every) == moe_every - 1; }

@@ -2,6 +2,7 @@
 // the full per-rank model, model sizes.
 #include <gtest/gtest.h>
 
+#include "models/hardware/compute_model.hpp"
 #include "models/network/fabric.hpp"
 #include "models/power/power_model.hpp"
 #include "../test_support.hpp"
@@ -57,6 +58,24 @@ JobRun run(const ParallelPlan& plan, bool grouped, network::SharingModel model, 
   return r;
 }
 double block(const BlockCost& b) { return Time::from_seconds(b.total_s()).seconds(); }
+
+// A memory-bound kernel moving `bytes` on the H100 (what training_costs charges for it).
+double kernel_s(double bytes) {
+  hardware::ComputeOp op;
+  op.kind = hardware::OpKind::Elementwise;
+  op.bytes = bytes;
+  return hardware::op_time(*catalog().accelerator("H100-SXM"), op).seconds;
+}
+
+TrainingCosts costs_of(const TransformerSpec& m, const ParallelPlan& plan) {
+  const hardware::Cluster cluster({catalog().server("p5.48xlarge"), catalog().accelerator("H100-SXM"), 2, 4, 0});
+  network::FabricSpec spec;
+  spec.radix = 16;
+  network::Fabric fabric(cluster, spec);
+  Simulator sim;
+  network::NetworkSim net(sim, fabric, network::SharingModel::Analytical);
+  return training_costs(m, plan, cluster.accelerator(), net);
+}
 }  // namespace
 
 TEST(Training, TwoStageOneFOneBMatchesTheHandWorkedTimeline) {
@@ -81,6 +100,93 @@ TEST(Training, TwoStageOneFOneBMatchesTheHandWorkedTimeline) {
   EXPECT_NEAR(r.result.seconds, std::max(end0, end1), 1e-8);
   // Every second is accounted for (to the nanosecond rounding of each block).
   EXPECT_NEAR(r.result.breakdown.total(), r.result.seconds, 1e-7);
+}
+
+TEST(Training, BlockingPipelineSendsMatchTheHandWorkedTimeline) {
+  ParallelPlan plan;
+  plan.tp = 1;
+  plan.pp = 2;
+  plan.dp = 1;
+  plan.sequence_parallel = false;
+  plan.global_batch = 2;  // two microbatches
+  plan.zero = 0;
+  plan.overlap_pp = false;  // a stage waits for its own send to arrive
+  const JobRun r = run(plan, true, network::SharingModel::Analytical, 1);
+  const double f0 = block(r.costs.chunks[0].forward), b0 = block(r.costs.chunks[0].backward);
+  const double f1 = block(r.costs.chunks[1].forward), b1 = block(r.costs.chunks[1].backward);
+  const double c = r.message_s;
+  // Stage 0: F0 send F1 send B0 B1; stage 1: F0 B0 send F1 B1 send.
+  const double s1f1 = std::max(2 * f0 + 2 * c, f0 + c + f1 + b1 + c);
+  const double s0b0 = s1f1 - 0 * c;  // both wait for the same two arrivals
+  const double s0b1 = std::max(s0b0 + b0, s1f1 + f1 + b1 + c);
+  const double end0 = s0b1 + b0 + Time::from_seconds(r.costs.optimizer_s[0]).seconds();
+  const double end1 = s1f1 + f1 + b1 + c + Time::from_seconds(r.costs.optimizer_s[1]).seconds();
+  EXPECT_NEAR(r.result.seconds, std::max(end0, end1), 1e-8);
+  EXPECT_NEAR(r.result.breakdown.total(), r.result.seconds, 1e-7);
+  // Every send is now exposed on the sender too: more PP time than with overlapped sends.
+  plan.overlap_pp = true;
+  const JobRun overlapped = run(plan, true, network::SharingModel::Analytical, 1);
+  EXPECT_GT(r.result.breakdown.pp_exposed, overlapped.result.breakdown.pp_exposed);
+  EXPECT_GT(r.result.seconds, overlapped.result.seconds);
+}
+
+TEST(Training, SeparateGradientAccumulationCostsTenBytesPerParameterEachBackward) {
+  ParallelPlan plan;
+  plan.tp = 2;
+  plan.pp = 2;
+  plan.global_batch = 4;
+  const TrainingCosts fused = costs_of(small_model(), plan);
+  plan.separate_grad_accumulation = true;
+  const TrainingCosts separate = costs_of(small_model(), plan);
+  for (std::size_t v = 0; v < fused.chunks.size(); ++v) {
+    const auto& a = fused.chunks[v];
+    const auto& b = separate.chunks[v];
+    EXPECT_DOUBLE_EQ(b.backward.memory_bound_s - a.backward.memory_bound_s, kernel_s(10 * a.dense_params));
+    EXPECT_DOUBLE_EQ(b.forward.total_s(), a.forward.total_s());
+  }
+}
+
+TEST(Training, UnfusedSwigluAndRopeCostTheirExtraPasses) {
+  TransformerSpec m = small_model();
+  m.activation = Activation::SwiGlu;
+  m.kv_heads = 4;
+  m.rotary = true;
+  ParallelPlan plan;
+  plan.tp = 2;
+  plan.global_batch = 1;
+  const TrainingCosts fused = costs_of(m, plan);
+  plan.fused_activation = false;
+  plan.fused_rope = false;
+  const TrainingCosts unfused = costs_of(m, plan);
+  const double T = 2048, h = 2048, f = 8192, kv = 512, t = 2;
+  const double fwd_extra = kernel_s(10 * T * f / t) - kernel_s(6 * T * f / t) + kernel_s(20 * T * (h + kv) / t) -
+                           kernel_s(4 * T * (h + kv) / t);
+  const double bwd_extra = kernel_s(26 * T * f / t) - kernel_s(12 * T * f / t) + kernel_s(18 * T * (h + kv) / t) -
+                           kernel_s(4 * T * (h + kv) / t);
+  const double layers = double(m.layers);
+  EXPECT_NEAR(unfused.chunks[0].forward.memory_bound_s - fused.chunks[0].forward.memory_bound_s, layers * fwd_extra,
+              1e-12);
+  // Backward: its own passes, and with selective recomputation nothing of these again.
+  EXPECT_NEAR(unfused.chunks[0].backward.memory_bound_s - fused.chunks[0].backward.memory_bound_s,
+              layers * bwd_extra, 1e-12);
+}
+
+TEST(Training, WithoutSequenceParallelismPipelineMessagesAreScatteredAndGathered) {
+  ParallelPlan plan;
+  plan.tp = 4;
+  plan.pp = 2;
+  plan.global_batch = 2;
+  plan.sequence_parallel = false;
+  const TrainingCosts c = costs_of(small_model(), plan);
+  EXPECT_DOUBLE_EQ(c.pp_message_bytes, 2048.0 * 2048 * 2 / 4);  // a rank's quarter of T h bf16
+  // The receiving stage all-gathers the message over TP: stage 1 forward, stage 0 backward.
+  const double gather = c.chunks[1].forward.tp_s - c.chunks[0].forward.tp_s;
+  EXPECT_GT(gather, 0);
+  EXPECT_DOUBLE_EQ(c.chunks[0].backward.tp_s - c.chunks[1].backward.tp_s, gather);
+  plan.sequence_parallel = true;  // held scattered: the same bytes, no gather
+  const TrainingCosts sp = costs_of(small_model(), plan);
+  EXPECT_DOUBLE_EQ(sp.pp_message_bytes, c.pp_message_bytes);
+  EXPECT_DOUBLE_EQ(sp.chunks[1].forward.tp_s, sp.chunks[0].forward.tp_s);
 }
 
 TEST(Training, GroupingIdenticalRanksGivesExactlyTheFullModelsResult) {
