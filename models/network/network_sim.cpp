@@ -118,9 +118,30 @@ void NetworkSim::start(Prepared prepared, double bytes, int steps, Done done) {
     schedule_next_drain();
     return;
   }
-  for (const auto& [l, w] : t.load()) on_link_[l].push_back(id);
+  t.shared.clear();
+  for (std::uint32_t k = 0; k < t.load().size(); ++k) {
+    auto& on = on_link_[t.load()[k].first];
+    on.push_back(id);
+    if (on.size() == 2) mark_shared(on[0], t.load()[k].first, true);
+    if (on.size() >= 2) t.shared.push_back(k);
+  }
   arrivals_.push_back(id);
   request_update(t.load());
+}
+
+// Link l of transfer f gained (or lost) its only other transfer.
+void NetworkSim::mark_shared(TransferId f, LinkId l, bool shared) {
+  Transfer& t = transfers_[f];
+  const auto& load = t.load();
+  const auto it = std::lower_bound(load.begin(), load.end(), l, [](const auto& e, LinkId x) { return e.first < x; });
+  const auto k = static_cast<std::uint32_t>(it - load.begin());
+  if (shared) {
+    t.shared.push_back(k);
+  } else {
+    auto pos = std::find(t.shared.begin(), t.shared.end(), k);
+    *pos = t.shared.back();
+    t.shared.pop_back();
+  }
 }
 
 void NetworkSim::change_load(const Transfer& t, double delta_rate) {
@@ -190,6 +211,7 @@ void NetworkSim::on_drain() {
       for (const auto& [l, w] : t.load()) {
         auto& v = on_link_[l];
         v.erase(std::find(v.begin(), v.end(), id));
+        if (v.size() == 1) mark_shared(v[0], l, false);
         seeds.push_back(l);
       }
     delivered_ += t.bytes * t.segments;
@@ -260,8 +282,7 @@ void NetworkSim::recompute(std::vector<LinkId> seeds, const std::vector<Transfer
     // Its links shared with other transfers join the solve. A link it has to itself only
     // caps its rate, and the tightest such cap is within max_rate, which the solve applies
     // to each transfer: a ring's hundreds of private links stay out.
-    for (const auto& [l2, w] : t.load())
-      if (on_link_[l2].size() > 1) add_link(l2);
+    for (std::uint32_t k : t.shared) add_link(t.load()[k].first);
   };
   // From a link, a rate change reaches the transfers it bottlenecks: those running at the
   // link's top rate. Seeds pass it on whether or not they are still full (a departure may
@@ -294,12 +315,14 @@ void NetworkSim::recompute(std::vector<LinkId> seeds, const std::vector<Transfer
     fixed.resize(links.size());
     weight.assign(links.size(), 0.0);
     for (std::size_t i = 0; i < links.size(); ++i) fixed[i] = link_load_[links[i]];
-    for (TransferId f : flows)
-      for (const auto& [l, w] : transfers_[f].load()) {
-        if (link_visit_[l] != visit_epoch_) continue;  // private: covered by max_rate
-        fixed[link_pos_[l]] -= w * transfers_[f].rate;
+    for (TransferId f : flows) {
+      const Transfer& t = transfers_[f];
+      for (std::uint32_t k : t.shared) {  // private links are covered by max_rate
+        const auto& [l, w] = t.load()[k];
+        fixed[link_pos_[l]] -= w * t.rate;
         weight[link_pos_[l]] += w;
       }
+    }
     auto& version = scratch_version_;
     version.assign(links.size(), 0);
     // A min-heap of (level, entry, version): entries below links.size() are links, the
@@ -324,8 +347,8 @@ void NetworkSim::recompute(std::vector<LinkId> seeds, const std::vector<Transfer
     auto freeze = [&](const Transfer& t, double level) {
       new_rate[t.scratch] = level;
       --unfrozen;
-      for (const auto& [l2, w] : t.load()) {
-        if (link_visit_[l2] != visit_epoch_) continue;
+      for (std::uint32_t k : t.shared) {
+        const auto& [l2, w] = t.load()[k];
         const std::uint32_t j = link_pos_[l2];
         fixed[j] += w * level;
         weight[j] -= w;

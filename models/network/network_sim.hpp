@@ -102,6 +102,9 @@ class NetworkSim {
     Time latency;
     Time finish = Time::max();  // when the last byte leaves at the current rate
     Done done;
+    // Positions in load() of the links another active transfer also crosses (flow model):
+    // the only links of this transfer a re-solve needs; the rest are within max_rate.
+    std::vector<std::uint32_t> shared;
     std::uint32_t visit = 0;
     std::uint32_t scratch = 0;  // position during a recomputation
     bool active = false;
@@ -119,6 +122,7 @@ class NetworkSim {
   void recompute(std::vector<LinkId> seeds, const std::vector<TransferId>& arrivals);
   bool saturated(LinkId l) const;
   void change_load(const Transfer& t, double delta_rate);
+  void mark_shared(TransferId f, LinkId l, bool shared);
   void record_class_utilization();
 
   Simulator& sim_;

@@ -122,3 +122,56 @@ TEST(FlowModel, RandomCasesKeepMaxMinInvariantsAndConserveBytes) {
     for (const auto& [l, bytes] : expected_bytes) EXPECT_NEAR(net.link_bytes(l), bytes, 1e-6 * bytes + 1);
   }
 }
+
+// Multi-segment transfers (rings over random devices, whose links are mostly their own)
+// mixed with single sends: the solver's shortcut for private links must still give
+// max-min fair rates, and every byte must land on its links.
+TEST(FlowModel, RandomRingsAndSendsKeepMaxMinInvariantsAndConserveBytes) {
+  const auto& catalog = dcsim::testing::builtin_catalog();
+  const hardware::Cluster cluster({catalog.server("p5.48xlarge"), catalog.accelerator("H100-SXM"), 8, 4, 0});
+  for (int seed = 1; seed <= 5; ++seed) {
+    FabricSpec spec;
+    spec.kind = seed % 2 ? FabricKind::FatTree : FabricKind::RailOptimized;
+    spec.radix = seed % 2 ? 8 : 16;
+    spec.oversubscription = 1.0 + seed % 3;
+    Fabric f(cluster, spec);
+    Simulator sim;
+    NetworkSim net(sim, f, SharingModel::Flow);
+    std::mt19937_64 rng(100 + seed);
+    std::map<LinkId, double> expected_bytes;
+    int finished = 0;
+    const int transfers = 200;
+    for (int i = 0; i < transfers; ++i) {
+      std::vector<Segment> segments;
+      const int members = (i % 3 == 0) ? 4 + int(rng() % 5) : 1;  // a third are rings of 4-8
+      if (members == 1) {
+        const std::int64_t src = rng() % 64;
+        std::int64_t dst = rng() % 63;
+        if (dst >= src) ++dst;
+        segments.push_back({src, dst});
+      } else {
+        std::vector<std::int64_t> ring;
+        while (int(ring.size()) < members) {
+          const std::int64_t d = rng() % 64;
+          if (std::find(ring.begin(), ring.end(), d) == ring.end()) ring.push_back(d);
+        }
+        for (int k = 0; k < members; ++k) segments.push_back({ring[k], ring[(k + 1) % members]});
+      }
+      const double bytes = 1e6 * double(1 + rng() % 50);
+      for (const Segment& s : segments)
+        for (const auto& [l, share] : f.route(s.src, s.dst)) expected_bytes[l] += bytes * share;
+      sim.schedule_at(Time::us(double(rng() % 3000)), [&net, &finished, segments, bytes] {
+        net.start(segments, bytes, 1, [&finished] { ++finished; });
+      });
+    }
+    std::string violation;
+    for (int k = 1; k < 600; ++k)
+      sim.schedule_at(Time::us(k * 29.0), [&] {
+        if (violation.empty()) violation = net.check_max_min();
+      });
+    sim.run();
+    EXPECT_EQ(violation, "") << "seed " << seed;
+    EXPECT_EQ(finished, transfers);
+    for (const auto& [l, bytes] : expected_bytes) EXPECT_NEAR(net.link_bytes(l), bytes, 1e-6 * bytes + 1);
+  }
+}
