@@ -117,7 +117,7 @@ TEST(Training, BlockingPipelineSendsMatchTheHandWorkedTimeline) {
   const double c = r.message_s;
   // Stage 0: F0 send F1 send B0 B1; stage 1: F0 B0 send F1 B1 send.
   const double s1f1 = std::max(2 * f0 + 2 * c, f0 + c + f1 + b1 + c);
-  const double s0b0 = s1f1 - 0 * c;  // both wait for the same two arrivals
+  const double s0b0 = s1f1;  // stage 0's B0 waits for the same two events as stage 1's F1
   const double s0b1 = std::max(s0b0 + b0, s1f1 + f1 + b1 + c);
   const double end0 = s0b1 + b0 + Time::from_seconds(r.costs.optimizer_s[0]).seconds();
   const double end1 = s1f1 + f1 + b1 + c + Time::from_seconds(r.costs.optimizer_s[1]).seconds();
