@@ -47,6 +47,23 @@ TEST(TrainingCli, PlanAndModelErrorsNameTheKey) {
   EXPECT_THAT(r.output, HasSubstr("tp 3 must divide the model's 16 heads"));
 }
 
+TEST(TrainingCli, ExecutionSettingsRejectBadValuesAndSayWhatIsAllowed) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"workload.grad_accumulation=sometimes",
+       "workload.grad_accumulation: \"sometimes\" is not allowed; allowed: fused, separate"},
+      {"workload.fusion.rope=maybe", "workload.fusion.rope: \"maybe\" is not a boolean; allowed: true, false"},
+      {"workload.fusion.gelu=true", "workload.fusion.gelu: unknown key \"gelu\"; allowed here: activation, rope"},
+      {"workload.overlap.pp=sometimes", "workload.overlap.pp: \"sometimes\" is not a boolean; allowed: true, false"},
+      {"workload.model.position_embedding=alibi",
+       "workload.model.position_embedding: \"alibi\" is not allowed; allowed: rotary, learned"},
+  };
+  for (const auto& [set, message] : cases) {
+    const auto r = run(kTiny + " --quiet --set " + set);
+    EXPECT_EQ(r.code, 2) << set;
+    EXPECT_THAT(r.output, HasSubstr(message));
+  }
+}
+
 TEST(TrainingCli, ARackPowerCapSlowsComputeAndIsNeverExceeded) {
   const std::string free = out_dir("free"), capped = out_dir("capped");
   ASSERT_EQ(run(kTiny + " --quiet --out " + free).code, 0);

@@ -17,6 +17,13 @@ constexpr double L = 0.5e-6;
 Time at(double bytes, double rate, int hops = 2) {
   return Time::from_seconds(bytes / rate) + Time::from_seconds(hops * L);
 }
+// A send between two different devices of 64, drawn uniformly.
+Segment random_pair(std::mt19937_64& rng) {
+  const std::int64_t src = rng() % 64;
+  std::int64_t dst = rng() % 63;
+  if (dst >= src) ++dst;
+  return {src, dst};
+}
 }  // namespace
 
 TEST(FlowModel, IncastSharesTheReceiverLinkEqually) {
@@ -102,9 +109,7 @@ TEST(FlowModel, RandomCasesKeepMaxMinInvariantsAndConserveBytes) {
     int finished = 0;
     const int flows = 300;
     for (int i = 0; i < flows; ++i) {
-      const std::int64_t src = rng() % 64;
-      std::int64_t dst = rng() % 63;
-      if (dst >= src) ++dst;
+      const auto [src, dst] = random_pair(rng);
       const double bytes = 1e6 * double(1 + rng() % 100);
       for (const auto& [l, share] : f.route(src, dst)) expected_bytes[l] += bytes * share;
       sim.schedule_at(Time::us(double(rng() % 2000)), [&net, &finished, src, dst, bytes] {
@@ -145,10 +150,7 @@ TEST(FlowModel, RandomRingsAndSendsKeepMaxMinInvariantsAndConserveBytes) {
       std::vector<Segment> segments;
       const int members = (i % 3 == 0) ? 4 + int(rng() % 5) : 1;  // a third are rings of 4-8
       if (members == 1) {
-        const std::int64_t src = rng() % 64;
-        std::int64_t dst = rng() % 63;
-        if (dst >= src) ++dst;
-        segments.push_back({src, dst});
+        segments.push_back(random_pair(rng));
       } else {
         std::vector<std::int64_t> ring;
         while (int(ring.size()) < members) {

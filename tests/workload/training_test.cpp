@@ -57,6 +57,18 @@ JobRun run(const ParallelPlan& plan, bool grouped, network::SharingModel model, 
   if (plan.pp > 1) r.message_s = net.isolated_seconds({{ranks_a, ranks_b}}, r.costs.pp_message_bytes, 1);
   return r;
 }
+// Two pipeline stages, two microbatches, one rank each: small enough to work by hand.
+ParallelPlan two_stage_plan() {
+  ParallelPlan plan;
+  plan.tp = 1;
+  plan.pp = 2;
+  plan.dp = 1;
+  plan.sequence_parallel = false;
+  plan.microbatch = 1;
+  plan.global_batch = 2;
+  plan.zero = 0;
+  return plan;
+}
 double block(const BlockCost& b) { return Time::from_seconds(b.total_s()).seconds(); }
 
 // A memory-bound kernel moving `bytes` on the H100 (what training_costs charges for it).
@@ -79,14 +91,7 @@ TrainingCosts costs_of(const TransformerSpec& m, const ParallelPlan& plan) {
 }  // namespace
 
 TEST(Training, TwoStageOneFOneBMatchesTheHandWorkedTimeline) {
-  ParallelPlan plan;
-  plan.tp = 1;
-  plan.pp = 2;
-  plan.dp = 1;
-  plan.sequence_parallel = false;
-  plan.microbatch = 1;
-  plan.global_batch = 2;  // two microbatches
-  plan.zero = 0;
+  const ParallelPlan plan = two_stage_plan();
   const JobRun r = run(plan, true, network::SharingModel::Analytical, 1);
   const double f0 = block(r.costs.chunks[0].forward), b0 = block(r.costs.chunks[0].backward);
   const double f1 = block(r.costs.chunks[1].forward), b1 = block(r.costs.chunks[1].backward);
@@ -103,13 +108,7 @@ TEST(Training, TwoStageOneFOneBMatchesTheHandWorkedTimeline) {
 }
 
 TEST(Training, BlockingPipelineSendsMatchTheHandWorkedTimeline) {
-  ParallelPlan plan;
-  plan.tp = 1;
-  plan.pp = 2;
-  plan.dp = 1;
-  plan.sequence_parallel = false;
-  plan.global_batch = 2;  // two microbatches
-  plan.zero = 0;
+  ParallelPlan plan = two_stage_plan();
   plan.overlap_pp = false;  // a stage waits for its own send to arrive
   const JobRun r = run(plan, true, network::SharingModel::Analytical, 1);
   const double f0 = block(r.costs.chunks[0].forward), b0 = block(r.costs.chunks[0].backward);
