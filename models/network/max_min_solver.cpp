@@ -1,32 +1,35 @@
-// The max-min fair rates of rate classes (docs/network.md, "Solver").
+// The max-min fair rates, solved on bottleneck groups (docs/network.md, "Solver").
 //
-// Weighted progressive filling: every free class's rate rises together; a link saturates at
+// Weighted progressive filling: every free group's rate rises together; a link saturates at
 // level (capacity - fixed load - frozen load) / (free weight on it); the lowest such level
-// freezes the classes crossing that link, a class's own cap freezes it alone, and so on until
-// all are frozen.
+// freezes what is still free on that link, a cap freezes the classes at it, and so on until
+// all are frozen. A group freezes whole at its own link (or cap). When another link comes
+// first, the classes of the group that cross it split off and join that link's group: the
+// bottleneck structure changed, and only the classes that move are touched.
 //
-// Only part of the network is re-solved: classes reached from the changed links and classes,
-// moving from link to class only through saturated links and only to the classes at the
-// link's top rate (the ones it bottlenecks: a rate change cannot cross a link with spare
+// Only part of the network is re-solved: the groups reached from the changed links and
+// groups, moving from link to group only through saturated links and only to the groups at
+// the link's top rate (the ones it bottlenecks: a rate change cannot cross a link with spare
 // capacity). The rest keep their rates as fixed load. If the new rates saturate a link on
-// which an outside class runs faster than every re-solved one, that class is no longer
-// fairly treated: it joins and the solve is repeated.
+// which an outside group runs faster than everything re-solved there, that group is no
+// longer fairly treated: it joins and the solve is repeated.
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include "models/network/network_sim.hpp"
 
 namespace dcsim::network {
 namespace {
-constexpr double kSaturated = 1 - 1e-7;      // relative: a link this full is a bottleneck
-constexpr double kIdle = 0.5;                // an active link below this load fraction stops binding
-constexpr double kCheckAt = 0.9;             // a dormant link is re-checked when its bound reaches this
-constexpr double kTopRate = 1 - 1e-9;        // classes this close to a link's top rate are bottlenecked there
+constexpr double kSaturated = 1 - 1e-7;  // relative: a link this full is a bottleneck
+constexpr double kIdle = 0.5;            // an active link below this load fraction stops binding
+constexpr double kCheckAt = 0.9;         // a dormant link is re-checked when its bound reaches this
+constexpr double kTopRate = 1 - 1e-9;    // groups this close to a link's top rate are bottlenecked there
 constexpr double kUnfair = 1 + 1e-9;
 }  // namespace
 
-void NetworkSim::solve(const std::vector<LinkId>& seeds, const std::vector<ClassId>& changed) {
+void NetworkSim::solve(const std::vector<LinkId>& seeds, const std::vector<GroupId>& changed) {
   ++recomputations_;
   gather(seeds, changed);
   do {
@@ -35,12 +38,12 @@ void NetworkSim::solve(const std::vector<LinkId>& seeds, const std::vector<Class
   apply_rates();
 }
 
-void NetworkSim::gather(const std::vector<LinkId>& seeds, const std::vector<ClassId>& changed) {
+void NetworkSim::gather(const std::vector<LinkId>& seeds, const std::vector<GroupId>& changed) {
   ++epoch_;
   comp_links_.clear();
-  comp_classes_.clear();
-  class_links_.clear();
-  class_begin_.assign(1, 0);
+  comp_groups_.clear();
+  group_links_.clear();
+  group_begin_.assign(1, 0);
   stack_.clear();
   // A seed passes the change on whether or not it is still full: a departure may have just
   // freed it.
@@ -52,47 +55,47 @@ void NetworkSim::gather(const std::vector<LinkId>& seeds, const std::vector<Clas
     comp_links_.push_back(l);
   }
   for (LinkId l : seeds) pass_on(l, true);
-  for (ClassId c : changed)
-    if (classes_[c].live) add_class(c);
+  for (GroupId g : changed)
+    if (groups_[g].live) add_group(g);
   expand();
 }
 
-void NetworkSim::add_class(ClassId id) {
-  ClassHot& h = hot_[id];
+void NetworkSim::add_group(GroupId id) {
+  GroupHot& h = ghot_[id];
   if (h.visit == epoch_) return;
   h.visit = epoch_;
-  h.scratch = static_cast<std::uint32_t>(comp_classes_.size());
-  comp_classes_.push_back(id);
-  // Its links by local index with its whole weight on each, for the compact problem.
-  for (const ClassKeyLink& k : classes_[id].key) {
-    LinkState& link = links_[k.link];
+  h.scratch = static_cast<std::uint32_t>(comp_groups_.size());
+  comp_groups_.push_back(id);
+  // Its links by local index, with its weight and classes on each, for the compact problem.
+  for (const GroupLink& e : groups_[id].column) {
+    LinkState& link = links_[e.link];
     if (link.visit != epoch_) {
       link.visit = epoch_;
       link.pos = static_cast<std::uint32_t>(comp_links_.size());
-      comp_links_.push_back(k.link);
-      stack_.push_back(k.link);
+      comp_links_.push_back(e.link);
+      stack_.push_back(e.link);
     }
-    class_links_.emplace_back(link.pos, k.weight * h.n);
+    group_links_.push_back({link.pos, e.weight, entries_[e.entry].classes});
   }
-  class_begin_.push_back(static_cast<std::uint32_t>(class_links_.size()));
+  group_begin_.push_back(static_cast<std::uint32_t>(group_links_.size()));
 }
 
-// From a link, a rate change reaches the classes it bottlenecks: those at its top rate.
+// From a link, a rate change reaches the groups it bottlenecks: those at its top rate.
 // Other links pass it on only when saturated. Every link of the solve comes through here
 // once, which also records its load and top rate before the solve.
 void NetworkSim::pass_on(LinkId l, bool seed) {
   LinkState& link = links_[l];
   double top = 0, load = 0;
-  for (const RowEntry& e : link.row) {
-    const ClassHot& c = hot_[e.cls];
-    top = std::max(top, c.rate);
-    load += e.weight * c.n * c.rate;
+  for (const GroupRowEntry& e : link.grow) {
+    const double rate = ghot_[e.group].rate;
+    top = std::max(top, rate);
+    load += e.weight * rate;
   }
   link.load = load;
   link.top = top;
   if (!seed && load < link.capacity * kSaturated) return;
-  for (const RowEntry& e : link.row)
-    if (hot_[e.cls].rate >= top * kTopRate) add_class(e.cls);
+  for (const GroupRowEntry& e : link.grow)
+    if (ghot_[e.group].rate >= top * kTopRate) add_group(e.group);
 }
 
 void NetworkSim::expand() {
@@ -103,33 +106,31 @@ void NetworkSim::expand() {
   }
 }
 
-// The re-solved classes and links as a compact problem: each class's links (recorded by
-// add_class), each link's classes, and each link's fixed load (everything not re-solved).
+// Each link's groups (with their local entry) as offset arrays, and each link's fixed load:
+// everything not re-solved.
 void NetworkSim::build_problem() {
-  const std::size_t n = comp_links_.size(), m = comp_classes_.size();
+  const std::size_t n = comp_links_.size(), m = comp_groups_.size();
   link_begin_.assign(n + 1, 0);
   fixed_.resize(n);
   for (std::size_t i = 0; i < n; ++i) fixed_[i] = links_[comp_links_[i]].load;
   for (std::size_t k = 0; k < m; ++k) {
-    const double rate = hot_[comp_classes_[k]].rate;
-    for (std::uint32_t j = class_begin_[k]; j < class_begin_[k + 1]; ++j) {
-      const auto [i, a] = class_links_[j];
-      fixed_[i] -= a * rate;
-      ++link_begin_[i + 1];
+    const double rate = ghot_[comp_groups_[k]].rate;
+    for (std::uint32_t j = group_begin_[k]; j < group_begin_[k + 1]; ++j) {
+      fixed_[group_links_[j].link] -= group_links_[j].weight * rate;
+      ++link_begin_[group_links_[j].link + 1];
     }
   }
   for (std::size_t i = 0; i < n; ++i) {
     link_begin_[i + 1] += link_begin_[i];
     fixed_[i] = std::max(0.0, fixed_[i]);
   }
-  link_classes_.resize(class_links_.size());
+  link_groups_.resize(group_links_.size());
   fill_.assign(link_begin_.begin(), link_begin_.end() - 1);
   for (std::size_t k = 0; k < m; ++k)
-    for (std::uint32_t j = class_begin_[k]; j < class_begin_[k + 1]; ++j)
-      link_classes_[fill_[class_links_[j].first]++] = {static_cast<std::uint32_t>(k), class_links_[j].second};
+    for (std::uint32_t j = group_begin_[k]; j < group_begin_[k + 1]; ++j)
+      link_groups_[fill_[group_links_[j].link]++] = {static_cast<std::uint32_t>(k), j};
 }
 
-// Fills new_rate_ (and where each class froze) for every class of the compact problem.
 void NetworkSim::water_fill() {
   build_problem();
   reset_fill();
@@ -137,50 +138,115 @@ void NetworkSim::water_fill() {
 }
 
 void NetworkSim::reset_fill() {
-  const std::size_t n = comp_links_.size(), m = comp_classes_.size();
+  const std::size_t n = comp_links_.size(), m = comp_groups_.size();
+  work_links_.assign(group_links_.begin(), group_links_.end());
   frozen_load_.assign(n, 0.0);
+  split_load_.assign(n, 0.0);
   free_weight_.assign(n, 0.0);
   free_count_.assign(n, 0);
-  for (const auto& [i, a] : class_links_) {
-    free_weight_[i] += a;
-    ++free_count_[i];
-  }
+  top_new_.assign(n, 0.0);
+  for (const LocalEntry& e : work_links_)
+    if (e.classes > 0) {
+      free_weight_[e.link] += e.weight;
+      ++free_count_[e.link];
+    }
   new_rate_.assign(m, -1.0);
+  frozen_.assign(m, 0);
+  emptied_.assign(m, 0);
+  left_.resize(m);
+  for (std::size_t k = 0; k < m; ++k) left_[k] = groups_[comp_groups_[k]].nclasses;
+  flips_.clear();
+  ++split_epoch_;
   unfrozen_ = m;
 }
 
-void NetworkSim::freeze(std::uint32_t k, double level) {
+void NetworkSim::freeze_group(std::uint32_t k, double level) {
   new_rate_[k] = level;
+  frozen_[k] = 1;
   --unfrozen_;
-  for (std::uint32_t j = class_begin_[k]; j < class_begin_[k + 1]; ++j) {
-    const auto [i, a] = class_links_[j];
-    frozen_load_[i] += a * level;
-    free_weight_[i] -= a;
-    --free_count_[i];
+  for (std::uint32_t j = group_begin_[k]; j < group_begin_[k + 1]; ++j) {
+    const LocalEntry& e = work_links_[j];
+    if (e.classes == 0) continue;
+    frozen_load_[e.link] += e.weight * level;
+    free_weight_[e.link] -= e.weight;
+    --free_count_[e.link];
+    top_new_[e.link] = std::max(top_new_[e.link], level);
   }
 }
 
-// The link's level with the classes frozen so far, summed afresh from its classes (free of
-// the rounding the running sums accumulate).
+std::uint32_t NetworkSim::local_entry(std::uint32_t k, std::uint32_t i) const {
+  for (std::uint32_t j = link_begin_[i]; j < link_begin_[i + 1]; ++j)
+    if (link_groups_[j].first == k) return link_groups_[j].second;
+  throw std::logic_error("flow solver: a class crosses a link its group does not");
+}
+
+// The classes of group k that freeze here (those crossing `at`, or those whose cap is
+// `level`) leave it: they are frozen at `level` and join the group of `at` (or of their cap)
+// once the solve is applied. The rest of the group stays free.
+void NetworkSim::split_off(std::uint32_t k, LinkId at, double level, bool by_cap) {
+  const GroupId g = comp_groups_[k];
+  if (left_[k] == 1) {
+    // One class left (a new class in a group of its own, typically): it freezes whole.
+    for (const ClassId c : groups_[g].classes.ids())
+      if (classes_[c].split != split_epoch_) {
+        classes_[c].split = split_epoch_;
+        flips_.push_back({c, by_cap ? kNoLink : at, level, ghot_[g].rate});
+      }
+    left_[k] = 0;
+    freeze_group(k, level);
+    emptied_[k] = 1;  // its class moves; the group keeps nothing
+    return;
+  }
+  for (const ClassId c : groups_[g].classes.ids()) {
+    RateClass& rc = classes_[c];
+    if (rc.split == split_epoch_) continue;
+    const bool here = by_cap ? rc.cap <= level : rc.key_index(at) < rc.key.size() && rc.key[rc.key_index(at)].link == at;
+    if (!here) continue;
+    rc.split = split_epoch_;
+    flips_.push_back({c, by_cap ? kNoLink : at, level, ghot_[g].rate});
+    for (const ClassKeyLink& e : rc.key) {
+      const std::uint32_t i = links_[e.link].pos;
+      LocalEntry& entry = work_links_[local_entry(k, i)];
+      const double a = e.weight * rc.n;
+      entry.weight -= a;
+      if (--entry.classes == 0) --free_count_[i];
+      free_weight_[i] -= a;
+      frozen_load_[i] += a * level;
+      split_load_[i] += a * level;
+      top_new_[i] = std::max(top_new_[i], level);
+    }
+    if (--left_[k] == 0) {
+      frozen_[k] = 1;
+      emptied_[k] = 1;
+      --unfrozen_;
+      return;
+    }
+  }
+}
+
+// The link's level with what is frozen so far, summed afresh from its groups (free of the
+// rounding the running sums accumulate).
 double NetworkSim::saturation_level(std::uint32_t i) const {
-  double frozen = 0, free = 0;
+  double frozen = split_load_[i], free = 0;
   for (std::uint32_t j = link_begin_[i]; j < link_begin_[i + 1]; ++j) {
-    const auto [k, a] = link_classes_[j];
-    if (new_rate_[k] >= 0)
-      frozen += a * new_rate_[k];
+    const auto [k, e] = link_groups_[j];
+    const LocalEntry& entry = work_links_[e];
+    if (entry.classes == 0) continue;
+    if (frozen_[k])
+      frozen += entry.weight * new_rate_[k];
     else
-      free += a;
+      free += entry.weight;
   }
   return std::max(0.0, links_[comp_links_[i]].capacity - fixed_[i] - frozen) / free;
 }
 
 void NetworkSim::progressive_fill() {
-  const std::size_t n = comp_links_.size(), m = comp_classes_.size();
+  const std::size_t n = comp_links_.size(), m = comp_groups_.size();
   auto level_of = [&](std::size_t i) {
     const double spare = std::max(0.0, links_[comp_links_[i]].capacity - fixed_[i] - frozen_load_[i]);
     return free_weight_[i] > 0 ? spare / free_weight_[i] : std::numeric_limits<double>::infinity();
   };
-  // Min-heaps of (level, entry): links, and classes' own caps. Caps rarely bind, so their
+  // Min-heaps of (level, entry): links, and groups' lowest caps. Caps rarely bind, so their
   // heap is built only once a link level passes the lowest cap.
   const auto later = std::greater<>{};
   heap_.clear();
@@ -188,23 +254,42 @@ void NetworkSim::progressive_fill() {
     if (free_count_[i] > 0) heap_.emplace_back(level_of(i), std::uint32_t(i));
   std::make_heap(heap_.begin(), heap_.end(), later);
   double lowest_cap = std::numeric_limits<double>::infinity();
-  for (ClassId id : comp_classes_) lowest_cap = std::min(lowest_cap, hot_[id].cap);
+  for (GroupId g : comp_groups_) lowest_cap = std::min(lowest_cap, min_cap(g));
   cap_heap_.clear();
   bool caps_built = false;
   while (unfrozen_ > 0) {
     const double next_link = heap_.empty() ? std::numeric_limits<double>::infinity() : heap_.front().first;
     if (!caps_built && next_link >= lowest_cap) {
       for (std::size_t k = 0; k < m; ++k)
-        if (new_rate_[k] < 0) cap_heap_.emplace_back(hot_[comp_classes_[k]].cap, std::uint32_t(k));
+        if (!frozen_[k]) cap_heap_.emplace_back(min_cap(comp_groups_[k]), std::uint32_t(k));
       std::make_heap(cap_heap_.begin(), cap_heap_.end(), later);
       caps_built = true;
     }
-    if (!cap_heap_.empty() && cap_heap_.front() <= std::make_pair(next_link, std::uint32_t(n))) {
-      // A class reached its own cap.
+    if (!cap_heap_.empty() && cap_heap_.front().first <= next_link) {
+      // Classes reach their own caps.
       std::pop_heap(cap_heap_.begin(), cap_heap_.end(), later);
-      const auto [level, k] = cap_heap_.back();
+      const auto [cap, k] = cap_heap_.back();
       cap_heap_.pop_back();
-      if (new_rate_[k] < 0) freeze(k, level);
+      if (frozen_[k]) continue;
+      const Group& g = groups_[comp_groups_[k]];
+      if (g.by_cap && g.cap == cap) {
+        freeze_group(k, cap);
+        continue;
+      }
+      // Classes with that cap may have split off since: the lowest cap among those left.
+      double lowest = std::numeric_limits<double>::infinity();
+      for (const ClassId c : g.classes.ids())
+        if (classes_[c].split != split_epoch_) lowest = std::min(lowest, classes_[c].cap);
+      if (lowest > cap) {
+        cap_heap_.emplace_back(lowest, k);
+        std::push_heap(cap_heap_.begin(), cap_heap_.end(), later);
+        continue;
+      }
+      split_off(k, kNoLink, cap, true);
+      if (!frozen_[k]) {  // the next cap among the classes left
+        cap_heap_.emplace_back(cap, k);
+        std::push_heap(cap_heap_.begin(), cap_heap_.end(), later);
+      }
       continue;
     }
     if (heap_.empty()) break;
@@ -212,61 +297,98 @@ void NetworkSim::progressive_fill() {
     const auto [level, idx] = heap_.back();
     heap_.pop_back();
     if (free_count_[idx] == 0) continue;
-    // Levels only rise as classes freeze: a stale entry is pushed again at its level now.
+    // Levels only rise as things freeze: a stale entry is pushed again at its level now.
     const double now_level = level_of(idx);
     if (now_level > level * (1 + 1e-12)) {
       heap_.emplace_back(now_level, idx);
       std::push_heap(heap_.begin(), heap_.end(), later);
       continue;
     }
-    // The link saturates: every class still free on it freezes at its level.
+    // The link saturates: what is still free on it freezes at its level, whole groups
+    // bottlenecked here, the crossing classes of groups bottlenecked elsewhere.
     const double exact = saturation_level(idx);
-    for (std::uint32_t j = link_begin_[idx]; j < link_begin_[idx + 1]; ++j)
-      if (new_rate_[link_classes_[j].first] < 0) freeze(link_classes_[j].first, exact);
+    const LinkId here = comp_links_[idx];
+    for (std::uint32_t j = link_begin_[idx]; j < link_begin_[idx + 1]; ++j) {
+      const auto [k, e] = link_groups_[j];
+      if (frozen_[k] || work_links_[e].classes == 0) continue;
+      const LinkId own = groups_[comp_groups_[k]].link;
+      // A group whose own link saturates at this same level (a tie, common in symmetric
+      // fabrics) freezes whole here: the same rates, and no class changes group.
+      if (own == here || (own != kNoLink && level_of(links_[own].pos) <= exact * (1 + 1e-12)))
+        freeze_group(k, exact);
+      else
+        split_off(k, here, exact, false);
+    }
   }
 }
 
-// Classes outside the solve that now run faster than every re-solved class on a link the
-// new rates saturate: they join, and the solve runs again.
+// Groups outside the solve that now run faster than everything re-solved on a link the new
+// rates saturate: they join, and the solve runs again.
 bool NetworkSim::admit_unfairly_treated() {
   joiners_.clear();
   const std::size_t n = comp_links_.size();
   for (std::size_t i = 0; i < n; ++i) {
     const LinkState& link = links_[comp_links_[i]];
-    if (fixed_[i] + frozen_load_[i] < link.capacity * kSaturated || link_begin_[i] == link_begin_[i + 1]) continue;
-    double top = 0;
-    for (std::uint32_t j = link_begin_[i]; j < link_begin_[i + 1]; ++j) top = std::max(top, new_rate_[link_classes_[j].first]);
-    if (link.top <= top * kUnfair) continue;  // no class on it ran faster than that
-    for (const RowEntry& e : link.row) {
-      const ClassHot& c = hot_[e.cls];
-      if (c.visit != epoch_ && c.rate > top * kUnfair) joiners_.push_back(e.cls);
+    if (link_begin_[i] == link_begin_[i + 1]) continue;  // nothing re-solved crosses it
+    if (fixed_[i] + frozen_load_[i] < link.capacity * kSaturated) continue;
+    const double top = top_new_[i];
+    if (link.top <= top * kUnfair) continue;  // no group on it ran faster than that
+    for (const GroupRowEntry& e : link.grow) {
+      const GroupHot& g = ghot_[e.group];
+      if (g.visit != epoch_ && g.rate > top * kUnfair) joiners_.push_back(e.group);
     }
   }
   if (joiners_.empty()) return false;
-  for (ClassId j : joiners_) add_class(j);
+  for (GroupId j : joiners_) add_group(j);
   expand();
   return true;
 }
 
 void NetworkSim::apply_rates() {
   double rise = 1;
-  for (std::size_t k = 0; k < comp_classes_.size(); ++k) {
-    const ClassId id = comp_classes_[k];
-    const double rate = std::max(0.0, new_rate_[k]);
-    const double old = hot_[id].rate;
-    resolved_ += static_cast<std::uint64_t>(hot_[id].n);
-    ++classes_resolved_;
+  for (std::size_t k = 0; k < comp_groups_.size(); ++k) {
+    const GroupId id = comp_groups_[k];
+    ++groups_resolved_;
+    resolved_ += static_cast<std::uint64_t>(groups_[id].members);
+    if (emptied_[k]) continue;  // every class split off
+    const double rate = new_rate_[k], old = ghot_[id].rate;
     if (old > 0) rise = std::max(rise, rate / old);
     // A re-solve may reproduce a rate up to rounding; keeping it spares a re-timing.
-    if (std::abs(rate - old) > 1e-12 * old || old == 0) set_rate(id, rate);
+    if (std::abs(rate - old) > 1e-12 * old || old == 0) set_group_rate(id, rate);
+  }
+  for (const Flip& f : flips_) {
+    if (f.old_rate > 0) rise = std::max(rise, f.rate / f.old_rate);
+    GroupId to;
+    if (f.link == kNoLink) {
+      to = group_of_cap(classes_[f.cls].cap);
+    } else {
+      to = group_of_link(f.link, f.rate);
+      if (ghot_[to].visit != epoch_ && std::abs(ghot_[to].rate - f.rate) > 1e-9 * f.rate)
+        throw std::logic_error("flow solver: a link froze classes without its own group being solved");
+    }
+    move_class(f.cls, to);
   }
   grow_drift(rise);
   // Active links the new rates leave far from full stop binding.
   for (std::size_t i = 0; i < comp_links_.size(); ++i) {
     const LinkId l = comp_links_[i];
-    if (links_[l].mode != LinkMode::Active) continue;
+    if (links_[l].mode != LinkMode::Active || links_[l].group != kNotInHeap) continue;
     const double load = fixed_[i] + frozen_load_[i];
     if (load < kIdle * links_[l].capacity && links_[l].flows.size() >= 2) make_dormant(l, load);
+  }
+  sweep_idle_links();
+}
+
+// Links that went active while traffic ramped up, and whose load has since fallen, may not
+// come up in a solve again: a few active links are checked after every solve, round robin.
+void NetworkSim::sweep_idle_links() {
+  for (int n = 0; n < 4 && !active_links_.empty(); ++n) {
+    if (sweep_ >= active_links_.size()) sweep_ = 0;
+    const LinkId l = active_links_[sweep_++];
+    LinkState& link = links_[l];
+    if (link.group != kNotInHeap || link.flows.size() < 2) continue;
+    const double load = link_load(l);
+    if (load < kIdle * link.capacity) make_dormant(l, load);
   }
 }
 
@@ -304,7 +426,7 @@ void NetworkSim::check_dormant_links(const std::vector<FlowId>& arrivals) {
   for (FlowId id : arrivals) {
     const Flow& f = flows_[id];
     if (!f.active || f.cls == kNotInHeap) continue;
-    const double rate = hot_[f.cls].rate;
+    const double rate = rate_of(f);
     for (const auto& [l, w] : f.load())
       if (links_[l].mode == LinkMode::Dormant) {
         links_[l].bound += w * rate / drift_;
@@ -319,13 +441,12 @@ void NetworkSim::check_dormant_links(const std::vector<FlowId>& arrivals) {
       checks_.pop_back();
       LinkState& link = links_[l];
       if (version != link.bound_version || link.mode != LinkMode::Dormant) continue;
-      const double load = link_load(l);
+      const double load = dormant_load(l);
       if (load < kCheckAt * link.capacity * (1 - 1e-9)) {
         link.bound = load / drift_;
         schedule_check(l);
         continue;
       }
-
       promote(l);
       if (load > link.capacity * (1 + 1e-12)) seeds_scratch_.push_back(l);
     }
@@ -338,7 +459,8 @@ void NetworkSim::check_dormant_links(const std::vector<FlowId>& arrivals) {
       std::make_heap(checks_.begin(), checks_.end(), std::greater<>{});
     }
     if (seeds_scratch_.empty()) return;
-    changed_scratch_.clear();
+    changed_scratch_.assign(pending_groups_.begin(), pending_groups_.end());
+    pending_groups_.clear();
     std::vector<LinkId> seeds;
     seeds.swap(seeds_scratch_);
     solve(seeds, changed_scratch_);
@@ -348,4 +470,3 @@ void NetworkSim::check_dormant_links(const std::vector<FlowId>& arrivals) {
 }
 
 }  // namespace dcsim::network
-

@@ -53,13 +53,60 @@ double isolated_rate(const Fabric& fabric, const std::vector<std::pair<LinkId, d
 }
 }  // namespace
 
-Prepared NetworkSim::prepare(const std::vector<Segment>& segments) {
+Prepared NetworkSim::prepare(const std::vector<Segment>& segments, const MemberSymmetry* symmetry) {
   auto p = std::make_shared<PreparedTransfer>();
   build_load(fabric_, segments, p->load, p->latency_s);
   for (const auto& [l, w] : p->load) p->class_load[static_cast<int>(fabric_.topology().link(l).cls)] += w;
-  p->max_rate = isolated_rate(fabric_, p->load);
   p->segments = double(segments.size());
+  if (symmetry && !symmetry->perms.empty()) apply_symmetry(*p, segments, *symmetry);
+  p->max_rate = isolated_rate(fabric_, p->load);
   return p;
+}
+
+// The transfer stands for k images of itself. Every link is replaced by the representative
+// (lowest id) of its orbit under the permutations, carrying k / (orbit size) times the load:
+// a link every image crosses (a spine-core link serving all rails) carries k times it; a link
+// with k distinct images carries it once, and transfers crossing different links of one
+// orbit share the representative as their images share those links. The max-min rates of
+// these loads are the rates of all k images, equal by symmetry; every other link of an orbit
+// carries its representative's bytes (copied by finish()). Every route is checked to map
+// onto its image's route, so the reduction is exact or refused.
+void NetworkSim::apply_symmetry(PreparedTransfer& p, const std::vector<Segment>& segments, const MemberSymmetry& sym) {
+  const double k = double(sym.perms.size() + 1);
+  for (const Segment& s : segments)
+    for (const auto& perm : sym.perms) {
+      Route mapped = fabric_.route(s.src, s.dst);
+      for (auto& [l, share] : mapped) l = fabric_.image_link(l, perm);
+      Route image = fabric_.route(fabric_.image_device(s.src, perm), fabric_.image_device(s.dst, perm));
+      std::sort(mapped.begin(), mapped.end());
+      std::sort(image.begin(), image.end());
+      if (mapped != image) throw std::logic_error("symmetry reduction refused: a route does not map onto its image's route");
+    }
+  if (mirrored_.empty()) mirrored_.assign(links_.size(), 0);
+  std::vector<LinkId> orbit;
+  for (auto& [l, w] : p.load) {
+    orbit.assign(1, l);
+    for (const auto& perm : sym.perms) orbit.push_back(fabric_.image_link(l, perm));
+    std::sort(orbit.begin(), orbit.end());
+    orbit.erase(std::unique(orbit.begin(), orbit.end()), orbit.end());
+    w *= k / double(orbit.size());
+    l = orbit.front();
+    if (orbit.size() > 1 && !mirrored_[l]) {
+      mirrored_[l] = 1;
+      mirrors_.push_back({l, std::vector<LinkId>(orbit.begin() + 1, orbit.end()), 0.0});
+    }
+  }
+  std::sort(p.load.begin(), p.load.end());
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < p.load.size(); ++i) {
+    if (out > 0 && p.load[out - 1].first == p.load[i].first)
+      p.load[out - 1].second += p.load[i].second;
+    else
+      p.load[out++] = p.load[i];
+  }
+  p.load.resize(out);
+  for (double& c : p.class_load) c *= k;
+  p.multiplicity = k;
 }
 
 double NetworkSim::isolated_seconds(const std::vector<Segment>& segments, double bytes, int steps) {
@@ -112,7 +159,7 @@ void NetworkSim::attach_to_links(FlowId id) {
   for (std::uint32_t k = 0; k < load.size(); ++k) {
     LinkState& link = links_[load[k].first];
     f.slots[k] = static_cast<std::uint32_t>(link.flows.size());
-    link.flows.push_back({id, k});
+    link.flows.push_back({id, k, load[k].second});
     if (link.flows.size() == 2 && link.mode == LinkMode::Private) promote(load[k].first);
   }
 }
@@ -134,7 +181,7 @@ void NetworkSim::detach_from_links(FlowId id, std::vector<LinkId>& seeds) {
 
 void NetworkSim::book_finished(Flow& f) {
   for (const auto& [l, w] : f.load()) link_bytes_[l] += (f.bytes - f.booked) * w;
-  delivered_ += f.bytes * f.prep->segments;
+  delivered_ += f.bytes * f.prep->segments * f.prep->multiplicity;
 }
 
 void NetworkSim::request_update() {
@@ -146,29 +193,27 @@ void NetworkSim::request_update() {
 // Transfers started at this instant join their classes; then one solve for all of them.
 void NetworkSim::update() {
   update_pending_ = false;
-  changed_scratch_.clear();
-  std::vector<FlowId> arrivals;
-  arrivals.swap(arrivals_);
-  for (FlowId id : arrivals) {
+  changed_scratch_.assign(pending_groups_.begin(), pending_groups_.end());
+  pending_groups_.clear();
+  arrivals_work_.swap(arrivals_);
+  for (FlowId id : arrivals_work_) {
     Flow& f = flows_[id];
     const ClassId c = class_for(id);
-    const bool fresh = hot_[c].n == 0;
     add_member(c, id, f.bytes);
     if (model_ == SharingModel::Analytical || f.prep->load.empty()) {
       // Nothing to share (or no sharing modelled): the transfer runs at its own cap; with no
       // link to cross it is done at once.
-      if (fresh) set_rate(c, f.prep->load.empty() ? std::numeric_limits<double>::max() : f.prep->max_rate);
+      move_class(c, group_of_cap(classes_[c].cap));
       continue;
     }
-    changed_scratch_.push_back(c);
+    changed_scratch_.push_back(classes_[c].group);
   }
   if (!changed_scratch_.empty()) {
     seeds_scratch_.clear();
     solve(seeds_scratch_, changed_scratch_);
-    check_dormant_links(arrivals);
+    check_dormant_links(arrivals_work_);
   }
-  arrivals.clear();
-  if (arrivals_.empty()) arrivals_.swap(arrivals);  // keep the buffer
+  arrivals_work_.clear();
   record_class_utilization();
   schedule_next_drain();
 }
@@ -188,10 +233,11 @@ void NetworkSim::on_drain() {
   const Time now = sim_.now();
   auto& finished = finished_scratch_;
   finished.clear();
-  // The head of the first class in the heap leaves now; removing it re-times the class, so
-  // members due at the same nanosecond come up next (the rounding that scheduled them).
+  // The first member of the first class of the first group leaves now; removing it re-times
+  // the group, so members due at the same nanosecond come up next (the rounding that
+  // scheduled them).
   while (!finishes_.empty() && finishes_.top_time() <= now) {
-    const ClassId c = finishes_.top();
+    const ClassId c = groups_[finishes_.top()].classes.top();
     const FlowId f = classes_[c].members.top();
     finished.push_back(f);
     remove_member(c, f);
@@ -207,7 +253,8 @@ void NetworkSim::on_drain() {
   if (model_ == SharingModel::Flow) {
     // A link left with a single transfer cannot bind any more; that transfer's class,
     // re-keyed without it, may speed up.
-    changed_scratch_.clear();
+    changed_scratch_.assign(pending_groups_.begin(), pending_groups_.end());
+    pending_groups_.clear();
     auto& lone = lone_links_;
     lone.clear();
     for (FlowId id : finished)
@@ -218,15 +265,16 @@ void NetworkSim::on_drain() {
             lone.push_back(l);
           }
           links_[l].mode = LinkMode::Private;
+          links_[l].drow.clear();
           ++links_[l].bound_version;
         }
     for (LinkId l : lone)
-      for (const LinkFlow& lf : links_[l].flows)
-        if (flows_[lf.flow].cls != kNotInHeap) changed_scratch_.push_back(flows_[lf.flow].cls);  // not one starting now
+      for (const LinkFlow& lf : links_[l].flows)  // (not one starting now)
+        if (flows_[lf.flow].cls != kNotInHeap) changed_scratch_.push_back(classes_[flows_[lf.flow].cls].group);
     std::erase_if(seeds_scratch_, [&](LinkId l) { return links_[l].mode != LinkMode::Active; });
     if (!seeds_scratch_.empty() || !changed_scratch_.empty()) {
       solve(seeds_scratch_, changed_scratch_);
-      check_dormant_links({});
+      check_dormant_links(arrivals_work_);  // (empty: no arrivals here)
     }
   }
   record_class_utilization();
@@ -254,19 +302,40 @@ void NetworkSim::record_class_utilization() {
     if (class_capacity_[c] > 0) class_series_[c].set(sim_.now(), std::max(0.0, class_load_[c] / class_capacity_[c]));
 }
 
+double NetworkSim::rate_of(const Flow& f) const { return f.cls == kNotInHeap ? 0.0 : ghot_[classes_[f.cls].group].rate; }
+
+void NetworkSim::dormant_add(LinkId l, ClassId c, double weight, int flows) {
+  auto& row = links_[l].drow;
+  for (std::size_t i = 0; i < row.size(); ++i)
+    if (row[i].cls == c) {
+      row[i].flows = std::uint32_t(int(row[i].flows) + flows);
+      if (row[i].flows == 0) {
+        row[i] = row.back();
+        row.pop_back();
+      } else {
+        row[i].weight += weight;
+      }
+      return;
+    }
+  if (flows > 0) row.push_back({c, weight, std::uint32_t(flows)});
+}
+
+double NetworkSim::dormant_load(LinkId l) const {
+  double load = 0;
+  for (const DormantEntry& e : links_[l].drow) load += e.weight * ghot_[classes_[e.cls].group].rate;
+  return load;
+}
+
 double NetworkSim::link_load(LinkId l) const {
   double load = 0;
-  for (const LinkFlow& lf : links_[l].flows) {
-    const Flow& f = flows_[lf.flow];
-    if (f.cls != kNotInHeap) load += f.load()[lf.k].second * hot_[f.cls].rate;
-  }
+  for (const LinkFlow& lf : links_[l].flows) load += lf.weight * rate_of(flows_[lf.flow]);
   return load;
 }
 
 std::vector<std::pair<std::uint64_t, double>> NetworkSim::rates() const {
   std::vector<std::pair<std::uint64_t, double>> out;
   for (const Flow& f : flows_)
-    if (f.active && f.cls != kNotInHeap) out.emplace_back(f.serial, hot_[f.cls].rate);
+    if (f.active && f.cls != kNotInHeap) out.emplace_back(f.serial, rate_of(f));
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -274,13 +343,14 @@ std::vector<std::pair<std::uint64_t, double>> NetworkSim::rates() const {
 std::string NetworkSim::check_max_min() const {
   const auto& topo = fabric_.topology();
   std::vector<double> load(topo.link_count(), 0.0);
-  auto rate_of = [&](const Flow& f) { return f.cls == kNotInHeap ? 0.0 : hot_[f.cls].rate; };
   for (const Flow& t : flows_)
     if (t.active)
       for (const auto& [l, w] : t.load()) load[l] += w * rate_of(t);
   for (LinkId l = 0; l < static_cast<LinkId>(load.size()); ++l)
     if (load[l] > topo.link(l).bandwidth * (1 + 1e-9))
-      return "link " + std::to_string(l) + " carries more than its capacity (" + std::to_string(load[l] / topo.link(l).bandwidth) + ", mode " + std::to_string(int(links_[l].mode)) + ", flows " + std::to_string(links_[l].flows.size()) + ", bound " + std::to_string(links_[l].bound * drift_ / topo.link(l).bandwidth) + ")";
+      return "link " + std::to_string(l) + " carries " + std::to_string(load[l] / topo.link(l).bandwidth) +
+             " of its capacity (" + std::to_string(links_[l].flows.size()) + " transfers, mode " +
+             std::to_string(int(links_[l].mode)) + ")";
   if (model_ != SharingModel::Flow) return "";
   for (std::size_t i = 0; i < flows_.size(); ++i) {
     const Flow& t = flows_[i];
@@ -325,6 +395,11 @@ void NetworkSim::finish() {
     const double sent = f.bytes - remaining(f);
     for (const auto& [l, w] : f.load()) link_bytes_[l] += (sent - f.booked) * w;
     f.booked = sent;
+  }
+  for (Mirror& m : mirrors_) {
+    const double delta = link_bytes_[m.link] - m.copied;
+    for (LinkId x : m.images) link_bytes_[x] += delta;
+    m.copied = link_bytes_[m.link];
   }
   for (int c = 0; c < kLinkClassCount; ++c) class_series_[c].finish(sim_.now());
 }

@@ -17,18 +17,19 @@
 //
 // How the flow model stays fast (docs/network.md, "Solver"):
 //  - A link crossed by one transfer only caps that transfer (its isolated rate, max_rate).
-//    A shared link is `active` (it may bind: it takes part in the solve) or `dormant` (its
+//    A shared link is `active` (it may bind: it takes part in solves) or `dormant` (its
 //    load is provably below capacity: a bound, scaled by how much any rate has grown since
-//    the link was last checked, stays under 90 % of capacity; it is re-checked exactly when
+//    the link was last checked, stays under 90 % of capacity; it is checked exactly when
 //    the bound says it might not).
-//  - Transfers with the same active links, weights and cap are one rate class: max-min
-//    gives them the same rate, so the solve works on classes, not transfers. Each class
-//    keeps a virtual clock (bytes per segment served since it was created) and its members
-//    in a heap by the clock value at which each finishes: a rate change re-times the class,
-//    not each transfer.
-//  - A change re-solves only the classes it can reach through saturated links (a rate
-//    change cannot cross a link with spare capacity), widening the set until no class
+//  - Transfers with the same active links, weights and cap are one rate class; classes
+//    frozen at the same link's level (or the same cap) are one bottleneck group, with one
+//    rate and one virtual clock. Each transfer keeps the clock value at which it finishes,
+//    so a rate change re-times a group, not its transfers.
+//  - A change re-solves only the groups it can reach through saturated links (a rate
+//    change cannot cross a link with spare capacity), widening the set until no group
 //    outside it is treated unfairly; starts and ends at one instant are one change.
+//  - A transfer may stand for its images under permutations of GPU positions that leave
+//    the fabric unchanged (MemberSymmetry): its loads fold onto link orbits.
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -39,6 +40,7 @@
 
 #include "models/network/fabric.hpp"
 #include "models/network/finish_queue.hpp"
+#include "models/network/flat_map.hpp"
 #include "models/network/indexed_heap.hpp"
 #include "models/power/binned_series.hpp"
 #include "sim/inplace_callback.hpp"
@@ -60,6 +62,14 @@ struct PreparedTransfer {
   double max_rate = 0;  // alone on the network: min over its links of capacity / load
   double latency_s = 0;
   double segments = 0;
+  double multiplicity = 1;  // identical transfers it stands for (symmetry)
+};
+
+// Identical traffic on every member of a group of GPUs: the transfer given stands for
+// itself and its images under each permutation of GPU positions (Fabric::member_symmetric;
+// docs/network.md, "Symmetry").
+struct MemberSymmetry {
+  std::vector<std::vector<int>> perms;  // every image but the identity
 };
 using Prepared = std::shared_ptr<const PreparedTransfer>;
 
@@ -78,7 +88,7 @@ class NetworkSim {
   // Starts now. `bytes` per segment; `done` runs when the transfer has fully arrived.
   void start(const std::vector<Segment>& segments, double bytes, int steps, Done done);
   void start(Prepared prepared, double bytes, int steps, Done done);
-  Prepared prepare(const std::vector<Segment>& segments);
+  Prepared prepare(const std::vector<Segment>& segments, const MemberSymmetry* symmetry = nullptr);
   // The time the transfer would take alone on the network (the analytical model's answer).
   double isolated_seconds(const std::vector<Segment>& segments, double bytes, int steps);
 
@@ -88,7 +98,7 @@ class NetworkSim {
   std::uint64_t transfers_started() const { return started_; }
   std::uint64_t rate_recomputations() const { return recomputations_; }
   std::uint64_t transfers_resolved() const { return resolved_; }  // summed over recomputations
-  std::uint64_t classes_resolved() const { return classes_resolved_; }  // likewise, rate classes
+  std::uint64_t groups_resolved() const { return groups_resolved_; }  // likewise, bottleneck groups
   std::size_t rate_classes() const { return live_classes_; }
 
   // Statistics up to now.
@@ -110,6 +120,8 @@ class NetworkSim {
  private:
   using FlowId = std::uint32_t;
   using ClassId = std::uint32_t;
+  using GroupId = std::uint32_t;
+  static constexpr LinkId kNoLink = -1;
   enum class LinkMode : std::uint8_t { Private, Dormant, Active };
 
   struct Flow {
@@ -136,45 +148,96 @@ class NetworkSim {
     double weight;  // per member
     bool operator==(const ClassKeyLink&) const = default;
   };
-  // A rate class in three parts, by who reads it: the solver reads `ClassHot` for every row
-  // entry it visits, re-timing reads `ClassClock`, the rest is bookkeeping.
-  struct ClassHot {
-    double rate = 0;
-    double n = 0;    // members
-    double cap = 0;  // members' isolated rate
-    std::uint32_t visit = 0, scratch = 0;
-  };
-  struct ClassClock {
-    double clock = 0;  // bytes per segment served since creation
-    double head = 0;   // the first member's finish key
-    Time at;           // when clock was last advanced
-  };
+  // Transfers with the same active links (and weights on them) and cap: one rate in any
+  // max-min solution (rate_classes.cpp).
   struct RateClass {
     std::vector<ClassKeyLink> key;       // active links, sorted
-    std::vector<std::uint32_t> row_pos;  // its entry's index in each key link's row
+    std::vector<std::uint32_t> row_pos;  // its entry's index in each key link's class row
+    std::vector<std::uint32_t> entries;  // its group's entry for each key link
     std::uint64_t hash = 0;
+    double cap = 0;                      // members' isolated rate
+    double n = 0;                        // members
     IndexedHeap<MemberAccess> members;   // by the clock value at which each finishes
     std::array<double, kLinkClassCount> class_load{};  // summed over members
+    GroupId group = kNotInHeap;
+    std::uint32_t group_pos = kNotInHeap;  // in its group's class heap
+    double offset = 0;  // its clock = its group's clock + offset
+    double group_key = 0;  // its first member's finish on its group's clock
+    std::uint32_t split = 0;  // solver scratch
     bool live = false;
     std::size_t key_index(LinkId l) const;
+  };
+  struct ClassAccess {
+    std::vector<RateClass>* classes = nullptr;
+    const double& key(std::uint32_t c) const { return (*classes)[c].group_key; }
+    std::uint32_t& pos(std::uint32_t c) const { return (*classes)[c].group_pos; }
+  };
+  // The classes that freeze at one link's level (or at one cap value, or, until the next
+  // solve, a class that lost its link): one rate, one clock (bottleneck_groups.cpp).
+  struct GroupHot {
+    double rate = 0;
+    std::uint32_t visit = 0, scratch = 0;
+  };
+  struct GroupLink {
+    LinkId link;
+    double weight;  // summed over its classes' members on the link
+    std::uint32_t entry;
+  };
+  struct Group {
+    LinkId link = kNoLink;  // its bottleneck; kNoLink for cap groups and new classes
+    double cap = 0;         // cap groups: the cap
+    bool by_cap = false;
+    std::vector<GroupLink> column;
+    IndexedHeap<ClassAccess> classes;  // by their first member's finish on the group clock
+    std::array<double, kLinkClassCount> class_load{};  // summed over its classes
+    double clock = 0;  // bytes per segment served since creation
+    Time clock_at;
+    double min_cap = 0;
+    double members = 0;  // transfers in its classes
+    std::uint32_t nclasses = 0;
+    bool min_cap_stale = false;
+    bool live = false;
+  };
+  // One (link, group) pair of the bottleneck structure: the group's weight on the link and
+  // how many of its classes cross it; mirrored in the group's column and the link's row.
+  struct Entry {
+    LinkId link;
+    GroupId group;
+    double weight = 0;
+    std::uint32_t classes = 0, col_pos = 0, row_pos = 0;
   };
   struct RowEntry {
     ClassId cls;
     double weight;  // per member
   };
+  struct GroupRowEntry {
+    GroupId group;
+    double weight;
+    std::uint32_t entry;
+  };
   struct LinkFlow {
     FlowId flow;
     std::uint32_t k;  // index in the flow's load
+    double weight;
+  };
+  struct DormantEntry {
+    ClassId cls;
+    double weight;  // of the class's members crossing the link
+    std::uint32_t flows;
   };
   struct LinkState {
     double capacity = 0;
     LinkMode mode = LinkMode::Private;
-    std::vector<LinkFlow> flows;  // every active transfer crossing it
-    std::vector<RowEntry> row;    // active links: the classes crossing it
-    double bound = 0;             // dormant: load bound divided by the drift at the time
+    std::vector<LinkFlow> flows;      // every active transfer crossing it
+    std::vector<RowEntry> row;        // active links: the classes crossing it
+    std::vector<GroupRowEntry> grow;  // active links: the groups crossing it
+    std::vector<DormantEntry> drow;   // dormant links: the classes crossing it
+    GroupId group = kNotInHeap;       // the group it bottlenecks, if any
+    std::uint32_t active_pos = 0;     // in active_links_
+    double bound = 0;                 // dormant: load bound divided by the drift at the time
     std::uint32_t bound_version = 0;
-    // Solver scratch: membership and position in the solve, and the load and top rate of
-    // every class on it before the solve.
+    // Solver scratch: membership and position in the solve, and the load and top rate on it
+    // before the solve.
     std::uint32_t visit = 0, pos = 0;
     double load = 0, top = 0;
   };
@@ -184,12 +247,15 @@ class NetworkSim {
   void attach_to_links(FlowId id);
   void detach_from_links(FlowId id, std::vector<LinkId>& seeds);
   void on_drain();
-  void release_finished();
   void schedule_next_drain();
   void request_update();
   void update();
   void record_class_utilization();
   void book_finished(Flow& f);
+  void apply_symmetry(PreparedTransfer& p, const std::vector<Segment>& segments, const MemberSymmetry& sym);
+  double rate_of(const Flow& f) const;
+  double dormant_load(LinkId l) const;
+  void dormant_add(LinkId l, ClassId c, double weight, int flows);
 
   // Rate classes (rate_classes.cpp).
   ClassId table_find(const std::vector<ClassKeyLink>& key, double cap, std::uint64_t hash) const;
@@ -197,14 +263,12 @@ class NetworkSim {
   void place(ClassId c);
   void table_erase(ClassId c);
   ClassId class_for(FlowId f);
-  ClassId find_or_make_class(std::vector<ClassKeyLink>& key, double cap, double inherit_rate);
+  ClassId find_or_make_class(std::vector<ClassKeyLink>& key, double cap, GroupId group);
   void release_class(ClassId c);
+  GroupId likely_group(ClassId c);
   void add_member(ClassId c, FlowId f, double remaining);
   void remove_member(ClassId c, FlowId f);
   double remaining(const Flow& f) const;
-  void advance_clock(ClassId c);
-  void set_rate(ClassId c, double rate);
-  void retime(ClassId c);
   void move_flow(FlowId f, ClassId to);
   void add_row_entries(ClassId c);
   void remove_row_entry(ClassId c, std::size_t key_index);
@@ -212,17 +276,37 @@ class NetworkSim {
   void demote(LinkId l);
   void rekey_without(ClassId c, LinkId l);
 
+  // Bottleneck groups (bottleneck_groups.cpp).
+  GroupId make_group(LinkId link, double cap, bool by_cap, double rate);
+  GroupId group_of_link(LinkId l, double rate);
+  GroupId group_of_cap(double cap);
+  void release_group(GroupId g);
+  void join_group(ClassId c, GroupId g, double clock);
+  void leave_group(ClassId c);
+  void move_class(ClassId c, GroupId to);
+  std::uint32_t acquire_entry(GroupId g, LinkId l);
+  void release_entry(std::uint32_t e);
+  void add_entry_weight(std::uint32_t e, double weight);
+  void advance_clock(GroupId g);
+  double class_clock(ClassId c) const;
+  void set_group_rate(GroupId g, double rate);
+  void retime(GroupId g);
+  void update_head(ClassId c);
+  double min_cap(GroupId g);
+
   // The solver (max_min_solver.cpp).
-  void solve(const std::vector<LinkId>& seeds, const std::vector<ClassId>& changed);
-  void gather(const std::vector<LinkId>& seeds, const std::vector<ClassId>& changed);
-  void add_class(ClassId c);
+  void solve(const std::vector<LinkId>& seeds, const std::vector<GroupId>& changed);
+  void gather(const std::vector<LinkId>& seeds, const std::vector<GroupId>& changed);
+  void add_group(GroupId g);
   void expand();
   void pass_on(LinkId l, bool seed);
   void build_problem();
   void water_fill();
   void reset_fill();
   void progressive_fill();
-  void freeze(std::uint32_t k, double level);
+  void freeze_group(std::uint32_t k, double level);
+  void split_off(std::uint32_t k, LinkId at, double level, bool by_cap);
+  std::uint32_t local_entry(std::uint32_t k, std::uint32_t i) const;
   double saturation_level(std::uint32_t i) const;
   bool admit_unfairly_treated();
   void apply_rates();
@@ -230,6 +314,7 @@ class NetworkSim {
   void schedule_check(LinkId l);
   void make_dormant(LinkId l, double load);
   void grow_drift(double factor);
+  void sweep_idle_links();
 
   Simulator& sim_;
   Fabric& fabric_;
@@ -237,11 +322,17 @@ class NetworkSim {
   std::vector<Flow> flows_;
   std::vector<FlowId> free_flows_;
   std::vector<RateClass> classes_;
-  std::vector<ClassHot> hot_;
-  std::vector<ClassClock> clocks_;
   std::vector<ClassId> free_classes_;
+  std::vector<Group> groups_;
+  std::vector<GroupHot> ghot_;
+  std::vector<GroupId> free_groups_;
+  std::vector<Entry> entries_;
+  std::vector<std::uint32_t> free_entries_;
+  FlatMap64 cap_groups_;    // cap value -> group
   std::vector<LinkState> links_;
-  FinishQueue finishes_;
+  std::vector<LinkId> active_links_;
+  std::size_t sweep_ = 0;  // where the sweep for idle active links resumes
+  FinishQueue finishes_;    // groups by their next finish
   // Class lookup by key: open addressing on the key's hash (rate_classes.cpp).
   std::vector<ClassId> table_;
   std::size_t table_used_ = 0, live_classes_ = 0;
@@ -252,32 +343,54 @@ class NetworkSim {
 
   // Statistics.
   std::vector<double> link_bytes_;
+  // Links whose images carry the same bytes (symmetry), copied to them by finish().
+  struct Mirror {
+    LinkId link;
+    std::vector<LinkId> images;
+    double copied = 0;
+  };
+  std::vector<Mirror> mirrors_;
+  std::vector<std::uint8_t> mirrored_;
   std::vector<double> class_capacity_, class_load_;
   std::vector<power::BinnedSeries> class_series_;
 
   // Pending work at the current instant.
   EventHandle next_drain_;
   Time next_drain_at_ = Time::max();
-  std::vector<FlowId> arrivals_;
+  std::vector<FlowId> arrivals_, arrivals_work_;
+  std::vector<GroupId> pending_groups_;  // groups whose weights changed outside a solve
   bool update_pending_ = false;
 
-  // Solver scratch, kept to avoid allocating on every change. The re-solved part is copied
-  // into a compact problem: per class its links (local index, weight x members), per link
-  // the classes crossing it, both as offset arrays.
-  std::uint32_t epoch_ = 0;
+  // Solver scratch, kept to avoid allocating on every change. The re-solved groups are
+  // copied into a compact problem: per group its links (local index, weight, classes), per
+  // link the groups crossing it (group, entry), both as offset arrays.
+  struct LocalEntry {
+    std::uint32_t link;
+    double weight;
+    std::uint32_t classes;
+  };
+  struct Flip {
+    ClassId cls;
+    LinkId link;  // kNoLink: to its cap
+    double rate, old_rate;
+  };
+  std::uint32_t epoch_ = 0, split_epoch_ = 0;
   std::vector<LinkId> comp_links_, stack_, seeds_scratch_, lone_links_;
-  std::vector<ClassId> comp_classes_, changed_scratch_, joiners_;
-  std::vector<std::uint32_t> class_begin_, link_begin_, fill_;
-  std::vector<std::pair<std::uint32_t, double>> class_links_, link_classes_;
-  std::vector<double> fixed_, frozen_load_, free_weight_, new_rate_;
-  std::size_t unfrozen_ = 0;
-  std::vector<std::uint32_t> free_count_;
+  std::vector<GroupId> comp_groups_, changed_scratch_, joiners_;
+  std::vector<std::uint32_t> group_begin_, link_begin_, fill_;
+  std::vector<LocalEntry> group_links_, work_links_;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> link_groups_;  // (group, its local entry)
+  std::vector<double> fixed_, frozen_load_, split_load_, free_weight_, top_new_, new_rate_;
+  std::vector<std::uint32_t> free_count_, left_;
+  std::vector<std::uint8_t> frozen_, emptied_;
+  std::vector<Flip> flips_;
   std::vector<std::pair<double, std::uint32_t>> heap_, cap_heap_;
-  std::vector<FlowId> finished_scratch_, arrivals_work_;
+  std::size_t unfrozen_ = 0;
+  std::vector<FlowId> finished_scratch_;
   std::vector<ClassKeyLink> key_scratch_;
 
   std::size_t active_ = 0;
-  std::uint64_t started_ = 0, recomputations_ = 0, resolved_ = 0, classes_resolved_ = 0;
+  std::uint64_t started_ = 0, recomputations_ = 0, resolved_ = 0, groups_resolved_ = 0;
   double delivered_ = 0;
 };
 

@@ -1,11 +1,13 @@
 // Rate classes: transfers with the same active links (and weights on them) and the same cap
 // share one rate in any max-min solution, so they share one record (network_sim.hpp).
 // This file keeps classes consistent as transfers come and go and as links change mode:
-// the class table, each class's virtual clock and member heap, and the rows (classes per
-// active link) the solver reads.
+// the class table, each class's member heap, and the rows (classes per active link) that
+// re-keying reads. Each class sits in one bottleneck group (bottleneck_groups.cpp), which
+// holds its rate and clock.
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <limits>
 
 #include "models/network/network_sim.hpp"
 
@@ -42,7 +44,7 @@ NetworkSim::ClassId NetworkSim::table_find(const std::vector<ClassKeyLink>& key,
     const std::uint32_t e = table_[i];
     if (e == kTombstone) continue;
     const RateClass& c = classes_[e];
-    if (c.hash == h && hot_[e].cap == cap && c.key == key) return e;
+    if (c.hash == h && c.cap == cap && c.key == key) return e;
   }
   return kNotInHeap;
 }
@@ -76,7 +78,9 @@ void NetworkSim::table_erase(ClassId id) {
     }
 }
 
-NetworkSim::ClassId NetworkSim::find_or_make_class(std::vector<ClassKeyLink>& key, double cap, double inherit_rate) {
+// The class with this key, or a new one placed in `group` (a new group of its own when
+// kNotInHeap: a class nobody has solved yet).
+NetworkSim::ClassId NetworkSim::find_or_make_class(std::vector<ClassKeyLink>& key, double cap, GroupId group) {
   const std::uint64_t h = hash_key(key, cap);
   if (const ClassId found = table_find(key, cap, h); found != kNotInHeap) return found;
   ClassId id;
@@ -86,28 +90,49 @@ NetworkSim::ClassId NetworkSim::find_or_make_class(std::vector<ClassKeyLink>& ke
   } else {
     id = static_cast<ClassId>(classes_.size());
     classes_.emplace_back();
-    hot_.emplace_back();
-    clocks_.emplace_back();
   }
   RateClass& c = classes_[id];
   c.key.assign(key.begin(), key.end());
   c.hash = h;
+  c.cap = cap;
+  c.n = 0;
   c.members.rebind(MemberAccess{&flows_});
   c.class_load.fill(0.0);
+  c.group = kNotInHeap;
+  c.group_pos = kNotInHeap;
+  c.offset = 0;
+  c.group_key = 0;
+  c.split = 0;
   c.live = true;
-  hot_[id] = {inherit_rate, 0.0, cap, 0, 0};
-  clocks_[id] = {0.0, 0.0, sim_.now()};
   ++live_classes_;
   table_insert(id);
   add_row_entries(id);
+  if (group == kNotInHeap) group = likely_group(id);
+  join_group(id, group, 0.0);
   return id;
+}
+
+// Where a new class will most likely freeze: the group of its link with the lowest level, or
+// its cap's group when the cap is lower still. The solve that follows moves it if not.
+NetworkSim::GroupId NetworkSim::likely_group(ClassId id) {
+  const RateClass& c = classes_[id];
+  GroupId best = kNotInHeap;
+  double lowest = c.cap;
+  for (const ClassKeyLink& e : c.key) {
+    const GroupId g = links_[e.link].group;
+    if (g != kNotInHeap && ghot_[g].rate < lowest) {
+      lowest = ghot_[g].rate;
+      best = g;
+    }
+  }
+  return best != kNotInHeap ? best : group_of_cap(c.cap);
 }
 
 void NetworkSim::release_class(ClassId id) {
   RateClass& c = classes_[id];
+  leave_group(id);
   table_erase(id);
   for (std::size_t i = c.key.size(); i-- > 0;) remove_row_entry(id, i);
-  finishes_.set(id, Time::max());
   c.live = false;
   --live_classes_;
   free_classes_.push_back(id);
@@ -138,78 +163,54 @@ void NetworkSim::remove_row_entry(ClassId id, std::size_t i) {
   }
 }
 
-// ---- clocks and timing --------------------------------------------------------------------
+// ---- members ------------------------------------------------------------------------------
 
-void NetworkSim::advance_clock(ClassId id) {
-  ClassClock& k = clocks_[id];
-  const Time now = sim_.now();
-  if (now != k.at) {
-    k.clock += hot_[id].rate * (now - k.at).seconds();
-    k.at = now;
-  }
-}
-
-double NetworkSim::remaining(const Flow& f) const {
-  const ClassClock& k = clocks_[f.cls];
-  const double clock = k.clock + hot_[f.cls].rate * (sim_.now() - k.at).seconds();
-  return std::max(0.0, f.key - clock);
-}
-
-// The class's next finish: when its first member's last byte leaves at the current rate.
-void NetworkSim::retime(ClassId id) {
-  const double rate = hot_[id].rate;
-  Time next = Time::max();
-  if (hot_[id].n > 0 && rate > 0) {
-    advance_clock(id);
-    const double left = std::max(0.0, clocks_[id].head - clocks_[id].clock);
-    next = sim_.now() + Time::from_seconds(left / rate);
-  }
-  finishes_.set(id, next);
-}
-
-void NetworkSim::set_rate(ClassId id, double rate) {
-  advance_clock(id);
-  const RateClass& c = classes_[id];
-  const double delta = rate - hot_[id].rate;
-  for (int k = 0; k < kLinkClassCount; ++k) class_load_[k] += delta * c.class_load[k];
-  hot_[id].rate = rate;
-  retime(id);
-}
+double NetworkSim::remaining(const Flow& f) const { return std::max(0.0, f.key - class_clock(f.cls)); }
 
 void NetworkSim::add_member(ClassId id, FlowId f, double left) {
   RateClass& c = classes_[id];
   Flow& flow = flows_[f];
-  advance_clock(id);
-  flow.key = clocks_[id].clock + left;
+  const GroupId g = c.group;
+  advance_clock(g);
+  flow.key = groups_[g].clock + c.offset + left;
   flow.cls = id;
+  for (const auto& [l, w] : flow.load())
+    if (links_[l].mode == LinkMode::Dormant) dormant_add(l, id, w, 1);
   c.members.push(f);
-  hot_[id].n += 1;
-  clocks_[id].head = flows_[c.members.top()].key;
-  const double rate = hot_[id].rate;
+  c.n += 1;
+  groups_[g].members += 1;
+  for (std::size_t i = 0; i < c.key.size(); ++i) add_entry_weight(c.entries[i], c.key[i].weight);
+  const double rate = ghot_[g].rate;
   for (int k = 0; k < kLinkClassCount; ++k) {
     c.class_load[k] += flow.prep->class_load[k];
+    groups_[g].class_load[k] += flow.prep->class_load[k];
     class_load_[k] += rate * flow.prep->class_load[k];
   }
-  retime(id);
+  update_head(id);
 }
 
 void NetworkSim::remove_member(ClassId id, FlowId f) {
   RateClass& c = classes_[id];
   Flow& flow = flows_[f];
+  const GroupId g = c.group;
   c.members.erase(f);
-  hot_[id].n -= 1;
-  const double rate = hot_[id].rate;
+  c.n -= 1;
+  for (const auto& [l, w] : flow.load())
+    if (links_[l].mode == LinkMode::Dormant) dormant_add(l, id, -w, -1);
+  groups_[g].members -= 1;
+  flow.cls = kNotInHeap;
+  for (std::size_t i = 0; i < c.key.size(); ++i) add_entry_weight(c.entries[i], -c.key[i].weight);
+  const double rate = ghot_[g].rate;
   for (int k = 0; k < kLinkClassCount; ++k) {
     c.class_load[k] -= flow.prep->class_load[k];
+    groups_[g].class_load[k] -= flow.prep->class_load[k];
     class_load_[k] -= rate * flow.prep->class_load[k];
   }
-  flow.cls = kNotInHeap;
-  if (c.members.empty()) {
+  if (c.members.empty()) {  // the class goes with its last member
     release_class(id);
     return;
   }
-  clocks_[id].head = flows_[c.members.top()].key;
-  retime(id);
+  update_head(id);
 }
 
 void NetworkSim::move_flow(FlowId f, ClassId to) {
@@ -226,25 +227,30 @@ NetworkSim::ClassId NetworkSim::class_for(FlowId f) {
   key_scratch_.clear();
   for (const auto& [l, w] : flows_[f].load())
     if (links_[l].mode == LinkMode::Active) key_scratch_.push_back({l, w});
-  return find_or_make_class(key_scratch_, flows_[f].prep->max_rate, 0.0);
+  const double cap = flows_[f].load().empty() ? std::numeric_limits<double>::max() : flows_[f].prep->max_rate;
+  return find_or_make_class(key_scratch_, cap, kNotInHeap);
 }
 
 // The link may bind from now on: every transfer crossing it moves to the class whose key
-// adds the link. Rates do not change (the link was not binding), so no solve is needed here.
+// adds the link, in the same group. Rates do not change (the link was not binding), so no
+// solve is needed here.
 void NetworkSim::promote(LinkId l) {
   LinkState& link = links_[l];
   link.mode = LinkMode::Active;
+  link.drow.clear();
   ++link.bound_version;
+  link.active_pos = static_cast<std::uint32_t>(active_links_.size());
+  active_links_.push_back(l);
   for (const LinkFlow& lf : links_[l].flows) {
     const FlowId f = lf.flow;
     if (flows_[f].cls == kNotInHeap) continue;  // arriving now: keyed once all its links are attached
     const ClassId from = flows_[f].cls;
     key_scratch_.assign(classes_[from].key.begin(), classes_[from].key.end());
-    const ClassKeyLink add{l, flows_[f].load()[lf.k].second};
+    const ClassKeyLink add{l, lf.weight};
     key_scratch_.insert(std::lower_bound(key_scratch_.begin(), key_scratch_.end(), add,
                                          [](const ClassKeyLink& a, const ClassKeyLink& b) { return a.link < b.link; }),
                         add);
-    const ClassId to = find_or_make_class(key_scratch_, hot_[from].cap, hot_[from].rate);
+    const ClassId to = find_or_make_class(key_scratch_, classes_[from].cap, classes_[from].group);
     move_flow(f, to);
   }
 }
@@ -256,6 +262,16 @@ void NetworkSim::demote(LinkId l) {
   // Each re-key removes the class's entry from this row, so take from the back.
   while (!link.row.empty()) rekey_without(link.row.back().cls, l);
   link.mode = link.flows.size() >= 2 ? LinkMode::Dormant : LinkMode::Private;
+  // A dormant link keeps, per class crossing it, the weight of its members there: its load
+  // is then summed over classes, not transfers.
+  link.drow.clear();
+  if (link.mode == LinkMode::Dormant)
+    for (const LinkFlow& lf : link.flows)
+      if (flows_[lf.flow].cls != kNotInHeap) dormant_add(l, flows_[lf.flow].cls, lf.weight, 1);
+  const LinkId last = active_links_.back();
+  active_links_[link.active_pos] = last;
+  links_[last].active_pos = link.active_pos;
+  active_links_.pop_back();
   ++link.bound_version;
 }
 
@@ -265,21 +281,31 @@ void NetworkSim::rekey_without(ClassId id, LinkId l) {
   key_scratch_.assign(c.key.begin(), c.key.end());
   key_scratch_.erase(key_scratch_.begin() + std::ptrdiff_t(i));
   // An existing class with the shorter key takes the members.
-  const std::uint64_t h = hash_key(key_scratch_, hot_[id].cap);
-  if (const ClassId into = table_find(key_scratch_, hot_[id].cap, h); into != kNotInHeap) {
+  const std::uint64_t h = hash_key(key_scratch_, c.cap);
+  if (const ClassId into = table_find(key_scratch_, c.cap, h); into != kNotInHeap) {
     // Members that speed up by joining count in the drift that bounds dormant links' load.
-    const double from_rate = hot_[id].rate, to_rate = hot_[into].rate;
+    const double from_rate = ghot_[c.group].rate, to_rate = ghot_[classes_[into].group].rate;
     if (from_rate > 0 && to_rate > from_rate) grow_drift(to_rate / from_rate);
     while (!classes_[id].members.empty()) move_flow(classes_[id].members.top(), into);  // releases id at the end
     return;
   }
-  // Otherwise the class drops the link from its key and keeps its members.
+  // Otherwise the class drops the link from its key and keeps its members. A class cannot
+  // stay in the group of a link it no longer crosses: it waits in a group of its own for
+  // the next solve.
+  add_entry_weight(c.entries[i], -c.key[i].weight * c.n);
+  release_entry(c.entries[i]);
+  c.entries.erase(c.entries.begin() + std::ptrdiff_t(i));
   table_erase(id);
   remove_row_entry(id, i);
   c.key.erase(c.key.begin() + std::ptrdiff_t(i));
   c.row_pos.erase(c.row_pos.begin() + std::ptrdiff_t(i));
   c.hash = h;
   table_insert(id);
+  if (groups_[c.group].link == l) {
+    const GroupId fresh = make_group(kNoLink, 0, false, ghot_[c.group].rate);
+    move_class(id, fresh);
+    pending_groups_.push_back(fresh);
+  }
 }
 
 }  // namespace dcsim::network
