@@ -180,7 +180,10 @@ void Fabric::build_clos(const hardware::Cluster& cluster) {
   core_node_.assign(planes, {});
   const double access_lat = spec_.access_latency_s, sw_lat = spec_.switch_latency_s;
   for (int p = 0; p < planes; ++p) {
-    for (std::int64_t l = 0; l < leaves; ++l) leaf_node_[p].push_back(topo_.add_node(NodeKind::Switch, 1, l));
+    for (std::int64_t l = 0; l < leaves; ++l) {
+      leaf_node_[p].push_back(topo_.add_node(NodeKind::Switch, 1, l));
+      leaf_of_node_[leaf_node_[p].back()] = {p, l};
+    }
     for (std::int64_t s = 0; s < pods * spines_per_pod_; ++s) spine_node_[p].push_back(topo_.add_node(NodeKind::Switch, 2, s));
     if (tiers_ == 3)
       for (std::int64_t c = 0; c < spines_per_pod_ * cores_per_group_; ++c)
@@ -327,7 +330,7 @@ void Fabric::route_clos_plane(int p, std::int64_t nic_a, std::int64_t nic_b, std
       const NodeId spine_b = spine_node_[p][pod_b * spines_per_pod_ + j];
       const std::int64_t cores = spray ? cores_per_group_ : 1;
       for (std::int64_t c = 0; c < cores; ++c) {
-        const std::int64_t ci = spray ? c : std::int64_t((hash >> 20) % std::uint64_t(cores_per_group_));
+        const std::int64_t ci = spray ? c : (std::int64_t((hash >> 20) % std::uint64_t(cores_per_group_)) + core_offset(nic_a)) % cores_per_group_;
         const double sc = sj / double(cores);
         const NodeId core = core_node_[p][j * cores_per_group_ + ci];
         append(out, topo_.link_between(spine_a, core), sc);
@@ -342,7 +345,12 @@ void Fabric::route_clos_plane(int p, std::int64_t nic_a, std::int64_t nic_b, std
 void Fabric::route_clos(std::int64_t a, std::int64_t b, Route& out) const {
   const std::int64_t nic_a = device_nic_[a], nic_b = device_nic_[b];
   append(out, topo_.link_between(topo_.device_node(a), nic_node_[nic_a]), 1.0);
-  const std::uint64_t hash = mix(pair_key(a, b));
+  // Rail-optimized: ECMP hashes the server pair, so every rail's flow between two servers
+  // takes the same spine index (on that rail's own links) and the fabric is symmetric under
+  // any permutation of GPUs within servers (member_symmetric). Otherwise the device pair.
+  const std::uint64_t hash = spec_.kind == FabricKind::RailOptimized
+                                 ? mix(pair_key(a / devices_per_server_, b / devices_per_server_) ^ 0x5eedull)
+                                 : mix(pair_key(a, b));
   const int planes = spec_.planes;
   if (spec_.routing == Routing::Spray) {
     for (int p = 0; p < planes; ++p) route_clos_plane(p, nic_a, nic_b, hash, 1.0 / planes, out);
@@ -390,6 +398,69 @@ void Fabric::route_explicit(std::int64_t a, std::int64_t b, Route& out) {
       }
     }
   }
+}
+
+// Rail-optimized with core groups a multiple of the rails: each rail's cross-pod flows take
+// their own core of the group (the rails' flows between two servers spread over as many
+// cores, as independent ECMP would spread them), and rotating the rails rotates the cores.
+std::int64_t Fabric::core_offset(std::int64_t nic) const {
+  if (spec_.kind != FabricKind::RailOptimized || nics_per_server_ == 0 || cores_per_group_ % nics_per_server_ != 0)
+    return 0;
+  return (nic % nics_per_server_) * (cores_per_group_ / nics_per_server_);
+}
+
+bool Fabric::symmetric_under(const std::vector<int>& perm) const {
+  if (!member_symmetric()) return false;
+  if (tiers_ < 3) return true;  // every scale-out link serves one rail
+  // Spine-to-core links serve every rail: only rotations of the rails, with the cores
+  // rotated along, map the fabric and its routes onto themselves.
+  if (core_offset(1) == 0 && nics_per_server_ > 1) return false;
+  const int n = int(perm.size());
+  for (int i = 0; i < n; ++i)
+    if (perm[std::size_t(i)] != (i + perm[0]) % n) return false;
+  return true;
+}
+
+bool Fabric::member_symmetric() const {
+  const bool switched_scale_up = domain_size_ <= 1 || scale_up_.topology == hardware::ScaleUpTopology::NvSwitch ||
+                                 scale_up_.topology == hardware::ScaleUpTopology::Switched;
+  const bool rails = spec_.kind == FabricKind::RailOptimized || nic_node_.empty();
+  return spec_.kind != FabricKind::Explicit && rails && switched_scale_up &&
+         (nic_node_.empty() || nics_per_server_ == devices_per_server_);
+}
+
+std::int64_t Fabric::image_device(std::int64_t device, const std::vector<int>& local_perm) const {
+  const std::int64_t server = device / devices_per_server_;
+  return server * devices_per_server_ + local_perm[std::size_t(device % devices_per_server_)];
+}
+
+NodeId Fabric::image_node(NodeId n, const std::vector<int>& local_perm) const {
+  const Node& node = topo_.node(n);
+  if (node.kind == NodeKind::Device) return topo_.device_node(image_device(node.index, local_perm));
+  if (node.kind == NodeKind::Nic) {  // one NIC per device on a member-symmetric fabric
+    const std::int64_t server = node.index / nics_per_server_;
+    return nic_node_[std::size_t(server * nics_per_server_ + local_perm[std::size_t(node.index % nics_per_server_)])];
+  }
+  if (node.tier == 1) {  // a leaf of one rail: the same leaf position on the image rail
+    const auto it = leaf_of_node_.find(n);
+    if (it == leaf_of_node_.end()) return n;
+    const auto [plane, leaf] = it->second;
+    const std::int64_t rail = leaf % nics_per_server_;
+    return leaf_node_[std::size_t(plane)][std::size_t(leaf - rail + local_perm[std::size_t(rail)])];
+  }
+  if (node.tier == 3 && core_offset(1) > 0) {  // rails rotate: their cores rotate along
+    const std::int64_t group = node.index / cores_per_group_, c = node.index % cores_per_group_;
+    const std::int64_t shift = core_offset(local_perm[0]);
+    for (std::size_t plane = 0; plane < core_node_.size(); ++plane)
+      if (std::size_t(node.index) < core_node_[plane].size() && core_node_[plane][std::size_t(node.index)] == n)
+        return core_node_[plane][std::size_t(group * cores_per_group_ + (c + shift) % cores_per_group_)];
+  }
+  return n;  // scale-up switches and spines serve every rail
+}
+
+LinkId Fabric::image_link(LinkId l, const std::vector<int>& local_perm) const {
+  const Link& link = topo_.link(l);
+  return topo_.link_between(image_node(link.from, local_perm), image_node(link.to, local_perm));
 }
 
 double Fabric::route_latency(const Route& r) const {

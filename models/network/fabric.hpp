@@ -82,6 +82,17 @@ class Fabric {
   std::size_t spines() const { return spine_count_; }
   std::size_t cores() const { return core_count_; }
   int tiers() const { return tiers_; }
+  // Symmetry (docs/network.md): a rail-optimized fabric with one NIC per GPU and a switched
+  // scale-up domain is unchanged by any permutation of GPU positions applied in every server
+  // at once, and so are its routes (ECMP hashes the server pair). The image of a device,
+  // node or link under such a permutation (local_perm[position] = new position).
+  bool member_symmetric() const;
+  bool symmetric_under(const std::vector<int>& local_perm) const;
+  std::int64_t image_device(std::int64_t device, const std::vector<int>& local_perm) const;
+  NodeId image_node(NodeId n, const std::vector<int>& local_perm) const;
+  LinkId image_link(LinkId l, const std::vector<int>& local_perm) const;
+  int devices_per_server() const { return devices_per_server_; }
+
   // Number of distinct equal-cost paths between two devices' NICs (across planes too).
   std::size_t equal_cost_paths(std::int64_t src_device, std::int64_t dst_device) const;
 
@@ -96,6 +107,7 @@ class Fabric {
   void route_clos_plane(int plane, std::int64_t nic_a, std::int64_t nic_b, std::uint64_t hash, double share,
                         Route& out) const;
   void route_explicit(std::int64_t a, std::int64_t b, Route& out);
+  std::int64_t core_offset(std::int64_t nic) const;
 
   FabricSpec spec_;
   Topology topo_;
@@ -112,6 +124,7 @@ class Fabric {
   std::int64_t leaves_per_pod_ = 0, spines_per_pod_ = 0, cores_per_group_ = 0;
   std::vector<std::vector<std::int64_t>> nic_leaf_;  // [plane][nic]
   std::vector<std::vector<NodeId>> leaf_node_, spine_node_, core_node_;  // [plane][index]
+  std::unordered_map<NodeId, std::pair<int, std::int64_t>> leaf_of_node_;  // leaf node -> (plane, index)
   std::unordered_map<std::uint64_t, Route> cache_;
   std::unordered_map<std::int64_t, std::vector<int>> explicit_dist_;  // BFS distance per source
 };

@@ -69,14 +69,20 @@ struct TrainingSim::Impl {
 
   std::int64_t m = 0, pp = 0, dp = 0, vp = 0, groups = 1;
   std::vector<std::vector<Member>> group_members;  // members of each group index g
+  // With a member-symmetric fabric, only the first member of each unit puts its traffic on
+  // the network, standing for all members (network_sim.hpp, MemberSymmetry).
+  network::MemberSymmetry symmetry;
+  bool reduced = false;
   std::vector<std::vector<Task>> schedules;         // per pipeline rank
   std::vector<std::int64_t> buckets_per_chunk;      // per virtual stage (dense buckets)
+  std::vector<std::int64_t> last_backward_of;       // [p * vp + chunk]: microbatch
   double clock = 1.0;
 
   struct Unit {
     std::int64_t p = 0, d = 0, g = 0;
     std::vector<std::int64_t> devices;
     std::vector<std::int64_t> traced;  // ranks of this unit in the trace
+    std::vector<std::pair<std::size_t, network::Prepared>> routes;  // to neighbouring units
     std::size_t next = 0;
     bool busy = false;
     Time idle_since;
@@ -89,8 +95,11 @@ struct TrainingSim::Impl {
     TimeBreakdown time;
   };
   std::vector<Unit> units;
-  // Rendezvous of DP groups: (p, g, chunk, bucket, phase) -> units arrived.
-  std::map<std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, int>, std::int64_t> arrived;
+  // Rendezvous of DP groups: units arrived, per (p, g, chunk, bucket) for reductions and per
+  // (p, g) for parameter gathers.
+  std::vector<std::int64_t> bucket_arrivals, gather_arrivals;
+  std::vector<std::size_t> bucket_base;  // first slot of virtual stage v
+  std::size_t bucket_slots = 0;
   std::map<std::tuple<int, std::int64_t, std::int64_t, double>, network::CollectivePlan> plan_cache;
   // NCCL runs a communicator's collectives one after another on its stream: one FIFO per
   // DP group (pipeline rank, TP/CP member, expert class).
@@ -140,8 +149,17 @@ struct TrainingSim::Impl {
     }
     groups = static_cast<std::int64_t>(group_members.size());
     for (std::int64_t p = 0; p < pp; ++p) schedules.push_back(schedule_for(plan, p));
-    for (const ChunkCosts& ch : costs.chunks)
+    // The microbatch whose backward completes each chunk's gradients: the last in schedule
+    // order, found once (a scan per task would make many microbatches quadratic).
+    last_backward_of.assign(std::size_t(pp * vp), -1);
+    for (std::int64_t p = 0; p < pp; ++p)
+      for (const Task& t : schedules[std::size_t(p)])
+        if (t.kind == Kind::Backward) last_backward_of[std::size_t(p * vp + t.chunk)] = t.mb;
+    for (const ChunkCosts& ch : costs.chunks) {
       buckets_per_chunk.push_back(std::max<std::int64_t>(1, std::int64_t(std::ceil(ch.dense_params / plan.bucket_params))));
+      bucket_base.push_back(bucket_slots);
+      bucket_slots += std::size_t(buckets_per_chunk.back() + 1);  // dense buckets and the expert bucket
+    }
     if (power) clock = power->clock(power::Activity::Compute);
     const std::set<std::int64_t> traced(options.trace_ranks.begin(), options.trace_ranks.end());
     for (std::int64_t p = 0; p < pp; ++p)
@@ -159,6 +177,7 @@ struct TrainingSim::Impl {
           std::sort(u.devices.begin(), u.devices.end());
           units.push_back(std::move(u));
         }
+    reduced = find_symmetry();
     if (trace) {
       trace->process_name(1, "ranks");
       for (std::int64_t r : options.trace_ranks) {
@@ -169,6 +188,54 @@ struct TrainingSim::Impl {
         trace->thread_sort_index(1, int(2 * r + 1), int(2 * r + 1));
       }
     }
+  }
+
+  // Members whose traffic is on the network: all of them, or the first standing for all.
+  const std::vector<Member>& traffic_members(std::int64_t g) const { return reduced ? first_member[g] : group_members[g]; }
+  std::vector<std::vector<Member>> first_member;
+  const network::MemberSymmetry* sym() const { return reduced ? &symmetry : nullptr; }
+
+  // Member j of every unit maps to member j + m by one permutation of GPU positions, the
+  // same in every server; the fabric is unchanged by it. Then the members' traffic is the
+  // first member's, permuted.
+  bool find_symmetry() {
+    if (!options.group_identical_ranks || groups != 1 || !net.fabric().member_symmetric()) return false;
+    const std::size_t k = group_members[0].size();
+    if (k < 2) return false;
+    const int per = net.fabric().devices_per_server();
+    std::vector<std::vector<int>> perms(k - 1, std::vector<int>(std::size_t(per), -1));
+    for (const Unit& u : units) {
+      std::vector<std::int64_t> dev;
+      for (const Member& mem : group_members[0]) dev.push_back(rank_of(plan, {mem.t, mem.c, u.d, u.p}));
+      for (std::size_t j = 0; j < k; ++j)
+        for (std::size_t m = 1; m < k; ++m) {
+          const std::int64_t from = dev[j], to = dev[(j + m) % k];
+          if (from / per != to / per) return false;  // a unit spanning servers
+          int& slot = perms[m - 1][std::size_t(from % per)];
+          if (slot >= 0 && slot != int(to % per)) return false;
+          slot = int(to % per);
+        }
+    }
+    for (auto& perm : perms) {
+      // Positions no unit uses map to themselves; the whole must be a permutation.
+      std::vector<bool> taken(std::size_t(per), false);
+      for (int x : perm)
+        if (x >= 0) taken[std::size_t(x)] = true;
+      for (int i = 0; i < per; ++i)
+        if (perm[std::size_t(i)] < 0) {
+          if (taken[std::size_t(i)]) return false;
+          perm[std::size_t(i)] = i;
+          taken[std::size_t(i)] = true;
+        }
+      std::vector<int> sorted = perm;
+      std::sort(sorted.begin(), sorted.end());
+      for (int i = 0; i < per; ++i)
+        if (sorted[std::size_t(i)] != i) return false;
+      if (!net.fabric().symmetric_under(perm)) return false;
+    }
+    symmetry.perms = std::move(perms);
+    first_member = {{group_members[0][0]}};
+    return true;
   }
 
   std::size_t unit_index(std::int64_t p, std::int64_t d, std::int64_t g) const {
@@ -231,17 +298,9 @@ struct TrainingSim::Impl {
       span(u, false,
            fmt::format("{} mb{}{}", t.kind == Kind::Forward ? "F" : "B", t.mb, vp > 1 ? fmt::format(" chunk{}", t.chunk) : ""),
            "compute", now, now + duration);
-    const bool last_backward = t.kind == Kind::Backward && t.mb == last_backward_mb(u.p, t.chunk);
+    const bool last_backward = t.kind == Kind::Backward && t.mb == last_backward_of[std::size_t(u.p * vp + t.chunk)];
     if (last_backward && plan.overlap_dp) schedule_buckets(ui, v, now, duration);
     sim.schedule_in(duration, [this, ui, t] { finish_task(ui, t); });
-  }
-
-  // The microbatch whose backward completes a chunk's gradients: the last in schedule order.
-  std::int64_t last_backward_mb(std::int64_t p, std::int64_t chunk) const {
-    std::int64_t last = -1;
-    for (const Task& t : schedules[p])
-      if (t.kind == Kind::Backward && t.chunk == chunk) last = t.mb;
-    return last;
   }
 
   void finish_task(std::size_t ui, Task t) {
@@ -285,18 +344,24 @@ struct TrainingSim::Impl {
   }
 
   // A pipeline message from this unit to the unit running virtual stage `to`.
-  std::map<std::pair<std::size_t, std::size_t>, network::Prepared> pp_routes;  // per unit pair
 
   void send(std::size_t ui, std::int64_t to, Kind kind, std::int64_t mb, bool blocking) {
     const Unit& u = units[ui];
     const std::int64_t p2 = to % pp, chunk2 = to / pp;
     const std::size_t dst = unit_index(p2, u.d, u.g);
-    network::Prepared& route = pp_routes[{ui, dst}];
+    // A unit sends to at most two neighbours: its routes are kept with it.
+    auto& routes = units[ui].routes;
+    auto found = std::find_if(routes.begin(), routes.end(), [&](const auto& r) { return r.first == dst; });
+    if (found == routes.end()) {
+      routes.emplace_back(dst, nullptr);
+      found = routes.end() - 1;
+    }
+    network::Prepared& route = found->second;
     if (!route) {
       std::vector<network::Segment> segs;
-      for (const Member& mem : group_members[u.g])
+      for (const Member& mem : traffic_members(u.g))
         segs.push_back({rank_of(plan, {mem.t, mem.c, u.d, u.p}), rank_of(plan, {mem.t, mem.c, u.d, p2})});
-      route = net.prepare(segs);
+      route = net.prepare(segs, sym());
     }
     const Time sent = sim.now();
     const std::size_t key = slot(kind, chunk2, mb);
@@ -333,6 +398,9 @@ struct TrainingSim::Impl {
     for (std::int64_t d = 0; d < dp; ++d)
       if (expert_class < 0 || d % plan.ep == expert_class) ranks.push_back(rank_of(plan, {mem.t, mem.c, d, p}));
     auto plan_ = network::plan_collective(op, network::Algorithm::Auto, ranks, bytes, net);
+    if (reduced)
+      for (auto& stage : plan_.stages)
+        for (auto& t : stage.transfers) t.prepared = net.prepare(t.segments, sym());
     return plan_cache.emplace(key, std::move(plan_)).first->second;
   }
 
@@ -341,7 +409,7 @@ struct TrainingSim::Impl {
   void launch(std::int64_t p, std::int64_t g, network::CollectiveOp op, double bytes, bool experts,
               std::function<void(std::size_t)> each_unit_done) {
     std::vector<std::pair<Member, std::int64_t>> jobs;
-    for (const Member& mem : group_members[g]) {
+    for (const Member& mem : traffic_members(g)) {
       if (!experts) {
         jobs.push_back({mem, -1});
       } else {
@@ -359,7 +427,7 @@ struct TrainingSim::Impl {
 
   void bucket_ready(std::size_t ui, std::int64_t v, std::int64_t b) {
     const Unit& u = units[ui];
-    auto& count = arrived[{u.p, u.g, v, b, 0}];
+    auto& count = bucket_arrivals[std::size_t(u.g) * bucket_slots + bucket_base[std::size_t(v)] + std::size_t(b)];
     if (++count < dp) return;
     const ChunkCosts& ch = costs.chunks[v];
     const bool experts = b == buckets_per_chunk[v];
@@ -404,7 +472,7 @@ struct TrainingSim::Impl {
       u.pending_gathers = 1;
       u.last_backward_end = sim.now();  // reuse: start of the exposed gather
       set_power(u, power::Activity::Communication);
-      auto& count = arrived[{u.p, u.g, -1, -1, 1}];
+      auto& count = gather_arrivals[std::size_t(u.p * groups + u.g)];
       if (++count < dp) return;
       if (plan.overlap_param_gather) {
         for (std::int64_t d = 0; d < dp; ++d) gather_done(unit_index(u.p, d, u.g));
@@ -435,7 +503,8 @@ struct TrainingSim::Impl {
 
   IterationResult run() {
     start = sim.now();
-    arrived.clear();
+    bucket_arrivals.assign(std::size_t(groups) * bucket_slots, 0);
+    gather_arrivals.assign(std::size_t(pp * groups), 0);
     flops = 0;
     const std::size_t slots = static_cast<std::size_t>(2 * vp * m);
     for (Unit& u : units) {
@@ -487,5 +556,7 @@ TrainingSim::TrainingSim(Simulator& sim, network::NetworkSim& net, power::PowerM
 TrainingSim::~TrainingSim() = default;
 
 IterationResult TrainingSim::run_iteration() { return impl_->run(); }
+
+bool TrainingSim::traffic_reduced() const { return impl_->reduced; }
 
 }  // namespace dcsim::workload

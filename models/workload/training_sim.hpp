@@ -64,6 +64,8 @@ class TrainingSim {
   ~TrainingSim();
   // Runs one iteration from now to its end.
   IterationResult run_iteration();
+  // Whether one member of each unit stands for all on the network (symmetry).
+  bool traffic_reduced() const;
 
  private:
   struct Impl;

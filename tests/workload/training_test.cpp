@@ -34,13 +34,18 @@ struct JobRun {
   double energy_j = 0;
   TrainingCosts costs;
   double message_s = 0;
+  std::vector<double> link_bytes;
+  bool reduced = false;
 };
 
-JobRun run(const ParallelPlan& plan, bool grouped, network::SharingModel model, std::int64_t servers) {
+JobRun run(const ParallelPlan& plan, bool grouped, network::SharingModel model, std::int64_t servers,
+           network::FabricSpec spec = [] {
+             network::FabricSpec s;
+             s.radix = 16;
+             return s;
+           }()) {
   const auto* server = catalog().server("p5.48xlarge");
   const hardware::Cluster cluster({server, catalog().accelerator("H100-SXM"), servers, 4, 0});
-  network::FabricSpec spec;
-  spec.radix = 16;
   network::Fabric fabric(cluster, spec);
   Simulator sim;
   network::NetworkSim net(sim, fabric, model);
@@ -51,10 +56,13 @@ JobRun run(const ParallelPlan& plan, bool grouped, network::SharingModel model, 
   options.group_identical_ranks = grouped;
   TrainingSim ts(sim, net, &power, small_model(), plan, r.costs, nullptr, options);
   r.result = ts.run_iteration();
+  r.reduced = ts.traffic_reduced();
   power.finish(sim.now());
   r.energy_j = power.facility_energy_j();
   const auto ranks_a = rank_of(plan, {0, 0, 0, 0}), ranks_b = rank_of(plan, {0, 0, 0, 1});
   if (plan.pp > 1) r.message_s = net.isolated_seconds({{ranks_a, ranks_b}}, r.costs.pp_message_bytes, 1);
+  net.finish();
+  for (std::size_t l = 0; l < fabric.topology().link_count(); ++l) r.link_bytes.push_back(net.link_bytes(network::LinkId(l)));
   return r;
 }
 // Two pipeline stages, two microbatches, one rank each: small enough to work by hand.
@@ -213,6 +221,45 @@ TEST(Training, GroupingIdenticalRanksGivesExactlyTheFullModelsResult) {
       EXPECT_EQ(grouped.energy_j, full.energy_j);
       EXPECT_NEAR(grouped.result.breakdown.total(), grouped.result.seconds, 1e-7);
     }
+  }
+}
+
+// On a rail-optimized fabric the TP ranks of a unit send identical traffic on their own
+// rails: one member's traffic, with loads folded onto link orbits, stands for all of them
+// (network_sim.hpp, MemberSymmetry). It must give the full model's result exactly: the
+// iteration to the nanosecond, the energy, and every link's bytes. Two tiers (every link
+// serves one rail) and three (spine-core links serve all rails; the rails rotate), TP8 (the
+// members rotate) and TP4 (they rotate within each half of a server: refused on three tiers).
+TEST(Training, OneMemberStandingForItsUnitGivesExactlyTheFullModelsResult) {
+  struct Case {
+    std::int64_t tp, pp, dp, servers;
+    int radix;
+    bool reduced;  // whether the reduction applies
+  };
+  for (const Case& c : {Case{8, 2, 4, 8, 32, true}, Case{8, 4, 8, 32, 16, true}, Case{4, 2, 8, 8, 32, true},
+                        Case{4, 4, 16, 32, 16, false}}) {
+    SCOPED_TRACE(::testing::Message() << "tp " << c.tp << " radix " << c.radix);
+    ParallelPlan plan;
+    plan.tp = c.tp;
+    plan.pp = c.pp;
+    plan.dp = c.dp;
+    plan.schedule = Schedule::Interleaved;
+    plan.virtual_stages = 2;
+    plan.global_batch = 4 * c.dp * c.pp;
+    plan.bucket_params = 20e6;
+    network::FabricSpec spec;
+    spec.kind = network::FabricKind::RailOptimized;
+    spec.radix = c.radix;
+    spec.oversubscription = 2;
+    const JobRun grouped = run(plan, true, network::SharingModel::Flow, c.servers, spec);
+    const JobRun full = run(plan, false, network::SharingModel::Flow, c.servers, spec);
+    EXPECT_EQ(grouped.reduced, c.reduced);
+    EXPECT_FALSE(full.reduced);
+    EXPECT_EQ(grouped.result.seconds, full.result.seconds);
+    EXPECT_EQ(grouped.energy_j, full.energy_j);
+    ASSERT_EQ(grouped.link_bytes.size(), full.link_bytes.size());
+    for (std::size_t l = 0; l < full.link_bytes.size(); ++l)
+      EXPECT_NEAR(grouped.link_bytes[l], full.link_bytes[l], 1e-9 * full.link_bytes[l] + 1e-3) << "link " << l;
   }
 }
 
