@@ -1,4 +1,9 @@
 // Network model throughput:
+//  - BM_RandomFlows/N/window_us: N random flows (sizes 1-100 MB) between the 1,024 hosts of a
+//    2-tier tree, 4:1 oversubscribed (32 leaves of 32 hosts, each leaf's 400 Gbps ports
+//    feeding one 3.2 Tbps link to a single core), run to completion: all starting at once,
+//    or arriving uniformly over the window. Every flow crosses the core, so every change
+//    couples them all: the flow model's hardest case. Reports simulated events per second.
 //  - BM_FlowUpdates: flow starts plus ends per second with 10^4 active flows on a 1,024-host
 //    fat-tree (each finishing flow starts a new random one, so 10^4 stay active).
 //  - BM_AllReduce4096: scenarios/allreduce_4096.yaml end to end (load, build the 4,096-GPU
@@ -7,6 +12,7 @@
 #include <sys/resource.h>
 
 #include <random>
+#include <string>
 
 #include "models/network/network_sim.hpp"
 #include "models/scenario/catalog_parser.hpp"
@@ -61,6 +67,58 @@ void BM_FlowUpdates(benchmark::State& state) {
   state.counters["updates_per_s"] = benchmark::Counter(double(updates), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_FlowUpdates)->Arg(10000)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+
+network::FabricSpec single_core_tree(double host_bw) {
+  network::FabricSpec s;
+  s.kind = network::FabricKind::Explicit;
+  s.nodes.push_back({"core", network::NodeKind::Switch});
+  for (int l = 0; l < 32; ++l) {
+    const std::string leaf = "leaf" + std::to_string(l);
+    s.nodes.push_back({leaf, network::NodeKind::Switch});
+    s.links.push_back({leaf, "core", 8 * host_bw, 1e-6, true});  // 32 host ports : 8 ports' worth up
+    for (int h = 0; h < 32; ++h) {
+      const std::string host = "host" + std::to_string(l * 32 + h);
+      s.nodes.push_back({host, network::NodeKind::Device});
+      s.links.push_back({host, leaf, host_bw, 1e-6, true});
+    }
+  }
+  return s;
+}
+
+void BM_RandomFlows(benchmark::State& state) {
+  const auto flows = static_cast<int>(state.range(0));
+  const auto window_ns = state.range(1) * 1000;
+  double events = 0;
+  for (auto _ : state) {
+    network::Fabric fabric(single_core_tree(50e9));  // 400 Gbps hosts
+    Simulator sim;
+    network::NetworkSim net(sim, fabric, network::SharingModel::Flow);
+    std::mt19937_64 rng(42);
+    int done = 0;
+    for (int i = 0; i < flows; ++i) {
+      const std::int64_t a = std::int64_t(rng() % 1024);
+      std::int64_t b = std::int64_t(rng() % 1023);
+      if (b >= a) ++b;
+      const double bytes = 1e6 * double(1 + rng() % 100);
+      const std::uint64_t draw = rng();
+      const Time at = Time::ns(window_ns > 0 ? std::int64_t(draw % std::uint64_t(window_ns)) : 0);
+      sim.schedule_at(at, [&net, &done, a, b, bytes] { net.start({{a, b}}, bytes, 1, [&done] { ++done; }); });
+    }
+    sim.run();
+    if (done != flows) state.SkipWithError("not every flow finished");
+    events += double(sim.events_executed());
+    state.counters["simulated_ms"] = sim.now().seconds() * 1e3;
+    state.counters["groups_per_change"] = double(net.groups_resolved()) / double(net.rate_recomputations());
+  }
+  state.counters["events_per_s"] = benchmark::Counter(events, benchmark::Counter::kIsRate);
+  state.counters["peak_rss_MiB"] = peak_rss_mib();
+}
+BENCHMARK(BM_RandomFlows)
+    ->Args({10000, 0})
+    ->Args({10000, 10000})
+    ->Args({100000, 0})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
 
 void BM_AllReduce4096(benchmark::State& state) {
   for (auto _ : state) {

@@ -1,12 +1,18 @@
 // Scenario throughput, end to end (load, build, simulate one iteration, write results):
 //  - train_gpt.yaml (GPT-3 175B, 1,024 H100, flow model): target under 1 s;
-//  - llama3_405b_h100_16k.yaml (16,384 H100, flow model): target under 10 s and 4 GiB;
-//  - gpt_moe_gb200_ultracluster.yaml (110,592 GB200): within 24 GiB.
+//  - llama3_405b_h100_16k.yaml (16,384 H100, flow model), rail-optimized and fat-tree, with
+//    and without recomputation (memory lifted where the plan would not fit): target 2 s;
+//  - gpt3_175b_h100_10752.yaml (TP4 PP8 DP336, FP8, flow model): target 2 s;
+//  - llama3_405b_h100_131k.yaml (131,072 H100, flow model): target 60 s and 16 GiB;
+//  - gpt_moe_gb200_ultracluster.yaml (110,592 GB200): within 24 GiB;
+//  - a plan of 160,000 microbatches on 32 GPUs: linear in the schedule, under 1 s.
 // Each reports wall time per simulated iteration, simulated events per second and peak RSS.
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
 #include <fstream>
+#include <string>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "tools/run_command.hpp"
@@ -18,13 +24,14 @@ double peak_rss_mib() {
   return double(u.ru_maxrss) / 1024.0;
 }
 
-void run_scenario(benchmark::State& state, const char* name) {
+void run_scenario(benchmark::State& state, const char* name, std::vector<std::string> overrides = {}) {
   double events = 0;
   for (auto _ : state) {
     dcsim::app::RunOptions o;
     o.scenario = std::string(DCSIM_SOURCE_DIR "/scenarios/") + name + ".yaml";
     o.out_dir = std::string("/tmp/dcsim_bench_") + name;
     o.overrides = {"output.trace=false", "output.report=false", "output.timeseries=false"};
+    o.overrides.insert(o.overrides.end(), overrides.begin(), overrides.end());
     o.quiet = true;
     if (dcsim::app::run_scenario(o) != 0) {
       state.SkipWithError("scenario failed");
@@ -39,11 +46,37 @@ void run_scenario(benchmark::State& state, const char* name) {
 
 void BM_TrainGpt(benchmark::State& s) { run_scenario(s, "train_gpt"); }
 void BM_Llama3_405B_16K(benchmark::State& s) { run_scenario(s, "llama3_405b_h100_16k"); }
+// Meta's 16K run without recomputation needs more than the 80 GB our memory model gives it
+// today; the benchmark measures the simulator, so memory is lifted here.
+const std::vector<std::string> kNoRecompute = {"workload.recompute=none", "catalog.accelerators.H100-SXM.hbm=200 GB"};
+void BM_Llama3_405B_16K_NoRecompute(benchmark::State& s) { run_scenario(s, "llama3_405b_h100_16k", kNoRecompute); }
+void BM_Llama3_405B_16K_FatTree(benchmark::State& s) {
+  run_scenario(s, "llama3_405b_h100_16k", {"network.scale_out.topology=fat_tree"});
+}
+void BM_Llama3_405B_16K_FatTreeNoRecompute(benchmark::State& s) {
+  auto o = kNoRecompute;
+  o.push_back("network.scale_out.topology=fat_tree");
+  run_scenario(s, "llama3_405b_h100_16k", o);
+}
+void BM_GPT3_175B_10752(benchmark::State& s) { run_scenario(s, "gpt3_175b_h100_10752"); }
+void BM_Llama3_405B_131K(benchmark::State& s) { run_scenario(s, "llama3_405b_h100_131k"); }
 void BM_MoE_GB200_110K(benchmark::State& s) { run_scenario(s, "gpt_moe_gb200_ultracluster"); }
+void BM_ManyMicrobatches(benchmark::State& s) {
+  run_scenario(s, "train_gpt",
+               {"cluster.servers=4", "workload.model=llama3-8b", "workload.parallelism.tp=8", "workload.parallelism.pp=4",
+                "workload.parallelism.dp=1", "workload.parallelism.virtual_stages=1", "workload.parallelism.schedule=1f1b",
+                "workload.batch.global=160000", "workload.train_tokens=0"});
+}
 
 BENCHMARK(BM_TrainGpt)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_Llama3_405B_16K)->Unit(benchmark::kSecond)->Iterations(1);
+BENCHMARK(BM_Llama3_405B_16K_NoRecompute)->Unit(benchmark::kSecond)->Iterations(1);
+BENCHMARK(BM_Llama3_405B_16K_FatTree)->Unit(benchmark::kSecond)->Iterations(1);
+BENCHMARK(BM_Llama3_405B_16K_FatTreeNoRecompute)->Unit(benchmark::kSecond)->Iterations(1);
+BENCHMARK(BM_GPT3_175B_10752)->Unit(benchmark::kSecond)->Iterations(1);
+BENCHMARK(BM_Llama3_405B_131K)->Unit(benchmark::kSecond)->Iterations(1);
 BENCHMARK(BM_MoE_GB200_110K)->Unit(benchmark::kSecond)->Iterations(1);
+BENCHMARK(BM_ManyMicrobatches)->Unit(benchmark::kMillisecond)->Iterations(1);
 }  // namespace
 
 BENCHMARK_MAIN();
