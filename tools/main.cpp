@@ -41,11 +41,18 @@ Exit codes: 0 success, 2 bad input, 1 internal error.)");
   std::string catalog_scenario;
   catalog->add_option("--scenario", catalog_scenario, "include this scenario's catalog additions")->check(CLI::ExistingFile);
 
-  auto* calibrate = app.add_subcommand("calibrate", "fit the compute-time model to measured GEMM times (CSV)");
-  std::string calibrate_csv, calibrate_chip = "H100-SXM", calibrate_scenario;
-  calibrate->add_option("csv", calibrate_csv, "batch,m,n,k,precision,flops_per_s[,source] rows")->required()->check(CLI::ExistingFile);
-  calibrate->add_option("--chip", calibrate_chip, "catalog accelerator the samples were measured on")->capture_default_str();
-  calibrate->add_option("--scenario", calibrate_scenario, "use this scenario's catalog")->check(CLI::ExistingFile);
+  auto* calibrate = app.add_subcommand("calibrate", "fit the compute-time model to measured kernel times (CSV)");
+  dcsim::app::CalibrateOptions cal;
+  calibrate->add_option("csv", cal.csv,
+                        "GEMMs (batch,m,n,k,precision,flops_per_s[,source]), one precision, one or more files; or "
+                        "flash attention (batch,seq,q_heads,kv_heads,head_dim,forward_s,forward_backward_s)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  calibrate->add_option("--chip", cal.chip, "catalog accelerator the samples were measured on")->capture_default_str();
+  calibrate->add_option("--scenario", cal.scenario, "use this scenario's catalog")->check(CLI::ExistingFile);
+  calibrate->add_option("--relative", cal.relative_sources,
+                        "GEMM samples of this source were measured at another clock: fit their level apart");
+  calibrate->add_option("--half-mn", cal.half_mn, "hold the GEMM curve's h_mn at this value")->check(CLI::PositiveNumber);
 
   auto* compare = app.add_subcommand("compare", "two runs' results.json side by side, with their differences");
   std::string compare_a, compare_b;
@@ -62,7 +69,7 @@ Exit codes: 0 success, 2 bad input, 1 internal error.)");
     if (*validate) return dcsim::app::validate_scenario(validate_path, validate_overrides);
     if (*catalog) return dcsim::app::print_catalog(catalog_scenario);
     if (*compare) return dcsim::app::compare_results(compare_a, compare_b);
-    if (*calibrate) return dcsim::app::calibrate(calibrate_csv, calibrate_chip, calibrate_scenario);
+    if (*calibrate) return dcsim::app::calibrate(cal);
     if (run.scenario.empty()) {
       std::cerr << app.help();
       return 2;

@@ -8,14 +8,41 @@
 
 namespace dcsim::hardware {
 
+// One precision's GEMM curve (docs/compute.md): e = e_max * o(M N / h_mn^2) * s(K / h_k).
+struct GemmCurve {
+  double max_efficiency = 0;  // e_max: what the largest shapes reach; 0 where the chip lacks the precision
+  double half_mn = 0;         // sqrt of the output size M*N at which that term is half
+  double half_k = 0;          // reduction depth at which that term is half
+};
+
+// Flash attention, forward or backward (docs/compute.md): e = e_max * s(tiles / h_t) * s(seq / h_s),
+// tiles = batch x query heads x query length / 128 (the kernel's work units), seq = keys per query.
+struct AttentionCurve {
+  double max_efficiency = 0;
+  double half_tiles = 0;
+  double half_seq = 0;
+};
+
+// Memory-bound kernels, by kind: the achieved fraction of HBM bandwidth on the bytes each
+// kernel reads and writes (docs/compute.md, "Memory-bound kernels").
+enum class MemoryKernel {
+  Stream,           // copies, adds, residuals, dropout, optimizer, embedding
+  Norm,             // LayerNorm / RMSNorm forward, fused kernel (Apex, Transformer Engine, cuDNN)
+  NormBackward,
+  NormEager,        // the same as separate PyTorch ops
+  NormEagerBackward,
+  Activation,       // GeLU, SiLU, SwiGLU (transcendentals per element)
+  Quantize,         // FP8 cast with transpose and amax (Transformer Engine)
+};
+inline constexpr int kMemoryKernelCount = 7;
+
 // Parameters of the compute-time model (docs/compute.md).
 struct ComputeCurve {
-  std::array<double, kPrecisionCount> max_efficiency{};  // 0 where the chip lacks the precision
-  double shape_gain = 1.0;  // g: the fitted curve's asymptote over e_max (>= 1: large shapes hit the ceiling)
-  double half_mn = 0;       // sqrt of the output size M*N at which the shape term is half its asymptote
-  double half_k = 0;        // reduction depth at which half the ceiling is reached
+  std::array<GemmCurve, kPrecisionCount> gemm{};
   double kernel_floor_s = 0;  // shortest kernel: launch and tail, added to every op
-  double memory_efficiency = 0.9;  // achievable fraction of HBM bandwidth
+  AttentionCurve attention_forward, attention_backward;
+  std::array<double, kMemoryKernelCount> memory{0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9};
+  double memory_efficiency(MemoryKernel k) const { return memory[static_cast<int>(k)]; }
 };
 
 // Board power by activity (docs/power.md). Fractions are of the dynamic range max - idle.
@@ -38,10 +65,11 @@ struct AcceleratorSpec {
   PowerCurve power;
   ComputeCurve compute;
   std::map<std::string, std::string> sources;  // figure -> where it comes from
+  std::map<std::string, std::string> assumed;  // figure -> why it is an assumption, not a measurement
 
   bool supports(Precision p) const { return peak_flops[static_cast<int>(p)] > 0; }
   double peak(Precision p) const { return peak_flops[static_cast<int>(p)]; }
-  double max_efficiency(Precision p) const { return compute.max_efficiency[static_cast<int>(p)]; }
+  double max_efficiency(Precision p) const { return compute.gemm[static_cast<int>(p)].max_efficiency; }
 };
 
 }  // namespace dcsim::hardware

@@ -24,8 +24,8 @@ void read_precision_map(MapReader& parent, const std::string& key, Dimension* d,
   m.finish();
 }
 
-void read_sources(MapReader& r, std::map<std::string, std::string>& out) {
-  MapReader s = r.map("sources");
+void read_sources(MapReader& r, std::map<std::string, std::string>& out, const char* key = "sources") {
+  MapReader s = r.map(key);
   for (const std::string& key : s.keys()) out[key] = s.string(key);
   s.finish();
 }
@@ -35,15 +35,56 @@ struct Defaults {
   hardware::PowerCurve power;
 };
 
+const char* const kMemoryKernelKeys[] = {"stream", "norm", "norm_backward", "norm_eager", "norm_eager_backward",
+                                         "activation", "quantize"};
+
+void read_attention_curve(MapReader& parent, const std::string& key, hardware::AttentionCurve& out) {
+  MapReader a = parent.map(key);
+  out.max_efficiency = a.number("max_efficiency", out.max_efficiency, 0.0, 1.0);
+  out.half_tiles = a.number("half_tiles", out.half_tiles, 0.0);
+  out.half_seq = a.number("half_seq", out.half_seq, 0.0);
+  a.finish();
+}
+
+// The compute section (docs/compute.md). `half_mn` and `half_k` apply to every precision;
+// `shape: {fp8: {half_mn, half_k}}` sets one precision's own.
 void read_compute(MapReader& c, hardware::ComputeCurve& out, bool with_efficiency) {
   if (with_efficiency) {
     Dimension* none = nullptr;
-    read_precision_map(c, "max_efficiency", none, 0.0, 1.0, out.max_efficiency, false);
+    std::array<double, hardware::kPrecisionCount> e{};
+    for (int i = 0; i < hardware::kPrecisionCount; ++i) e[i] = out.gemm[i].max_efficiency;
+    read_precision_map(c, "max_efficiency", none, 0.0, 1.0, e, false);
+    for (int i = 0; i < hardware::kPrecisionCount; ++i) out.gemm[i].max_efficiency = e[i];
   }
-  out.shape_gain = c.number("shape_gain", out.shape_gain, 0.1, 10.0);
-  out.half_mn = c.number("half_mn", out.half_mn, 0.0);
-  out.half_k = c.number("half_k", out.half_k, 0.0);
+  if (c.has("half_mn")) {
+    const double v = c.number("half_mn", std::nullopt, 0.0);
+    for (auto& g : out.gemm) g.half_mn = v;
+  }
+  if (c.has("half_k")) {
+    const double v = c.number("half_k", std::nullopt, 0.0);
+    for (auto& g : out.gemm) g.half_k = v;
+  }
+  MapReader shapes = c.map("shape");
+  for (const std::string& name : shapes.keys()) {
+    const auto p = hardware::parse_precision(name);
+    if (!p) continue;  // left for finish(): "unknown key" with a suggestion
+    MapReader one = shapes.map(name);
+    auto& g = out.gemm[static_cast<int>(*p)];
+    g.half_mn = one.number("half_mn", g.half_mn, 0.0);
+    g.half_k = one.number("half_k", g.half_k, 0.0);
+    one.finish();
+  }
+  for (const std::string& name : hardware::precision_names()) shapes.raw(name);
+  shapes.finish();
   out.kernel_floor_s = c.quantity("kernel_floor", Dimension::Duration, out.kernel_floor_s);
+  MapReader att = c.map("attention");
+  read_attention_curve(att, "forward", out.attention_forward);
+  read_attention_curve(att, "backward", out.attention_backward);
+  att.finish();
+  MapReader mem = c.map("memory");
+  for (int k = 0; k < hardware::kMemoryKernelCount; ++k)
+    out.memory[k] = mem.number(kMemoryKernelKeys[k], out.memory[k], 0.01, 1.0);
+  mem.finish();
 }
 
 void read_power_fractions(MapReader& p, hardware::PowerCurve& out) {
@@ -73,15 +114,17 @@ hardware::AcceleratorSpec read_accelerator(MapReader& a, const std::string& name
   s.compute = d.compute;
   MapReader c = a.map("compute", true);
   read_compute(c, s.compute, true);
-  c.finish();
-  s.compute.memory_efficiency = a.number("memory_efficiency", d.compute.memory_efficiency, 0.01, 1.0);
   for (int i = 0; i < hardware::kPrecisionCount; ++i) {
     const auto prec = static_cast<Precision>(i);
-    if (s.peak_flops[i] > 0 && s.compute.max_efficiency[i] <= 0)
+    if (s.peak_flops[i] > 0 && s.compute.gemm[i].max_efficiency <= 0)
       c.error("max_efficiency", fmt::format("no max_efficiency for {}, which the chip has a peak for",
                                             hardware::to_string(prec)));
   }
+  if (s.compute.attention_forward.max_efficiency <= 0 || s.compute.attention_backward.max_efficiency <= 0)
+    c.error("attention", "no attention curve (forward and backward max_efficiency) for this chip or in defaults");
+  c.finish();
   read_sources(a, s.sources);
+  read_sources(a, s.assumed, "assumed");
   return s;
 }
 
@@ -134,7 +177,6 @@ hardware::Catalog read_catalog(const ConfigNode* overrides, const std::string& p
   MapReader def = top.map("defaults");
   MapReader dc = def.map("compute");
   read_compute(dc, d.compute, false);
-  d.compute.memory_efficiency = dc.number("memory_efficiency", d.compute.memory_efficiency, 0.01, 1.0);
   dc.finish();
   MapReader dp = def.map("power");
   read_power_fractions(dp, d.power);

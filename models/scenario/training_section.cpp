@@ -45,6 +45,7 @@ void read_model(MapReader& w, workload::TransformerSpec& m) {
                      : workload::Activation::Gelu;
   m.tied_embeddings = r.boolean("tied_embeddings", m.tied_embeddings);
   m.rotary = r.choice("position_embedding", {"rotary", "learned"}, m.rotary ? "rotary" : "learned") == "rotary";
+  m.dropout = r.boolean("dropout", m.dropout);
   m.experts = r.integer("experts", m.experts, 0);
   m.top_k = r.integer("top_k", m.top_k, 1);
   m.expert_ffn = r.integer("expert_ffn", m.expert_ffn > 0 ? m.expert_ffn : m.ffn, 1);
@@ -129,12 +130,17 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
   plan.zero = zero == "fsdp" ? 3 : std::stoi(zero);
   const std::string precision = w.choice("precision", {"bf16", "fp8"}, "bf16");
   plan.precision = precision == "fp8" ? hardware::Precision::fp8 : hardware::Precision::bf16;
+  const std::string recipe = w.choice("fp8_recipe", {"delayed", "current", "mxfp8"}, "delayed");
+  plan.fp8_recipe = recipe == "current" ? workload::Fp8Recipe::Current
+                    : recipe == "mxfp8" ? workload::Fp8Recipe::Mx
+                                        : workload::Fp8Recipe::Delayed;
   plan.bucket_params = w.number("dp_bucket_params", 40e6, 1e3);
   plan.flash_attention = w.choice("attention", {"flash", "unfused"}, "flash") == "flash";
   plan.separate_grad_accumulation = w.choice("grad_accumulation", {"fused", "separate"}, "fused") == "separate";
   MapReader fusion = w.map("fusion");
   plan.fused_activation = fusion.boolean("activation", true);
   plan.fused_rope = fusion.boolean("rope", true);
+  plan.fused_norm = fusion.boolean("norm", true);
   fusion.finish();
   MapReader ov = w.map("overlap");
   plan.overlap_dp = ov.boolean("dp", true);

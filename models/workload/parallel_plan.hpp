@@ -14,6 +14,10 @@ namespace dcsim::workload {
 
 enum class Schedule { GPipe, OneFOneB, Interleaved };
 enum class Recompute { None, Selective, Full };
+// How Transformer Engine scales FP8 tensors (docs/compute.md, "FP8"): delayed (amax history,
+// amax fused into the cast), current (per-tensor amax of this step: one more read), MXFP8
+// (a scale per 32 elements, cast along both dimensions).
+enum class Fp8Recipe { Delayed, Current, Mx };
 
 struct ParallelPlan {
   std::int64_t tp = 1, pp = 1, dp = 1, cp = 1, ep = 1;
@@ -39,6 +43,8 @@ struct ParallelPlan {
   // rotary embedding as one kernel each, or as PyTorch's separate element-wise ops.
   bool fused_activation = true;
   bool fused_rope = true;
+  bool fused_norm = true;  // LayerNorm / RMSNorm as one kernel (Apex, TE) or as PyTorch ops
+  Fp8Recipe fp8_recipe = Fp8Recipe::Delayed;
   // Placement: dimensions from fastest- to slowest-varying rank index (Megatron's order).
   std::array<char, 4> order = {'t', 'c', 'd', 'p'};
 

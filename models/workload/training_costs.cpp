@@ -5,6 +5,7 @@
 
 #include "models/hardware/compute_model.hpp"
 #include "models/network/collectives.hpp"
+#include "models/workload/layer_ops.hpp"
 
 namespace dcsim::workload {
 namespace {
@@ -29,12 +30,8 @@ struct Accumulator {
   void matmul(double m, double n, double k, Precision p, double batch = 1) {
     op(hardware::matmul_op({batch, m, n, k}, p), scale);
   }
-  void memory(double bytes) {
-    ComputeOp o;
-    o.kind = OpKind::Elementwise;
-    o.precision = Precision::bf16;
-    o.bytes = bytes;
-    op(o, 1);
+  void memory(double bytes, hardware::MemoryKernel kind = hardware::MemoryKernel::Stream) {
+    op(hardware::memory_op(bytes, kind), 1);
   }
 };
 
@@ -67,87 +64,14 @@ struct LayerContext {
   double tp_ag_s = 0, tp_rs_s = 0, tp_ar_s = 0, ep_a2a_s = 0, cp_kv_s = 0;
 };
 
-// HBM bytes of the MLP activation per element of the FFN width. Fused, one kernel reads its
-// inputs and writes its output: GeLU 2 + 2 bytes, SwiGLU 4 + 2, backward twice that. Unfused
-// SwiGLU (silu(a) * b as PyTorch ops): silu reads and writes, the product reads both and
-// writes (10 bytes); backward the two products, silu's gradient and the concatenation of the
-// halves' gradients (26 bytes). Unfused bias + GeLU: the bias add and the GeLU each read
-// and write (8 bytes); backward 12.
-double activation_bytes(const TransformerSpec& m, const ParallelPlan& plan, bool backward) {
-  const bool swiglu = m.activation == Activation::SwiGlu;
-  if (plan.fused_activation) return (swiglu ? 6.0 : 4.0) * (backward ? 2 : 1);
-  if (swiglu) return backward ? 26 : 10;
-  return backward ? 12 : 8;
-}
-
-// One transformer layer's forward on one rank, into acc (scale 1) or, with scale 2, the
-// matmul part of its backward (data and weight gradients are two GEMMs of the same size).
-void layer_ops(const LayerContext& x, bool moe, Accumulator& acc, bool include_attention_core = true,
-               bool include_rest = true) {
-  const auto& m = x.m;
-  const double t = double(x.plan.tp), T = x.tokens, h = double(m.hidden);
-  const Precision p = x.plan.precision;
-  const double heads = double(m.heads) / t, d = double(m.head_dim());
-  const double s_q = double(m.seq_len) / double(x.plan.cp), s_kv = double(m.seq_len);
-  if (include_attention_core) {
-    const double batch = double(x.plan.microbatch) * heads;
-    if (x.plan.flash_attention) {
-      // Flash attention: QK^T and PV, causal (half the score matrix); backward 2.5x forward.
-      ComputeOp a = hardware::matmul_op({batch, s_q, s_kv, d}, Precision::bf16);
-      a.kind = OpKind::Attention;
-      a.flops = 2 * a.flops * 0.5;
-      a.bytes = double(x.plan.microbatch) * (2 * s_q * heads * d + 2 * s_kv * double(m.kv_heads) / t * d) * kActivationBytes;
-      acc.op(a, acc.scale > 1 ? 2.5 : 1.0);
-    } else {
-      // Unfused: the two GEMMs write and read the full score matrix themselves; between
-      // them, the fused scale-mask-softmax kernel reads and writes each score (4 bytes) and
-      // dropout reads it and writes it with a 1-byte mask (5 bytes). Backward: dropout's
-      // gradient reads the gradient and the mask and writes (5 bytes); softmax's reads the
-      // gradient and the probabilities and writes (6 bytes).
-      acc.matmul(s_q, s_kv, d, Precision::bf16, batch);
-      acc.matmul(s_q, d, s_kv, Precision::bf16, batch);
-      const double bytes_per_score = acc.scale > 1 ? 11 : 9;
-      acc.memory(bytes_per_score * batch * s_q * s_kv);
-    }
-  }
-  if (!include_rest) return;
-  acc.matmul(T, (h + 2 * double(m.kv_dim())) / t, h, p);  // QKV
-  if (m.rotary) {
-    // RoPE on Q and K. Fused: read and write each element (4 bytes, either pass). Unfused
-    // (t * cos + rotate_half(t) * sin): negate and concatenate the halves, two products, a
-    // sum: ~20 bytes forward; backward two products, the halves, the sum: ~18 bytes.
-    const double bytes_per_element = x.plan.fused_rope ? 4 : (acc.scale > 1 ? 18 : 20);
-    acc.memory(bytes_per_element * T * (h + double(m.kv_dim())) / t);
-  }
-  acc.matmul(T, h, h / t, p);                            // attention output projection
-  const double sp = x.plan.sequence_parallel ? t : 1.0;  // LayerNorm/dropout work split by SP
-  if (!moe) {
-    const double f = double(m.ffn) / t;
-    acc.matmul(T, (m.mlp_matrices() - 1) * f, h, p);  // fc1 (+ gate for SwiGLU)
-    acc.matmul(T, h, f, p);                           // fc2
-    acc.memory(activation_bytes(m, x.plan, acc.scale > 1) * T * f);
-  } else {
-    const double local_experts = double(m.experts) / double(x.plan.ep);
-    const double per_expert = T * double(m.top_k) * double(x.plan.ep) / double(m.experts);
-    const double f = double(m.expert_ffn) / t;
-    acc.matmul(T, double(m.experts), h, Precision::bf16);  // router
-    acc.matmul(per_expert, (m.mlp_matrices() - 1) * f, h, p, local_experts);
-    acc.matmul(per_expert, h, f, p, local_experts);
-    acc.memory(activation_bytes(m, x.plan, acc.scale > 1) * T * double(m.top_k) * f);
-  }
-  // Per hidden-state element, with fused kernels: forward, two LayerNorms (read, write:
-  // 4 bytes each) and two bias-dropout-residual adds (read output and residual, write the
-  // sum and a 1-byte mask: 7 bytes each) = 22 bytes. Backward, per sub-layer: dropout
-  // (read gradient and mask, write: 5), LayerNorm (read gradient and input, write: 6) and
-  // the residual branch's gradient sum (6) = 34 bytes.
-  const double bytes_per_element = acc.scale > 1 ? 34 : 22;
-  acc.memory(bytes_per_element * T * h / sp);
+BlockCost time_ops(const hardware::AcceleratorSpec& chip, const std::vector<LayerOp>& ops) {
+  Accumulator acc{chip, {}, 1.0};
+  for (const LayerOp& o : ops) acc.op(o.op, o.count);
+  return acc.cost;
 }
 
 BlockCost layer_block(const LayerContext& x, bool moe, bool backward) {
-  Accumulator acc{x.chip, {}, backward ? 2.0 : 1.0};
-  layer_ops(x, moe, acc);
-  BlockCost c = acc.cost;
+  BlockCost c = time_ops(x.chip, layer_ops(x.m, x.plan, moe, backward ? Pass::Backward : Pass::Forward));
   c.model_flops = c.hardware_flops;
   // TP: with SP two all-gathers and two reduce-scatters per pass, else two all-reduces.
   if (x.plan.tp > 1 && !x.plan.tp_comm_overlap)
@@ -155,17 +79,18 @@ BlockCost layer_block(const LayerContext& x, bool moe, bool backward) {
   if (moe && x.plan.ep > 1) c.ep_s = 2 * x.ep_a2a_s;  // dispatch and combine
   if (x.plan.cp > 1) {
     // Ring attention hides the KV exchange under the attention core when it can.
-    Accumulator core{x.chip, {}, backward ? 2.0 : 1.0};
-    layer_ops(x, moe, core, true, false);
+    const BlockCost core = time_ops(x.chip, layer_ops(x.m, x.plan, moe, backward ? Pass::Backward : Pass::Forward,
+                                                      LayerPart::AttentionCore));
     const double comm = x.cp_kv_s * (backward ? 2 : 1);
-    c.cp_s = std::max(0.0, comm - core.cost.compute_bound_s - core.cost.memory_bound_s);
+    c.cp_s = std::max(0.0, comm - core.compute_bound_s - core.memory_bound_s);
   }
   if (backward && x.plan.recompute != Recompute::None) {
-    Accumulator re{x.chip, {}, 1.0};
-    layer_ops(x, moe, re, true, x.plan.recompute == Recompute::Full);
-    c.compute_bound_s += re.cost.compute_bound_s;
-    c.memory_bound_s += re.cost.memory_bound_s;
-    c.hardware_flops += re.cost.hardware_flops;
+    const BlockCost re = time_ops(x.chip, layer_ops(x.m, x.plan, moe, Pass::Forward,
+                                                    x.plan.recompute == Recompute::Full ? LayerPart::All
+                                                                                        : LayerPart::AttentionCore));
+    c.compute_bound_s += re.compute_bound_s;
+    c.memory_bound_s += re.memory_bound_s;
+    c.hardware_flops += re.hardware_flops;
     if (x.plan.recompute == Recompute::Full) c.tp_s += layer_block(x, moe, false).tp_s;  // forward TP again
   }
   return c;

@@ -69,6 +69,7 @@ std::optional<TransformerSpec> model_preset(const std::string& name) {
   // Llama, Mixtral, Nemotron-4 and our frontier MoE use rotary embeddings; GPT-3 learned
   // positions, BLOOM ALiBi.
   spec.rotary = name != "gpt3-175b" && name != "bloom-176b";
+  spec.dropout = name == "gpt3-175b" || name == "bloom-176b";
   return spec;
 }
 

@@ -29,6 +29,9 @@ struct TransformerSpec {
   // Position encoding: rotary (RoPE, applied to Q and K in every layer) or none in the layers
   // (learned or ALiBi, whose cost is negligible here).
   bool rotary = false;
+  // Hidden dropout (after attention and MLP): a 1-byte mask per element, saved and read back.
+  // GPT-3 and BLOOM train with it; Llama, Mixtral and Nemotron-4 set it to 0, which stores nothing.
+  bool dropout = false;
 
   bool moe() const { return experts > 0; }
   bool is_moe_layer(std::int64_t layer) const { return moe() && (layer % moe_every) == moe_every - 1; }

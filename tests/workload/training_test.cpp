@@ -80,11 +80,8 @@ ParallelPlan two_stage_plan() {
 double block(const BlockCost& b) { return Time::from_seconds(b.total_s()).seconds(); }
 
 // A memory-bound kernel moving `bytes` on the H100 (what training_costs charges for it).
-double kernel_s(double bytes) {
-  hardware::ComputeOp op;
-  op.kind = hardware::OpKind::Elementwise;
-  op.bytes = bytes;
-  return hardware::op_time(*catalog().accelerator("H100-SXM"), op).seconds;
+double kernel_s(double bytes, hardware::MemoryKernel kind = hardware::MemoryKernel::Stream) {
+  return hardware::op_time(*catalog().accelerator("H100-SXM"), hardware::memory_op(bytes, kind)).seconds;
 }
 
 TrainingCosts costs_of(const TransformerSpec& m, const ParallelPlan& plan) {
@@ -166,9 +163,14 @@ TEST(Training, UnfusedSwigluAndRopeCostTheirExtraPasses) {
   plan.fused_rope = false;
   const TrainingCosts unfused = costs_of(m, plan);
   const double T = 2048, h = 2048, f = 8192, kv = 512, t = 2;
-  const double fwd_extra = kernel_s(10 * T * f / t) - kernel_s(6 * T * f / t) + kernel_s(20 * T * (h + kv) / t) -
+  using hardware::MemoryKernel;
+  // SwiGLU: fused 6 bytes forward, 10 backward; unfused 10 and 26 (an activation kernel).
+  // RoPE: fused 4 bytes either pass; unfused 20 forward, 18 backward (streaming).
+  const double fwd_extra = kernel_s(10 * T * f / t, MemoryKernel::Activation) -
+                           kernel_s(6 * T * f / t, MemoryKernel::Activation) + kernel_s(20 * T * (h + kv) / t) -
                            kernel_s(4 * T * (h + kv) / t);
-  const double bwd_extra = kernel_s(26 * T * f / t) - kernel_s(12 * T * f / t) + kernel_s(18 * T * (h + kv) / t) -
+  const double bwd_extra = kernel_s(26 * T * f / t, MemoryKernel::Activation) -
+                           kernel_s(10 * T * f / t, MemoryKernel::Activation) + kernel_s(18 * T * (h + kv) / t) -
                            kernel_s(4 * T * (h + kv) / t);
   const double layers = double(m.layers);
   EXPECT_NEAR(unfused.chunks[0].forward.memory_bound_s - fused.chunks[0].forward.memory_bound_s, layers * fwd_extra,

@@ -1,0 +1,178 @@
+#include "models/workload/layer_ops.hpp"
+
+namespace dcsim::workload {
+namespace {
+using hardware::MemoryKernel;
+using hardware::Precision;
+
+constexpr double kActivationBytes = 2;  // bf16 activations (fp8 only inside GEMMs)
+
+// Bytes per element of one FP8 quantization of a GEMM operand (docs/compute.md, "FP8"):
+// read bf16, write the row-wise and the transposed FP8 copies (amax fused): 4. Current
+// scaling first reads the tensor once more for its amax: 6. MXFP8: two cast kernels, each
+// reading bf16 and writing FP8 along one dimension (scales are 1/32 of that): 6.
+double quantize_bytes(Fp8Recipe r) { return r == Fp8Recipe::Delayed ? 4.0 : 6.0; }
+
+// HBM bytes of the MLP activation per element of the FFN width (per rank). Fused, one kernel
+// reads its inputs and writes its output: GeLU 2 + 2 bytes, SwiGLU 4 + 2; backward reads the
+// inputs and the output gradient and writes the input gradients (GeLU 6, SwiGLU 10). Unfused
+// SwiGLU (silu(a) * b as PyTorch ops): silu reads and writes, the product reads both and
+// writes (10 bytes); backward the two products, silu's gradient and the concatenation of the
+// halves' gradients (26 bytes). Unfused bias + GeLU: the bias add and the GeLU each read and
+// write (8 bytes); backward 12.
+double activation_bytes(const TransformerSpec& m, const ParallelPlan& plan, Pass pass) {
+  const bool swiglu = m.activation == Activation::SwiGlu, bwd = pass == Pass::Backward;
+  if (plan.fused_activation) return swiglu ? (bwd ? 10.0 : 6.0) : (bwd ? 6.0 : 4.0);
+  if (swiglu) return bwd ? 26 : 10;
+  return bwd ? 12 : 8;
+}
+
+struct Builder {
+  const TransformerSpec& m;
+  const ParallelPlan& plan;
+  Pass pass;
+  std::vector<LayerOp> ops;
+
+  bool backward() const { return pass == Pass::Backward; }
+  bool fp8() const { return plan.precision == Precision::fp8; }
+
+  void memory(const char* name, double bytes, MemoryKernel kind, double count = 1) {
+    if (bytes > 0) ops.push_back({name, hardware::memory_op(bytes, kind), count});
+  }
+  // A linear layer: forward one GEMM; backward the data and weight gradients (two GEMMs of the
+  // same FLOPs). FP8 quantizes the GEMM's input forward and the output gradient backward.
+  void linear(const char* name, double tokens, double out, double in, double experts = 1) {
+    const Precision p = plan.precision;
+    if (fp8()) {
+      const double elements = tokens * (backward() ? out : in) * experts;
+      memory(backward() ? "quantize grad" : "quantize input", quantize_bytes(plan.fp8_recipe) * elements,
+             MemoryKernel::Quantize);
+    }
+    if (!backward()) {
+      ops.push_back({name, hardware::matmul_op({experts, tokens, out, in}, p), 1});
+      return;
+    }
+    // Data gradient dX[T, in] = dY[T, out] W[out, in]; weight gradient dW[out, in] = dY^T X.
+    ops.push_back({std::string(name) + " dgrad", hardware::matmul_op({experts, tokens, in, out}, p), 1});
+    ops.push_back({std::string(name) + " wgrad", hardware::matmul_op({experts, out, in, tokens}, p), 1});
+  }
+  void norm(const char* name, double elements) {
+    // Forward reads the input and writes the output; backward reads the output gradient and
+    // the input, writes the input gradient.
+    const MemoryKernel kind = plan.fused_norm ? (backward() ? MemoryKernel::NormBackward : MemoryKernel::Norm)
+                                              : (backward() ? MemoryKernel::NormEagerBackward : MemoryKernel::NormEager);
+    memory(name, (backward() ? 6.0 : 4.0) * elements, kind);
+  }
+  // The residual add after a sub-layer, with its dropout. Forward: read the branch output and
+  // the residual, write the sum (6 bytes), and a 1-byte mask with dropout. Backward: the two
+  // paths' gradients summed (6 bytes), and dropout's backward reading gradient and mask (5).
+  void residual(const char* name, double elements) {
+    if (!backward()) {
+      memory(name, (m.dropout ? 7.0 : 6.0) * elements, MemoryKernel::Stream);
+    } else {
+      memory(name, (m.dropout ? 11.0 : 6.0) * elements, MemoryKernel::Stream);
+    }
+  }
+};
+
+void attention_core(Builder& b, double T) {
+  const auto& m = b.m;
+  const double t = double(b.plan.tp);
+  const double heads = double(m.heads) / t, d = double(m.head_dim());
+  const double s_q = double(m.seq_len) / double(b.plan.cp), s_kv = double(m.seq_len);
+  const double batch = double(b.plan.microbatch) * heads;
+  if (b.plan.flash_attention) {
+    const hardware::AttentionShape shape{batch, s_q, s_kv, d, true};
+    b.ops.push_back({"attention", hardware::attention_op(shape, double(m.kv_heads) / double(m.heads), b.backward()), 1});
+    return;
+  }
+  // Unfused: QK^T and PV write and read the full score matrix; between them the fused
+  // scale-mask-softmax kernel reads and writes each score (4 bytes) and dropout reads it and
+  // writes it with a 1-byte mask (5 bytes). Backward: each GEMM's two gradients; dropout's
+  // gradient reads the gradient and the mask and writes (5 bytes), softmax's reads the
+  // gradient and the probabilities and writes (6 bytes).
+  const double n = b.backward() ? 2.0 : 1.0;
+  b.ops.push_back({"attention scores", hardware::matmul_op({batch, s_q, s_kv, d}, Precision::bf16), n});
+  b.ops.push_back({"attention values", hardware::matmul_op({batch, s_q, d, s_kv}, Precision::bf16), n});
+  b.memory("softmax, dropout", (b.backward() ? 11.0 : 9.0) * batch * s_q * s_kv, MemoryKernel::Stream);
+  (void)T;
+}
+
+void mlp(Builder& b, double T, bool moe) {
+  const auto& m = b.m;
+  const double t = double(b.plan.tp), h = double(m.hidden);
+  const double gated = m.mlp_matrices() - 1;  // fc1 outputs: 2 for SwiGLU (gate and up), 1 otherwise
+  if (!moe) {
+    const double f = double(m.ffn) / t;
+    if (b.backward()) {
+      b.linear("fc2", T, h, f);
+      b.memory("activation", activation_bytes(m, b.plan, b.pass) * T * f, MemoryKernel::Activation);
+      b.linear("fc1", T, gated * f, h);
+    } else {
+      b.linear("fc1", T, gated * f, h);
+      b.memory("activation", activation_bytes(m, b.plan, b.pass) * T * f, MemoryKernel::Activation);
+      b.linear("fc2", T, h, f);
+    }
+    return;
+  }
+  // Mixture of experts: a router, each token's hidden state permuted to its top_k experts
+  // and back (read and write: 4 bytes per element each way), the local experts as one
+  // batch of GEMMs.
+  const double local = double(m.experts) / double(b.plan.ep);
+  const double per_expert = T * double(m.top_k) * double(b.plan.ep) / double(m.experts);
+  const double f = double(m.expert_ffn) / t;
+  const double routed = T * double(m.top_k) * h;
+  b.ops.push_back({"router", hardware::matmul_op({1, T, double(m.experts), h}, Precision::bf16), b.backward() ? 2.0 : 1.0});
+  b.memory("permute", 4 * routed, MemoryKernel::Stream);
+  b.linear("expert fc1", per_expert, gated * f, h, local);
+  b.memory("activation", activation_bytes(m, b.plan, b.pass) * per_expert * local * f, MemoryKernel::Activation);
+  b.linear("expert fc2", per_expert, h, f, local);
+  b.memory("unpermute", 4 * routed, MemoryKernel::Stream);
+}
+
+}  // namespace
+
+double tokens_per_rank(const TransformerSpec& m, const ParallelPlan& plan) {
+  return double(plan.microbatch) * double(m.seq_len) / double(plan.cp);
+}
+
+std::vector<LayerOp> layer_ops(const TransformerSpec& m, const ParallelPlan& plan, bool moe, Pass pass,
+                               LayerPart part) {
+  Builder b{m, plan, pass, {}};
+  const double T = tokens_per_rank(m, plan);
+  if (part == LayerPart::AttentionCore) {
+    attention_core(b, T);
+    return std::move(b.ops);
+  }
+  const double t = double(plan.tp), h = double(m.hidden), kv = double(m.kv_dim());
+  const double Ts = T / (plan.sequence_parallel ? t : 1.0);  // norms and residuals: split by SP
+  // RoPE on Q and K. Fused: read and write each element (4 bytes, either pass). Unfused
+  // (t * cos + rotate_half(t) * sin): negate and concatenate the halves, two products, a sum:
+  // ~20 bytes forward; backward two products, the halves, the sum: ~18 bytes.
+  const double rope = !m.rotary ? 0.0 : (plan.fused_rope ? 4.0 : (b.backward() ? 18.0 : 20.0)) * T * (h + kv) / t;
+  if (!b.backward()) {
+    b.norm("norm", Ts * h);
+    b.linear("qkv", T, (h + 2 * kv) / t, h);
+    b.memory("rope", rope, MemoryKernel::Stream);
+    attention_core(b, T);
+    b.linear("proj", T, h, h / t);
+    b.residual("residual", Ts * h);
+    b.norm("norm", Ts * h);
+    mlp(b, T, moe);
+    b.residual("residual", Ts * h);
+  } else {
+    b.residual("residual", Ts * h);
+    mlp(b, T, moe);
+    b.norm("norm", Ts * h);
+    b.residual("residual", Ts * h);
+    b.linear("proj", T, h, h / t);
+    attention_core(b, T);
+    b.memory("rope", rope, MemoryKernel::Stream);
+    b.linear("qkv", T, (h + 2 * kv) / t, h);
+    b.norm("norm", Ts * h);
+  }
+  (void)kActivationBytes;
+  return std::move(b.ops);
+}
+
+}  // namespace dcsim::workload
