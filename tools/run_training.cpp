@@ -25,18 +25,20 @@ namespace {
   const StageMemory& s = mem[stage];
   std::string msg = fmt::format(
       "{}: error: workload: the plan does not fit in memory: pipeline stage {} needs {} per device (weights {}, "
-      "gradients {}, optimizer {}, activations {}, buffers {}, reserve {}) but {} has {}\n",
+      "gradients {}, optimizer {}, activations {}, buffers {}, fragmentation {}, context/NCCL/workspaces {}) but {} "
+      "has {}\n",
       rt.scenario.source, stage, format_quantity(s.total(), Dimension::Bytes), format_quantity(s.weights, Dimension::Bytes),
       format_quantity(s.gradients, Dimension::Bytes), format_quantity(s.optimizer, Dimension::Bytes),
       format_quantity(s.activations, Dimension::Bytes), format_quantity(s.buffers, Dimension::Bytes),
-      format_quantity(s.reserved, Dimension::Bytes), rt.cluster.accelerator().name, format_quantity(hbm, Dimension::Bytes));
+      format_quantity(s.fragmentation, Dimension::Bytes), format_quantity(s.runtime, Dimension::Bytes),
+      rt.cluster.accelerator().name, format_quantity(hbm, Dimension::Bytes));
   // Try the usual remedies one at a time and say which would fit.
   std::vector<std::string> fits;
   auto try_plan = [&](const std::string& what, ParallelPlan p) {
     network::NetworkSim& net = *rt.network;
     try {
       const auto costs = training_costs(cfg.model, p, rt.cluster.accelerator(), net);
-      const auto m2 = memory_per_stage(cfg.model, p, costs, cfg.memory_reserve);
+      const auto m2 = memory_per_stage(cfg.model, p, costs, cfg.memory);
       double peak = 0;
       for (const auto& x : m2) peak = std::max(peak, x.total());
       if (peak <= hbm) fits.push_back(fmt::format("{} ({} per device)", what, format_quantity(peak, Dimension::Bytes)));
@@ -104,7 +106,7 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
     throw scenario::InputError(fmt::format("{}: error: workload.precision: {} has no {} support\n", rt.scenario.source,
                                            chip.name, hardware::to_string(plan.precision)));
   const TrainingCosts costs = training_costs(cfg.model, plan, chip, *rt.network);
-  const auto memory = memory_per_stage(cfg.model, plan, costs, cfg.memory_reserve);
+  const auto memory = memory_per_stage(cfg.model, plan, costs, cfg.memory);
   double peak_memory = 0;
   std::int64_t peak_stage = 0;
   for (std::size_t p = 0; p < memory.size(); ++p)
@@ -173,7 +175,10 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
                       {"optimizer_bytes", memory[p].optimizer},
                       {"activations_bytes", memory[p].activations},
                       {"buffers_bytes", memory[p].buffers},
-                      {"reserved_bytes", memory[p].reserved},
+                      {"allocated_bytes", memory[p].allocated()},
+                      {"fragmentation_bytes", memory[p].fragmentation},
+                      {"reserved_bytes", memory[p].reserved()},
+                      {"runtime_bytes", memory[p].runtime},
                       {"total_bytes", memory[p].total()}});
   results["memory"] = {{"peak_bytes_per_device", peak_memory},
                        {"peak_stage", peak_stage},

@@ -135,6 +135,17 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
                     : recipe == "mxfp8" ? workload::Fp8Recipe::Mx
                                         : workload::Fp8Recipe::Delayed;
   plan.bucket_params = w.number("dp_bucket_params", 40e6, 1e3);
+  plan.grad_bytes = w.boolean("grad_reduce_in_fp32", true) ? 4.0 : 2.0;
+  plan.fp8_params = w.boolean("fp8_params", false);
+  if (plan.fp8_params && plan.precision != hardware::Precision::fp8)
+    w.error("fp8_params", "FP8 weights need precision: fp8");
+  plan.reshard_after_forward = w.boolean("reshard_after_forward", true);
+  plan.recompute_layers = w.integer("recompute_layers", 0, 0, 100000);
+  if (plan.recompute_layers > 0 && plan.recompute != workload::Recompute::Full)
+    w.error("recompute_layers", "recompute_layers counts layers of full recomputation: it needs recompute: full");
+  plan.offload_layers = w.integer("activation_offload_layers", 0, 0, 100000);
+  if (plan.offload_layers > m.layers)
+    w.error("activation_offload_layers", fmt::format("{} exceeds the model's {} layers", plan.offload_layers, m.layers));
   plan.flash_attention = w.choice("attention", {"flash", "unfused"}, "flash") == "flash";
   plan.separate_grad_accumulation = w.choice("grad_accumulation", {"fused", "separate"}, "fused") == "separate";
   MapReader fusion = w.map("fusion");
@@ -150,7 +161,13 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
   ov.finish();
   out.train_tokens = w.number("train_tokens", 0.0, 0.0);
   out.iterations = w.integer("iterations", 1, 1, 1000);
-  out.memory_reserve = w.quantity("memory_reserve", Dimension::Bytes, 4e9);
+  MapReader mem = w.map("memory_overheads");
+  out.memory.cuda_context = mem.quantity("cuda_context", Dimension::Bytes, out.memory.cuda_context);
+  out.memory.nccl_per_group = mem.quantity("nccl_per_group", Dimension::Bytes, out.memory.nccl_per_group);
+  out.memory.nccl_all_to_all = mem.quantity("nccl_all_to_all", Dimension::Bytes, out.memory.nccl_all_to_all);
+  out.memory.workspace = mem.quantity("workspace", Dimension::Bytes, out.memory.workspace);
+  out.memory.fragmentation = mem.number("fragmentation", out.memory.fragmentation, 0.0, 1.0);
+  mem.finish();
   out.group_identical_ranks = w.boolean("group_identical_ranks", true);
 }
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "models/scenario/reader.hpp"
+#include "models/workload/memory_model.hpp"
 #include "models/workload/parallel_plan.hpp"
 #include "models/workload/transformer.hpp"
 
@@ -15,7 +16,7 @@ struct TrainingConfig {
   bool dp_given = false;
   double train_tokens = 0;        // 0: report per-iteration figures only
   std::int64_t iterations = 1;    // simulated iterations
-  double memory_reserve = 0;      // bytes per device kept for context, NCCL, fragmentation
+  workload::MemoryOverheads memory;  // context, NCCL, workspaces, fragmentation
   bool group_identical_ranks = true;
 };
 

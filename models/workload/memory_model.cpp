@@ -2,23 +2,63 @@
 
 #include <algorithm>
 
-namespace dcsim::workload {
+#include "models/workload/layer_ops.hpp"
 
-double layer_activation_bytes(const TransformerSpec& m, const ParallelPlan& plan) {
-  const double tokens = double(plan.microbatch) * double(m.seq_len) / double(plan.cp);
-  const double t = double(plan.tp), h = double(m.hidden);
-  if (plan.recompute == Recompute::Full) return 2 * tokens * h / (plan.sequence_parallel ? t : 1.0);
-  // Korthikanti et al.: 34 s b h bytes per layer for a 4h GeLU MLP with flash attention
-  // (the 5 a s^2 b score term is never stored): 18 h for attention, norms and residuals,
-  // plus 4 bytes per MLP inner element (fc1 output and activation output, bf16), 6 for SwiGLU.
-  const double inner = m.moe() ? double(m.top_k) * double(m.expert_ffn) : double(m.ffn);
-  const double per_inner = m.activation == Activation::SwiGlu ? 6.0 : 4.0;
-  const double sp = plan.sequence_parallel ? t : 1.0;
-  double bytes = tokens * (18 * h / sp + per_inner * inner / t);
-  // Without flash attention the softmax output, dropout mask and output are kept: 5 a s^2 b.
-  if (!plan.flash_attention && plan.recompute == Recompute::None)
-    bytes += 5 * double(m.heads) / t * double(m.seq_len) * tokens;
+namespace dcsim::workload {
+namespace {
+bool fp8(const ParallelPlan& plan) { return plan.precision == hardware::Precision::fp8; }
+
+// Bytes per token one layer saves on one rank (docs/memory.md, "Activations"), as Transformer
+// Engine layers with flash attention save them: the norm input and output of each sub-layer
+// (the output in FP8 under FP8), Q, K, V and the attention output (plus its FP8 copy for the
+// projection), fp32 softmax statistics, the MLP's pre-activation and its activation output
+// (FP8 under FP8), 1-byte dropout masks where the model has dropout. Sequence parallelism
+// splits the norm and residual terms by TP; without it every TP rank keeps them whole.
+double per_token(const TransformerSpec& m, const ParallelPlan& plan, bool moe_layer) {
+  const double t = double(plan.tp), sp = plan.sequence_parallel ? t : 1.0;
+  const double h = double(m.hidden), kv = double(m.kv_dim());
+  const double low = fp8(plan) ? 1.0 : 2.0;  // bytes of a saved GEMM input
+  const double gated = m.mlp_matrices() - 1;
+  double bytes = (2 + low) * h / sp                    // attention norm: input, output
+                 + 2 * (h + 2 * kv) / t                // Q, K, V
+                 + 2 * h / t + (fp8(plan) ? h / t : 0)  // attention output (and its FP8 copy)
+                 + 4 * double(m.heads) / t             // softmax statistics (fp32)
+                 + (2 + low) * h / sp;                 // MLP norm: input, output
+  if (!moe_layer) {
+    const double f = double(m.ffn) / t;
+    bytes += 2 * gated * f + low * f;  // pre-activation, activation output
+  } else {
+    // Each token's hidden state is routed to top_k experts: the expert GEMMs' input, their
+    // pre-activations and activation outputs, per routed token.
+    const double f = double(m.expert_ffn) / t;
+    bytes += double(m.top_k) * (low * h + 2 * gated * f + low * f);
+  }
+  if (m.dropout) bytes += 2 * h / sp;  // two 1-byte masks
+  if (!plan.flash_attention && plan.recompute == Recompute::None) {
+    // Unfused attention keeps softmax output, its dropout mask and output per score.
+    bytes += (m.dropout ? 5.0 : 2.0) * double(m.heads) / t * double(m.seq_len);
+  }
   return bytes;
+}
+
+// The rank's transformer layers (all its model chunks).
+double layers_on_rank(const ParallelPlan& plan, const TrainingCosts& costs, std::int64_t p) {
+  double layers = 0;
+  for (std::int64_t v = p; v < plan.stages(); v += plan.pp) layers += double(costs.chunks[std::size_t(v)].layers);
+  return layers;
+}
+
+// Communicators a rank uses every step, each with its own NCCL buffers.
+int nccl_groups(const ParallelPlan& plan) {
+  return (plan.tp > 1) + (plan.cp > 1) + (plan.dp > 1) + (plan.pp > 1);
+}
+}  // namespace
+
+double layer_activation_bytes(const TransformerSpec& m, const ParallelPlan& plan, bool moe_layer) {
+  const double tokens = tokens_per_rank(m, plan);
+  if (plan.recompute == Recompute::Full && plan.recompute_layers == 0)
+    return 2 * tokens * double(m.hidden) / (plan.sequence_parallel ? double(plan.tp) : 1.0);  // the layer's input
+  return tokens * per_token(m, plan, moe_layer);
 }
 
 std::int64_t in_flight(const ParallelPlan& plan, std::int64_t p) {
@@ -33,26 +73,62 @@ std::int64_t in_flight(const ParallelPlan& plan, std::int64_t p) {
 }
 
 std::vector<StageMemory> memory_per_stage(const TransformerSpec& m, const ParallelPlan& plan, const TrainingCosts& costs,
-                                          double reserved) {
+                                          const MemoryOverheads& o) {
   std::vector<StageMemory> out(static_cast<std::size_t>(plan.pp));
-  const double dp = double(plan.dp), edp = std::max(1.0, double(plan.dp) / double(plan.ep));
-  const double act_layer = layer_activation_bytes(m, plan);
+  // The distributed optimizer shards over DP x CP; experts over their own data-parallel group.
+  const double D = double(plan.dp * plan.cp), De = std::max(1.0, D / double(plan.ep));
+  const double T = tokens_per_rank(m, plan);
+  const double h = double(m.hidden), t = double(plan.tp), sp = plan.sequence_parallel ? t : 1.0;
+  // Weights as kept: bf16, or FP8 with its transposed copy; bf16 weights under FP8 also keep
+  // an FP8 cache (row-wise and transposed) across microbatches, except under FSDP.
+  const double weight_bytes = !fp8(plan) ? 2.0 : plan.fp8_params ? 2.0 : plan.zero >= 3 ? 2.0 : 4.0;
+  const double gathered_bytes = plan.fp8_params ? 1.0 : 2.0;
+  // Adam: fp32 master weights and two moments; Megatron's distributed optimizer also keeps an
+  // fp32 copy of a 16-bit gradient shard (ZeRO-0/2/3 as in the ZeRO paper: 2 + 2 + 12 bytes).
+  const double optimizer_bytes = 12.0 + (plan.grad_bytes < 4 && plan.zero == 1 ? 4.0 : 0.0);
+  const bool moe_model = m.moe();
+  const double dense_act = layer_activation_bytes(m, plan, false);
+  const double moe_act = moe_model ? layer_activation_bytes(m, plan, true) : 0.0;
+  const double checkpoint = 2 * T * h / sp;  // a fully recomputed layer keeps its input
   for (std::int64_t p = 0; p < plan.pp; ++p) {
-    StageMemory& s = out[p];
-    const double dense = costs.dense_params[p], expert = costs.expert_params[p];
-    s.weights = 2 * (plan.zero >= 3 ? dense / dp + expert / edp : dense + expert);
-    s.gradients = plan.grad_bytes * (plan.zero >= 2 ? dense / dp + expert / edp : dense + expert);
-    s.optimizer = 12 * (plan.zero >= 1 ? dense / dp + expert / edp : dense + expert);
-    // Layers per chunk on this rank times the chunks in flight at the peak.
-    double layers = 0;
-    for (std::int64_t v = p; v < plan.stages(); v += plan.pp) layers += double(costs.chunks[v].layers);
-    const double per_chunk_layers = layers / double(plan.virtual_stages);
-    s.activations = act_layer * per_chunk_layers * double(in_flight(plan, p));
-    const double tokens = double(plan.microbatch) * double(m.seq_len) / double(plan.cp);
-    if (p == plan.pp - 1) s.activations += 2 * 4 * tokens * double(m.vocab) / double(plan.tp);  // fp32 logits and grads
-    // Buffers: two DP buckets in flight, pipeline send/receive buffers.
-    s.buffers = 2 * plan.bucket_params * plan.grad_bytes * (plan.dp > 1 ? 1 : 0) + 4 * costs.pp_message_bytes;
-    s.reserved = reserved;
+    StageMemory& s = out[std::size_t(p)];
+    const double dense = costs.dense_params[std::size_t(p)], expert = costs.expert_params[std::size_t(p)];
+    const double params = dense + expert;
+    const double sharded = dense / D + expert / De;
+    s.weights = (plan.zero >= 3 ? 2.0 * sharded : weight_bytes * params);
+    s.gradients = plan.grad_bytes * (plan.zero >= 2 ? sharded : params);
+    s.optimizer = optimizer_bytes * (plan.zero >= 1 ? sharded : params);
+
+    // Activations: the average layer of this rank's chunks, times the layer-microbatches in
+    // flight at the peak; recompute_layers of each chunk keep only their input.
+    const double layers = layers_on_rank(plan, costs, p);
+    const double chunk_layers = layers / double(plan.virtual_stages);
+    const double moe_share = moe_model ? double(m.moe_layers()) / double(m.layers) : 0.0;
+    double per_layer = (1 - moe_share) * dense_act + moe_share * moe_act;
+    if (plan.recompute == Recompute::Full && plan.recompute_layers > 0) {
+      const double re = std::min(double(plan.recompute_layers), chunk_layers);
+      per_layer = (re * checkpoint + (chunk_layers - re) * per_layer) / std::max(1.0, chunk_layers);
+    }
+    const double held = per_layer * chunk_layers * double(in_flight(plan, p));
+    // Offloaded layers (this rank's share of them) leave one layer in transit on the device.
+    const double offloaded = std::min(layers, double(plan.offload_layers) * layers / double(m.layers));
+    s.activations = held * (layers > 0 ? 1 - offloaded / layers : 1) + (offloaded > 0 ? per_layer : 0);
+    // The loss: bf16 logits and the fp32 softmax of one microbatch over this rank's vocabulary shard.
+    if (p == plan.pp - 1) s.activations += 6 * T * double(m.vocab) / t;
+
+    // Transient buffers: pipeline messages in flight; FSDP's gathered weights (two layers, or
+    // the whole stage when not resharded after forward) and one layer's full gradients before
+    // their reduce-scatter; TP userbuffers (one T x h bf16 buffer per overlapped GEMM pass).
+    if (plan.pp > 1) s.buffers += 4 * costs.pp_message_bytes;
+    if (plan.zero >= 2 && plan.dp * plan.cp > 1) {
+      const double layer_params = layers > 0 ? params / layers : 0;
+      const double gathered = plan.zero >= 3 ? (plan.reshard_after_forward ? 2 * layer_params : params) : 0;
+      s.buffers += gathered_bytes * gathered + plan.grad_bytes * layer_params;
+    }
+    if (plan.tp > 1 && plan.tp_comm_overlap) s.buffers += 12 * T * h * 2;
+
+    s.runtime = o.cuda_context + o.workspace + o.nccl_per_group * nccl_groups(plan) + (plan.ep > 1 ? o.nccl_all_to_all : 0);
+    s.fragmentation = o.fragmentation * s.allocated();
   }
   return out;
 }

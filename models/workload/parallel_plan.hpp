@@ -30,7 +30,11 @@ struct ParallelPlan {
   int zero = 1;                     // 0: plain DP, 1: sharded optimizer (Megatron distributed optimizer), 2: + grads, 3: + params (FSDP)
   hardware::Precision precision = hardware::Precision::bf16;
   double bucket_params = 40e6;      // DP gradient bucket (Megatron's default 40 M parameters)
-  double grad_bytes = 4;            // gradients accumulated and reduced in fp32
+  double grad_bytes = 4;            // gradients accumulated and reduced in fp32 (grad_reduce_in_fp32), else bf16
+  bool fp8_params = false;          // FP8 weights kept and gathered instead of bf16 (Transformer Engine fp8_param)
+  bool reshard_after_forward = true;  // ZeRO-3/FSDP: free each layer's gathered weights after its forward
+  std::int64_t recompute_layers = 0;  // full recomputation of only this many layers per model chunk (0: all)
+  std::int64_t offload_layers = 0;    // transformer layers whose saved activations go to host memory
   bool overlap_dp = true;           // DP reduction overlapped with backward
   bool overlap_pp = true;           // false: a stage waits for its pipeline send to complete (Megatron-LM 2021)
   bool overlap_param_gather = false;  // ZeRO >= 1 parameter all-gather hidden in the next forward

@@ -29,7 +29,7 @@ TEST(TrainingCli, APlanThatDoesNotFitSaysWhereAndWhatWouldFit) {
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.output, HasSubstr("the plan does not fit in memory: pipeline stage 0 needs"));
   EXPECT_THAT(r.output, HasSubstr("weights"));
-  EXPECT_THAT(r.output, HasSubstr("H100-SXM has 80 GB"));
+  EXPECT_THAT(r.output, HasSubstr("H100-SXM has 85.52 GB"));
 }
 
 TEST(TrainingCli, PlanAndModelErrorsNameTheKey) {

@@ -299,10 +299,20 @@ TEST(Training, ActivationMemoryFollowsKorthikanti) {
   plan.sequence_parallel = true;
   plan.recompute = Recompute::Selective;
   const auto g = *model_preset("gpt3-175b");
-  // 34 s b h / t bytes per layer with SP and flash attention.
-  EXPECT_DOUBLE_EQ(layer_activation_bytes(g, plan), 34.0 * 2048 * 12288 / 8);
+  // 34 s b h / t bytes per layer with SP and flash attention (Korthikanti et al. 2022, with
+  // dropout masks), plus flash attention's fp32 softmax statistics, 4 s b a / t.
+  const double s = 2048, h = 12288, t = 8;
+  EXPECT_DOUBLE_EQ(layer_activation_bytes(g, plan, false), 34.0 * s * h / t + 4 * s * 96 / t);
+  // Llama 3 70B (no dropout, SwiGLU, 8 KV heads of 128): s b / t (12 h + 4 g d + 6 f) + statistics.
+  const auto l = *model_preset("llama3-70b");
+  const double sl = 8192, hl = 8192, f = 28672;
+  EXPECT_DOUBLE_EQ(layer_activation_bytes(l, plan, false), sl / t * (12 * hl + 4 * 8 * 128 + 6 * f) + 4 * sl * 64 / t);
+  // FP8 saves the norm outputs, the projection's input copy and the activation output in one byte.
+  ParallelPlan p8 = plan;
+  p8.precision = dcsim::hardware::Precision::fp8;
+  EXPECT_DOUBLE_EQ(layer_activation_bytes(l, p8, false), sl / t * (11 * hl + 4 * 8 * 128 + 5 * f) + 4 * sl * 64 / t);
   plan.recompute = Recompute::Full;
-  EXPECT_DOUBLE_EQ(layer_activation_bytes(g, plan), 2.0 * 2048 * 12288 / 8);
+  EXPECT_DOUBLE_EQ(layer_activation_bytes(g, plan, false), 2.0 * s * h / t);
   plan.pp = 8;
   plan.global_batch = 64;
   EXPECT_EQ(in_flight(plan, 0), 8);  // 1F1B: stage 0 holds pp microbatches

@@ -1,0 +1,137 @@
+// The memory model against published memory measurements (docs/memory.md, "Checks"):
+// Megatron-LM's own golden values (torch max allocated bytes on the last rank) and the ZeRO
+// paper's model-state figures; each within 10 %.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "../test_support.hpp"
+#include "models/network/fabric.hpp"
+#include "models/workload/memory_model.hpp"
+#include "models/workload/training_costs.hpp"
+
+using namespace dcsim;
+using namespace dcsim::workload;
+
+namespace {
+std::vector<StageMemory> memory_of(const TransformerSpec& m, const ParallelPlan& plan) {
+  const auto& catalog = dcsim::testing::builtin_catalog();
+  const hardware::Cluster cluster({catalog.server("p5.48xlarge"), catalog.accelerator("H100-SXM"), 8, 4, 0});
+  network::FabricSpec spec;
+  spec.radix = 16;
+  network::Fabric fabric(cluster, spec);
+  Simulator sim;
+  network::NetworkSim net(sim, fabric, network::SharingModel::Analytical);
+  const TrainingCosts costs = training_costs(m, plan, cluster.accelerator(), net);
+  return memory_per_stage(m, plan, costs);
+}
+
+// Megatron's "gpt3_7b" test model: 32 layers, h 4096, 32 heads, 8 query groups, 4h GeLU MLP,
+// untied embeddings, sequence 8192, dropout 0.1 (Megatron's default).
+TransformerSpec gpt3_7b(std::int64_t vocab) {
+  TransformerSpec m;
+  m.layers = 32;
+  m.hidden = 4096;
+  m.ffn = 16384;
+  m.heads = 32;
+  m.kv_heads = 8;
+  m.vocab = vocab;
+  m.seq_len = 8192;
+  m.dropout = true;
+  return m;
+}
+}  // namespace
+
+// Megatron-LM tests/functional_tests/test_cases/gpt/gpt3_7b_tp1_pp4_memory_speed (8 x H100):
+// TP1 PP4, one layer per virtual stage, microbatch 1, global batch 8, DP 2, distributed
+// optimizer, bf16 with fp32 gradients, no recomputation. Peak allocated on the last rank,
+// steps 2+: 60.72e9 bytes.
+TEST(MemoryModel, MegatronGpt7bTp1Pp4MatchesItsGoldenPeak) {
+  ParallelPlan p;
+  p.tp = 1;
+  p.pp = 4;
+  p.dp = 2;
+  p.virtual_stages = 8;
+  p.schedule = Schedule::Interleaved;
+  p.sequence_parallel = false;
+  p.microbatch = 1;
+  p.global_batch = 8;
+  p.recompute = Recompute::None;
+  p.zero = 1;
+  const auto mem = memory_of(gpt3_7b(131200), p);  // vocabulary padded to a multiple of 128
+  std::printf("modeled %.2f GB, measured %.2f GB\n", mem.back().allocated() / 1e9, 60.72e9 / 1e9);
+  EXPECT_NEAR(mem.back().allocated() / 60.72e9, 1.0, 0.10);
+}
+
+// gpt3_7b_tp4_pp1_memory_speed: TP4 without sequence parallelism, microbatch 2, DP 2: 57.14e9.
+TEST(MemoryModel, MegatronGpt7bTp4WithoutSequenceParallelismMatchesItsGoldenPeak) {
+  ParallelPlan p;
+  p.tp = 4;
+  p.pp = 1;
+  p.dp = 2;
+  p.sequence_parallel = false;
+  p.microbatch = 2;
+  p.global_batch = 8;
+  p.recompute = Recompute::None;
+  p.zero = 1;
+  const auto mem = memory_of(gpt3_7b(131584), p);  // padded to a multiple of 128 x TP
+  std::printf("modeled %.2f GB, measured %.2f GB\n", mem.back().allocated() / 1e9, 57.14e9 / 1e9);
+  EXPECT_NEAR(mem.back().allocated() / 57.14e9, 1.0, 0.10);
+}
+
+// gpt3_15b_8t_release (a Nemotron-4 15B shape): 32 layers, h 6144, 48 heads, 8 query groups,
+// squared-ReLU MLP of 4h, 256K vocabulary untied, sequence 4096, microbatch 4, TP8 with
+// sequence parallelism, DP 32 (from the step-1 to step-2 jump of the Adam state), no dropout,
+// no recomputation. Peak allocated on H100: 28.16e9 bytes.
+TEST(MemoryModel, MegatronGpt15bTp8SequenceParallelMatchesItsGoldenPeak) {
+  TransformerSpec m;
+  m.layers = 32;
+  m.hidden = 6144;
+  m.ffn = 24576;
+  m.heads = 48;
+  m.kv_heads = 8;
+  m.vocab = 256000;
+  m.seq_len = 4096;
+  ParallelPlan p;
+  p.tp = 8;
+  p.dp = 32;
+  p.sequence_parallel = true;
+  p.microbatch = 4;
+  p.global_batch = 128;
+  p.recompute = Recompute::None;
+  p.zero = 1;
+  const auto mem = memory_of(m, p);
+  std::printf("modeled %.2f GB, measured %.2f GB\n", mem.back().allocated() / 1e9, 28.16e9 / 1e9);
+  EXPECT_NEAR(mem.back().allocated() / 28.16e9, 1.0, 0.10);
+}
+
+// ZeRO (Rajbhandari et al. 2020), Figure 1: model states of a 7.5B model, mixed-precision
+// Adam (K = 12), 64-way data parallelism: 120 GB baseline, 31.4 GB with the optimizer state
+// partitioned, 16.6 GB with gradients too, 1.9 GB with parameters too.
+TEST(MemoryModel, ZeroStagesMatchTheZeroPapersModelStates) {
+  TransformerSpec m;  // 7.5B parameters: 36 layers of h 4096 (Megatron's 7.5B shape)
+  m.layers = 36;
+  m.hidden = 4096;
+  m.ffn = 16384;
+  m.heads = 32;
+  m.kv_heads = 32;
+  m.vocab = 51200;
+  m.seq_len = 1024;
+  m.tied_embeddings = true;
+  const double published[] = {120e9, 31.4e9, 16.6e9, 1.9e9};
+  for (int zero = 0; zero <= 3; ++zero) {
+    ParallelPlan p;
+    p.dp = 64;
+    p.global_batch = 64;
+    p.zero = zero;
+    p.grad_bytes = 2;  // fp16 gradients
+    const StageMemory s = memory_of(m, p).front();
+    const double params = m.total_params();
+    const double state = s.weights + s.gradients + s.optimizer;
+    SCOPED_TRACE(zero);
+    std::printf("ZeRO-%d: modeled %.2f GB, paper %.2f GB (scaled to %.2f B parameters)\n", zero, state / 1e9,
+                published[zero] * params / 7.5e9 / 1e9, params / 1e9);
+    // Scale the paper's 7.5B figures to this shape's parameter count.
+    EXPECT_NEAR(state / (published[zero] * params / 7.5e9), 1.0, 0.10);
+  }
+}
