@@ -19,7 +19,9 @@ hardware::Cluster make_cluster(const scenario::Scenario& s) { return hardware::C
 ClusterRuntime::ClusterRuntime(const scenario::Scenario& s, Simulator& simulator)
     : scenario(s), sim(simulator), cluster(make_cluster(s)) {
   try {
-    fabric = std::make_unique<network::Fabric>(cluster, s.network.fabric);
+    network::FabricSpec spec = s.network.fabric;
+    spec.nic_efficiency = cluster.server().nic_efficiency;
+    fabric = std::make_unique<network::Fabric>(cluster, spec);
   } catch (const std::invalid_argument& e) {
     hardware_error(s, "network", e.what());
   }

@@ -8,6 +8,7 @@
 #include "models/scenario/diagnostics.hpp"
 #include "models/scenario/units.hpp"
 #include "models/workload/memory_model.hpp"
+#include "models/workload/stragglers.hpp"
 #include "models/workload/training_costs.hpp"
 #include "models/workload/training_sim.hpp"
 
@@ -127,6 +128,7 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
   std::string trace_note;
   TrainingOptions options;
   options.group_identical_ranks = cfg.group_identical_ranks;
+  options.compute_slowness = slowest_device_factor(plan.world(), cfg.device_variability);
   if (trace) options.trace_ranks = trace_ranks(rt, plan, trace_note);
   if (!trace_note.empty()) warnings += "note: " + trace_note + "\n";
 

@@ -40,6 +40,9 @@ inline constexpr int kMemoryKernelCount = 7;
 struct ComputeCurve {
   std::array<GemmCurve, kPrecisionCount> gemm{};
   double kernel_floor_s = 0;  // shortest kernel: launch and tail, added to every op
+  // Streaming multiprocessors: communication kernels that run beside compute take some of
+  // them (docs/training.md, "Overlap"). 0: collectives run on dedicated engines (Trainium).
+  int sms = 0;
   AttentionCurve attention_forward, attention_backward;
   std::array<double, kMemoryKernelCount> memory{0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9};
   double memory_efficiency(MemoryKernel k) const { return memory[static_cast<int>(k)]; }

@@ -23,6 +23,7 @@ struct ServerSpec {
   ScaleUpSpec scale_up;
   int nics = 0;
   double nic_bandwidth = 0;  // bytes/s per NIC, one direction
+  double nic_efficiency = 1.0;  // share of it a collective reaches (docs/network.md, "Transport")
   double host_power_w = 0;
   double price_per_hour = 0;  // USD
   std::map<std::string, std::string> sources;

@@ -130,8 +130,8 @@ void Fabric::build_clos(const hardware::Cluster& cluster) {
                                             spec_.oversubscription));
   const std::int64_t nic_count = static_cast<std::int64_t>(nic_node_.size());
   const int planes = spec_.planes;
-  const double access_bw = cluster.server().nic_bandwidth / planes;
-  const double port_bw = spec_.link_bandwidth > 0 ? spec_.link_bandwidth : access_bw;
+  const double access_bw = cluster.server().nic_bandwidth * spec_.nic_efficiency / planes;
+  const double port_bw = spec_.link_bandwidth > 0 ? spec_.link_bandwidth * spec_.nic_efficiency : access_bw;
   const bool rail = spec_.kind == FabricKind::RailOptimized;
   const int rails = nics_per_server_;
 
@@ -466,7 +466,12 @@ LinkId Fabric::image_link(LinkId l, const std::vector<int>& local_perm) const {
 double Fabric::route_latency(const Route& r) const {
   // Spraying splits a transfer over paths of equal length: latency is the weighted sum.
   double lat = 0;
-  for (const auto& [l, share] : r) lat += share * topo_.link(l).latency_s;
+  bool scale_out = false;
+  for (const auto& [l, share] : r) {
+    lat += share * topo_.link(l).latency_s;
+    scale_out = scale_out || topo_.link(l).cls == LinkClass::Access;
+  }
+  if (!r.empty()) lat += scale_out ? spec_.scale_out_step_s : spec_.scale_up_step_s;
   return lat;
 }
 

@@ -48,6 +48,13 @@ struct FabricSpec {
   // kernels; nccl-tests all-reduce bus bandwidth on 8-GPU NVSwitch systems is ~80 % of the
   // per-direction link rate (DGX A100 ~230 of 300 GB/s, DGX H100 ~360 of 450 GB/s) [S].
   double scale_up_efficiency = 0.8;
+  // Share of the NIC rate a transport reaches (headers, protocol): from the server catalog.
+  double nic_efficiency = 1.0;
+  // Software latency each step of a collective (and each message) pays on top of the wires:
+  // NCCL's per-step latency for a step inside the scale-up domain and one that crosses the
+  // scale-out network (docs/network.md, "Transport"). 0 for raw flows.
+  double scale_up_step_s = 0;
+  double scale_out_step_s = 0;
   double pcie_bandwidth = 64e9;   // PCIe Gen5 x16, one direction [A]
   double pcie_latency_s = 0.5e-6;
   double access_latency_s = 1.0e-6;  // NIC to leaf, including NIC processing

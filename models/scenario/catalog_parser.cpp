@@ -77,6 +77,7 @@ void read_compute(MapReader& c, hardware::ComputeCurve& out, bool with_efficienc
   for (const std::string& name : hardware::precision_names()) shapes.raw(name);
   shapes.finish();
   out.kernel_floor_s = c.quantity("kernel_floor", Dimension::Duration, out.kernel_floor_s);
+  out.sms = static_cast<int>(c.integer("sms", out.sms, 0, 100000));
   MapReader att = c.map("attention");
   read_attention_curve(att, "forward", out.attention_forward);
   read_attention_curve(att, "backward", out.attention_backward);
@@ -153,6 +154,7 @@ hardware::ServerSpec read_server(MapReader& r, const std::string& name, const ha
   MapReader n = r.map("nics", true);
   s.nics = static_cast<int>(n.integer("count", std::nullopt, 0, 1024));
   s.nic_bandwidth = n.quantity("bandwidth", Dimension::Bandwidth, std::nullopt, 0.0, true);
+  s.nic_efficiency = n.number("efficiency", 1.0, 0.05, 1.0);
   n.finish();
   s.host_power_w = r.quantity("host_power", Dimension::Power, 0.0);
   s.price_per_hour = r.quantity("price", Dimension::MoneyPerHour, 0.0);

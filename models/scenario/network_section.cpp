@@ -22,6 +22,12 @@ void read_network(MapReader& r, NetworkConfig& out) {
   f.switch_latency_s = lat.quantity("switch", Dimension::Duration, f.switch_latency_s);
   lat.finish();
 
+  MapReader tr = r.map("transport");
+  out.transport_given = tr.present();
+  f.scale_up_step_s = tr.quantity("scale_up_step", Dimension::Duration, f.scale_up_step_s);
+  f.scale_out_step_s = tr.quantity("scale_out_step", Dimension::Duration, f.scale_out_step_s);
+  tr.finish();
+
   MapReader so = r.map("scale_out");
   const std::string topo = so.choice("topology", {"rail_optimized", "fat_tree", "explicit", "none"}, "rail_optimized");
   f.kind = topo == "fat_tree"   ? network::FabricKind::FatTree

@@ -155,6 +155,13 @@ Scenario load_scenario(const std::filesystem::path& file, const std::vector<std:
       read_flows(w, s, cluster);
     }
     w.finish();
+    // Training and collectives talk through NCCL: its per-step latencies apply unless the
+    // scenario gives its own.
+    if (!s.network.transport_given &&
+        (s.workload_type == WorkloadType::Training || s.workload_type == WorkloadType::Collective)) {
+      s.network.fabric.scale_up_step_s = kNcclStepScaleUp;
+      s.network.fabric.scale_out_step_s = kNcclStepScaleOut;
+    }
   }
   MapReader o = top.map("output");
   read_output(o, s.output);

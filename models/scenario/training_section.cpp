@@ -158,6 +158,8 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
   plan.overlap_pp = ov.boolean("pp", true);
   plan.overlap_param_gather = ov.boolean("param_gather", false);
   plan.tp_comm_overlap = ov.boolean("tp", false);
+  if (plan.tp_comm_overlap && plan.tp > 1 && !plan.sequence_parallel)
+    ov.error("tp", "TP communication overlap (userbuffers) needs sequence parallelism: set sequence_parallel: true");
   ov.finish();
   out.train_tokens = w.number("train_tokens", 0.0, 0.0);
   out.iterations = w.integer("iterations", 1, 1, 1000);
@@ -169,6 +171,7 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
   out.memory.fragmentation = mem.number("fragmentation", out.memory.fragmentation, 0.0, 1.0);
   mem.finish();
   out.group_identical_ranks = w.boolean("group_identical_ranks", true);
+  out.device_variability = w.number("device_variability", workload::kDeviceVariability, 0.0, 0.5);
 }
 
 }  // namespace dcsim::scenario

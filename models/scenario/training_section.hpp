@@ -6,6 +6,7 @@
 #include "models/scenario/reader.hpp"
 #include "models/workload/memory_model.hpp"
 #include "models/workload/parallel_plan.hpp"
+#include "models/workload/stragglers.hpp"
 #include "models/workload/transformer.hpp"
 
 namespace dcsim::scenario {
@@ -18,6 +19,7 @@ struct TrainingConfig {
   std::int64_t iterations = 1;    // simulated iterations
   workload::MemoryOverheads memory;  // context, NCCL, workspaces, fragmentation
   bool group_identical_ranks = true;
+  double device_variability = workload::kDeviceVariability;  // relative standard deviation of device speed (stragglers.hpp)
 };
 
 // `devices`: the cluster size, to derive dp when it is not given (0 when unknown).

@@ -6,6 +6,7 @@
 #include "models/hardware/compute_model.hpp"
 #include "models/network/collectives.hpp"
 #include "models/workload/layer_ops.hpp"
+#include "models/workload/overlap.hpp"
 
 namespace dcsim::workload {
 namespace {
@@ -64,34 +65,60 @@ struct LayerContext {
   double tp_ag_s = 0, tp_rs_s = 0, tp_ar_s = 0, ep_a2a_s = 0, cp_kv_s = 0;
 };
 
+// With recompute_layers, full recomputation covers that many layers of each chunk: the share
+// of an average layer's forward that backward repeats.
+double recomputed_share(const ParallelPlan& plan, const TransformerSpec& m) {
+  if (plan.recompute_layers <= 0) return 1.0;
+  const double chunk_layers = double(m.layers) / double(plan.stages());
+  return std::min(1.0, double(plan.recompute_layers) / chunk_layers);
+}
+
 BlockCost time_ops(const hardware::AcceleratorSpec& chip, const std::vector<LayerOp>& ops) {
   Accumulator acc{chip, {}, 1.0};
   for (const LayerOp& o : ops) acc.op(o.op, o.count);
   return acc.cost;
 }
 
+// TP communication of one pass: exposed collectives, or with userbuffer overlap what is not
+// hidden plus the SMs its kernels take from the GEMMs.
+void tp_communication(const LayerContext& x, Pass pass, const std::vector<LayerOp>& ops, BlockCost& c) {
+  if (x.plan.tp <= 1) return;
+  if (!x.plan.tp_comm_overlap) {
+    // With SP two all-gathers and two reduce-scatters per pass, else two all-reduces.
+    c.tp_s += x.plan.sequence_parallel ? 2 * (x.tp_ag_s + x.tp_rs_s) : 2 * x.tp_ar_s;
+    return;
+  }
+  const TpOverlapCost o = tp_overlap(x.chip, x.plan, pass, ops, x.tp_ag_s, x.tp_rs_s);
+  c.tp_s += o.exposed_s;
+  c.compute_bound_s += o.slowdown_s;
+}
+
 BlockCost layer_block(const LayerContext& x, bool moe, bool backward) {
-  BlockCost c = time_ops(x.chip, layer_ops(x.m, x.plan, moe, backward ? Pass::Backward : Pass::Forward));
+  const Pass pass = backward ? Pass::Backward : Pass::Forward;
+  const auto ops = layer_ops(x.m, x.plan, moe, pass);
+  BlockCost c = time_ops(x.chip, ops);
   c.model_flops = c.hardware_flops;
-  // TP: with SP two all-gathers and two reduce-scatters per pass, else two all-reduces.
-  if (x.plan.tp > 1 && !x.plan.tp_comm_overlap)
-    c.tp_s = x.plan.sequence_parallel ? 2 * (x.tp_ag_s + x.tp_rs_s) : 2 * x.tp_ar_s;
+  tp_communication(x, pass, ops, c);
   if (moe && x.plan.ep > 1) c.ep_s = 2 * x.ep_a2a_s;  // dispatch and combine
   if (x.plan.cp > 1) {
-    // Ring attention hides the KV exchange under the attention core when it can.
-    const BlockCost core = time_ops(x.chip, layer_ops(x.m, x.plan, moe, backward ? Pass::Backward : Pass::Forward,
-                                                      LayerPart::AttentionCore));
-    const double comm = x.cp_kv_s * (backward ? 2 : 1);
-    c.cp_s = std::max(0.0, comm - core.compute_bound_s - core.memory_bound_s);
+    // Ring attention hides the KV exchange under the attention core when it can; its
+    // point-to-point kernels take a few SMs meanwhile.
+    const BlockCost core = time_ops(x.chip, layer_ops(x.m, x.plan, moe, pass, LayerPart::AttentionCore));
+    const double comm = x.cp_kv_s * (backward ? 2 : 1), attention = core.compute_bound_s + core.memory_bound_s;
+    c.cp_s = std::max(0.0, comm - attention);
+    c.compute_bound_s += overlap_slowdown(x.chip, kNcclP2pCtas, comm, attention);
   }
   if (backward && x.plan.recompute != Recompute::None) {
-    const BlockCost re = time_ops(x.chip, layer_ops(x.m, x.plan, moe, Pass::Forward,
-                                                    x.plan.recompute == Recompute::Full ? LayerPart::All
-                                                                                        : LayerPart::AttentionCore));
-    c.compute_bound_s += re.compute_bound_s;
-    c.memory_bound_s += re.memory_bound_s;
-    c.hardware_flops += re.hardware_flops;
-    if (x.plan.recompute == Recompute::Full) c.tp_s += layer_block(x, moe, false).tp_s;  // forward TP again
+    const bool full = x.plan.recompute == Recompute::Full;
+    const auto re_ops = layer_ops(x.m, x.plan, moe, Pass::Forward, full ? LayerPart::All : LayerPart::AttentionCore);
+    BlockCost re = time_ops(x.chip, re_ops);
+    if (full) tp_communication(x, Pass::Forward, re_ops, re);  // the forward's TP again
+    // Full recomputation of only recompute_layers layers per chunk: their share of a layer.
+    const double share = full ? recomputed_share(x.plan, x.m) : 1.0;
+    c.compute_bound_s += share * re.compute_bound_s;
+    c.memory_bound_s += share * re.memory_bound_s;
+    c.hardware_flops += share * re.hardware_flops;
+    c.tp_s += share * re.tp_s;
   }
   return c;
 }
@@ -144,6 +171,7 @@ TrainingCosts training_costs(const TransformerSpec& m, const ParallelPlan& plan,
   }
 
   TrainingCosts out;
+  out.dp_overlap_share = sm_share(chip, kNcclCtas);
   const std::int64_t S = plan.stages();
   const auto per_stage = layers_per_stage(m.layers, S);
   const double t = double(plan.tp);
@@ -231,17 +259,28 @@ TrainingCosts training_costs(const TransformerSpec& m, const ParallelPlan& plan,
     o.memory(30 * owned);
     out.optimizer_s[p] = o.cost.memory_bound_s + o.cost.compute_bound_s;
   }
-  // FSDP / ZeRO-3: each layer's parameters are gathered before its forward and backward;
-  // prefetching hides the gather behind the previous layer's compute when it can.
-  if (plan.zero >= 3 && plan.dp > 1) {
-    const auto dp_group = group(plan, 'd', plan.dp);
-    const double layer_bytes = (m.attention_params() + m.dense_mlp_params()) / t * 2;
-    const double gather = collective_s(net, network::CollectiveOp::AllGather, dp_group, layer_bytes);
+  // FSDP / ZeRO-3: each layer's weights are gathered before its forward (and again before its
+  // backward when resharded after the forward) and its gradients reduce-scattered after its
+  // backward, every microbatch, over DP x CP. Prefetching hides each layer's collectives
+  // behind the neighbouring layer's compute when they fit; their kernels take SMs meanwhile.
+  if (plan.zero >= 3 && plan.dp * plan.cp > 1) {
+    std::vector<std::int64_t> shard_group;
+    for (std::int64_t d = 0; d < plan.dp; ++d)
+      for (std::int64_t cp = 0; cp < plan.cp; ++cp) shard_group.push_back(rank_of(plan, {0, cp, d, 0}));
+    const double layer_params = (m.attention_params() + m.dense_mlp_params()) / t;
+    const double gather = collective_s(net, network::CollectiveOp::AllGather, shard_group,
+                                       layer_params * (plan.fp8_params ? 1.0 : 2.0));
+    const double scatter = collective_s(net, network::CollectiveOp::ReduceScatter, shard_group, layer_params * plan.grad_bytes);
     for (auto& c : out.chunks) {
-      const double per_layer_f = c.layers ? (c.forward.compute_bound_s + c.forward.memory_bound_s) / double(c.layers) : 0;
-      const double per_layer_b = c.layers ? (c.backward.compute_bound_s + c.backward.memory_bound_s) / double(c.layers) : 0;
-      c.forward.fsdp_s = double(c.layers) * std::max(0.0, gather - per_layer_f);
-      c.backward.fsdp_s = double(c.layers) * std::max(0.0, gather - per_layer_b);
+      if (c.layers == 0) continue;
+      const double L = double(c.layers);
+      const double per_layer_f = (c.forward.compute_bound_s + c.forward.memory_bound_s) / L;
+      const double per_layer_b = (c.backward.compute_bound_s + c.backward.memory_bound_s) / L;
+      const double comm_b = (plan.reshard_after_forward ? gather : 0.0) + scatter;
+      c.forward.fsdp_s = L * std::max(0.0, gather - per_layer_f);
+      c.backward.fsdp_s = L * std::max(0.0, comm_b - per_layer_b);
+      c.forward.compute_bound_s += L * overlap_slowdown(chip, kNcclCtas, gather, per_layer_f);
+      c.backward.compute_bound_s += L * overlap_slowdown(chip, kNcclCtas, comm_b, per_layer_b);
     }
   }
   return out;

@@ -90,6 +90,8 @@ struct TrainingSim::Impl {
     std::vector<Time> sent_at;          // when the message for that input left
     std::int64_t pending_reductions = 0;
     std::int64_t pending_gathers = 0;
+    std::int64_t dp_in_flight = 0;      // DP collectives of its groups running beside its compute
+    std::vector<std::uint8_t> gathered;  // per chunk: weights gathered (overlapped parameter gather)
     bool tasks_done = false;
     Time last_backward_end, end;
     TimeBreakdown time;
@@ -261,7 +263,10 @@ struct TrainingSim::Impl {
   }
 
   // ---- pipeline -------------------------------------------------------------------------
-  bool input_ready(const Unit& u, const Task& t) const { return u.ready[slot(t.kind, t.chunk, t.mb)] != 0; }
+  bool input_ready(const Unit& u, const Task& t) const {
+    if (t.kind == Kind::Forward && !u.gathered[std::size_t(t.chunk)]) return false;  // weights still arriving
+    return u.ready[slot(t.kind, t.chunk, t.mb)] != 0;
+  }
 
   void try_advance(std::size_t ui) {
     Unit& u = units[ui];
@@ -285,7 +290,9 @@ struct TrainingSim::Impl {
     const std::int64_t v = virtual_stage(u.p, t.chunk);
     const ChunkCosts& ch = costs.chunks[v];
     const BlockCost& b = t.kind == Kind::Forward ? ch.forward : ch.backward;
-    const double compute = b.compute_bound_s / clock + b.memory_bound_s;
+    // A DP collective running beside this task takes SMs from it (overlap.hpp).
+    const double share = u.dp_in_flight > 0 ? costs.dp_overlap_share : 0.0;
+    const double compute = (b.compute_bound_s / clock + b.memory_bound_s) * options.compute_slowness / (1 - share);
     u.time.compute += compute;
     u.time.tp_exposed += b.tp_s;
     u.time.ep_exposed += b.ep_s;
@@ -417,8 +424,10 @@ struct TrainingSim::Impl {
       }
     }
     auto remaining = std::make_shared<std::size_t>(jobs.size());
+    for (std::int64_t d = 0; d < dp; ++d) ++units[unit_index(p, d, g)].dp_in_flight;
     auto finish = [this, p, g, remaining, each_unit_done] {
       if (--*remaining > 0) return;
+      for (std::int64_t d = 0; d < dp; ++d) --units[unit_index(p, d, g)].dp_in_flight;
       for (std::int64_t d = 0; d < dp; ++d) each_unit_done(unit_index(p, d, g));
     };
     for (const auto& [mem, e] : jobs)
@@ -434,7 +443,8 @@ struct TrainingSim::Impl {
     const double params = experts ? ch.expert_params : ch.dense_params / double(buckets_per_chunk[v]);
     const auto op = plan.zero >= 1 ? network::CollectiveOp::ReduceScatter : network::CollectiveOp::AllReduce;
     const std::int64_t group_size = experts ? dp / plan.ep : dp;
-    if (group_size <= 1 || dp <= 1) {
+    // ZeRO-3 reduce-scatters each layer's gradients within the backward (training_costs).
+    if (group_size <= 1 || dp <= 1 || plan.zero >= 3) {
       for (std::int64_t d = 0; d < dp; ++d) reduction_done(unit_index(u.p, d, u.g));
       return;
     }
@@ -468,7 +478,7 @@ struct TrainingSim::Impl {
   void after_optimizer(std::size_t ui) {
     Unit& u = units[ui];
     set_power(u, power::Activity::Idle);
-    if (plan.zero >= 1 && dp > 1) {
+    if (plan.zero >= 1 && plan.zero < 3 && dp > 1) {  // ZeRO-3 gathers each layer as it goes
       u.pending_gathers = 1;
       u.last_backward_end = sim.now();  // reuse: start of the exposed gather
       set_power(u, power::Activity::Communication);
@@ -501,6 +511,27 @@ struct TrainingSim::Impl {
     set_power(u, power::Activity::Idle);
   }
 
+  // The distributed optimizer's parameter all-gather overlapped with the next iteration's
+  // forward (Megatron overlap_param_gather): each chunk's weights, gathered in chunk order,
+  // gate that chunk's forwards; the gathers run beside the first forwards. One iteration of
+  // the steady state starts with the gathers of the previous step's update.
+  bool overlapped_gather() const { return plan.overlap_param_gather && plan.zero >= 1 && plan.zero < 3 && dp > 1; }
+  void launch_parameter_gathers() {
+    const double bytes_per_param = plan.fp8_params ? 1.0 : 2.0;
+    for (std::int64_t p = 0; p < pp; ++p)
+      for (std::int64_t g = 0; g < groups; ++g)
+        for (std::int64_t k = 0; k < vp; ++k) {
+          const double params = costs.chunks[std::size_t(virtual_stage(p, k))].dense_params;
+          const Time started = sim.now();
+          launch(p, g, network::CollectiveOp::AllGather, params * bytes_per_param, false, [this, k, started](std::size_t unit) {
+            Unit& u = units[unit];
+            if (u.traced.size()) span(u, true, "DP param gather", "dp", started, sim.now());
+            u.gathered[std::size_t(k)] = 1;
+            try_advance(unit);
+          });
+        }
+  }
+
   IterationResult run() {
     start = sim.now();
     bucket_arrivals.assign(std::size_t(groups) * bucket_slots, 0);
@@ -520,7 +551,9 @@ struct TrainingSim::Impl {
       u.time = {};
       if (u.p == 0)
         for (std::int64_t i = 0; i < m; ++i) u.ready[slot(Kind::Forward, 0, i)] = 1;  // data is at hand
+      u.gathered.assign(std::size_t(vp), overlapped_gather() ? 0 : 1);
     }
+    if (overlapped_gather()) launch_parameter_gathers();
     for (std::size_t i = 0; i < units.size(); ++i) sim.schedule_in(Time::zero(), [this, i] { try_advance(i); });
     sim.run();
     Time end = start;

@@ -1,0 +1,78 @@
+#include "models/workload/overlap.hpp"
+
+#include <algorithm>
+
+#include "models/hardware/compute_model.hpp"
+
+namespace dcsim::workload {
+namespace {
+enum class Method { RingExchange, Pipelined, Bulk };
+
+// One TP collective and the GEMM it hides under, with the SMs its kernels take: Transformer
+// Engine userbuffer presets for H100 (Megatron-Bridge comm_overlap.py: TP4, hidden 8192,
+// sequence 8192); FP8 runs the forward reduce-scatters as ring exchanges too.
+struct Pairing {
+  const char* gemm;
+  bool gather;  // all-gather, else reduce-scatter
+  Method method;
+  int sms;
+};
+
+constexpr int kPipelineSplits = 4;
+
+double gemm_seconds(const hardware::AcceleratorSpec& chip, const std::vector<LayerOp>& ops, const std::string& name) {
+  double s = 0;
+  for (const auto& o : ops)
+    if (o.name == name || o.name == "expert " + name) s += hardware::op_time(chip, o.op).seconds * o.count;
+  return s;
+}
+
+double exposed(Method m, double comm, double gemm, double tp) {
+  switch (m) {
+    case Method::RingExchange:  // tp - 1 point-to-point steps, each under a GEMM piece
+      return std::max(0.0, comm - gemm * (tp - 1) / tp);
+    case Method::Pipelined: {  // the GEMM in pieces, each piece's result sent under the next
+      const double s = kPipelineSplits;
+      return comm / s + std::max(0.0, (comm - gemm) * (s - 1) / s);
+    }
+    case Method::Bulk: return std::max(0.0, comm - gemm);
+  }
+  return comm;
+}
+}  // namespace
+
+double sm_share(const hardware::AcceleratorSpec& chip, int ctas) {
+  return chip.compute.sms > 0 ? std::min(0.9, double(ctas) / double(chip.compute.sms)) : 0.0;
+}
+
+double overlap_slowdown(const hardware::AcceleratorSpec& chip, int ctas, double comm_s, double compute_s) {
+  // Over the overlapped window the compute runs at (1 - share): it loses share x window.
+  return sm_share(chip, ctas) * std::min(comm_s, compute_s);
+}
+
+TpOverlapCost tp_overlap(const hardware::AcceleratorSpec& chip, const ParallelPlan& plan, Pass pass,
+                         const std::vector<LayerOp>& ops, double gather_s, double scatter_s) {
+  const bool fp8 = plan.precision == hardware::Precision::fp8;
+  const Method fprop_rs = fp8 ? Method::RingExchange : Method::Pipelined;
+  const std::vector<Pairing> forward = {{"qkv", true, Method::RingExchange, 1},
+                                        {"proj", false, fprop_rs, fp8 ? 1 : 24},
+                                        {"fc1", true, Method::RingExchange, 1},
+                                        {"fc2", false, fprop_rs, fp8 ? 1 : 16}};
+  const std::vector<Pairing> backward = {{"fc2 dgrad", true, Method::RingExchange, 1},
+                                         {"fc1 dgrad", true, Method::Bulk, 2},
+                                         {"fc1 wgrad", false, Method::Bulk, 4},
+                                         {"proj dgrad", true, Method::RingExchange, 1},
+                                         {"qkv dgrad", true, Method::Bulk, 4},
+                                         {"qkv wgrad", false, Method::Bulk, 24}};
+  TpOverlapCost c;
+  const double tp = double(plan.tp);
+  for (const Pairing& p : pass == Pass::Forward ? forward : backward) {
+    const double comm = p.gather ? gather_s : scatter_s;
+    const double gemm = gemm_seconds(chip, ops, p.gemm);
+    c.exposed_s += exposed(p.method, comm, gemm, tp);
+    c.slowdown_s += overlap_slowdown(chip, p.sms, comm, gemm);
+  }
+  return c;
+}
+
+}  // namespace dcsim::workload

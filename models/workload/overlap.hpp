@@ -1,0 +1,43 @@
+#pragma once
+// What communication overlapped with compute costs (docs/training.md, "Overlap"):
+//  - its kernels take streaming multiprocessors from the compute they run beside: while a
+//    collective of c CTAs runs, compute proceeds at (1 - c / SMs) of its rate (on chips whose
+//    collectives run on dedicated engines, nothing);
+//  - what does not fit under the compute it is overlapped with is exposed.
+// Tensor-parallel overlap follows Transformer Engine's userbuffers: each TP collective is paired
+// with a GEMM and run as a ring exchange (copy engines, 1 SM), a pipelined split of the GEMM
+// (the GEMM in 4 pieces, the last piece's communication exposed) or in bulk beside it.
+#include <string>
+#include <vector>
+
+#include "models/hardware/accelerator.hpp"
+#include "models/workload/layer_ops.hpp"
+#include "models/workload/parallel_plan.hpp"
+
+namespace dcsim::workload {
+
+// CTAs an NCCL collective keeps busy while it runs beside compute: 16 channels (NCCL's
+// default SM budget for NVLS and its ring channel count on 8-NIC servers).
+inline constexpr int kNcclCtas = 16;
+// CTAs of NCCL point-to-point sends (pipeline and context-parallel exchanges).
+inline constexpr int kNcclP2pCtas = 4;
+
+// The share of the chip's compute rate communication with `ctas` CTAs takes.
+double sm_share(const hardware::AcceleratorSpec& chip, int ctas);
+
+// Time added to compute of duration `compute_s` by a collective of `comm_s` running beside
+// it with `ctas` CTAs: the overlapped part runs at (1 - share) of its rate.
+double overlap_slowdown(const hardware::AcceleratorSpec& chip, int ctas, double comm_s, double compute_s);
+
+struct TpOverlapCost {
+  double exposed_s = 0;   // communication not hidden
+  double slowdown_s = 0;  // compute time lost to communication kernels
+};
+
+// One pass of a layer with TP communication overlapped (userbuffers): `ops` are that pass's
+// kernels (layer_ops), `gather_s` and `scatter_s` one TP all-gather and reduce-scatter of the
+// layer's hidden state.
+TpOverlapCost tp_overlap(const hardware::AcceleratorSpec& chip, const ParallelPlan& plan, Pass pass,
+                         const std::vector<LayerOp>& ops, double gather_s, double scatter_s);
+
+}  // namespace dcsim::workload

@@ -1,0 +1,72 @@
+// Overlapped communication: SM shares, the slowdown of compute beside a collective, and the
+// exposed time of Transformer Engine's userbuffer pairings, against hand-worked figures.
+#include "models/workload/overlap.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace dcsim;
+using namespace dcsim::workload;
+
+namespace {
+
+hardware::AcceleratorSpec chip_with_sms(int sms) {
+  hardware::AcceleratorSpec chip;
+  chip.compute.sms = sms;
+  return chip;
+}
+
+// Kernels named as layer_ops names them, each of a fixed duration: a memory kernel of
+// `ms` milliseconds on a chip with 1 TB/s and full streaming efficiency.
+LayerOp op_of(const std::string& name, double ms) {
+  LayerOp o{name, hardware::memory_op(ms * 1e-3 * 1e12, hardware::MemoryKernel::Stream)};
+  return o;
+}
+
+hardware::AcceleratorSpec h100_like() {
+  hardware::AcceleratorSpec chip = chip_with_sms(132);
+  chip.hbm_bandwidth = 1e12;
+  chip.compute.memory.fill(1.0);
+  chip.compute.kernel_floor_s = 0;
+  return chip;
+}
+
+TEST(Overlap, ShareIsCtasOverSms) {
+  EXPECT_DOUBLE_EQ(sm_share(chip_with_sms(132), kNcclCtas), 16.0 / 132.0);
+  EXPECT_DOUBLE_EQ(sm_share(chip_with_sms(0), kNcclCtas), 0.0);  // dedicated collective engines
+  EXPECT_DOUBLE_EQ(sm_share(chip_with_sms(10), 16), 0.9);        // never all of the chip
+}
+
+TEST(Overlap, SlowdownCoversOnlyTheOverlappedWindow) {
+  const auto chip = chip_with_sms(132);
+  EXPECT_DOUBLE_EQ(overlap_slowdown(chip, 16, 2e-3, 5e-3), 16.0 / 132.0 * 2e-3);
+  EXPECT_DOUBLE_EQ(overlap_slowdown(chip, 16, 9e-3, 5e-3), 16.0 / 132.0 * 5e-3);
+}
+
+TEST(Overlap, ForwardPairingsHideWhatFitsUnderTheirGemms) {
+  const auto chip = h100_like();
+  ParallelPlan plan;
+  plan.tp = 4;
+  plan.precision = hardware::Precision::bf16;
+  const std::vector<LayerOp> ops = {op_of("qkv", 1.0), op_of("proj", 0.5), op_of("fc1", 2.0), op_of("fc2", 0.4)};
+  const double gather = 1.0e-3, scatter = 0.8e-3;
+  const auto c = tp_overlap(chip, plan, Pass::Forward, ops, gather, scatter);
+  // qkv ring exchange: 1.0 - 1.0 * 3/4 = 0.25 ms; fc1 ring exchange: max(0, 1.0 - 1.5) = 0.
+  // proj pipelined in 4: 0.8/4 + (0.8 - 0.5) * 3/4 = 0.425 ms; fc2: 0.2 + 0.4 * 3/4 = 0.5 ms.
+  EXPECT_NEAR(c.exposed_s, (0.25 + 0.0 + 0.425 + 0.5) * 1e-3, 1e-12);
+  // SMs: ring exchanges 1 each, proj 24, fc2 16; each over min(comm, gemm).
+  const double slowdown = (1 * 1.0 + 24 * 0.5 + 1 * 1.0 + 16 * 0.4) / 132.0 * 1e-3;
+  EXPECT_NEAR(c.slowdown_s, slowdown, 1e-12);
+}
+
+TEST(Overlap, Fp8RunsForwardReduceScattersAsRingExchanges) {
+  const auto chip = h100_like();
+  ParallelPlan plan;
+  plan.tp = 4;
+  plan.precision = hardware::Precision::fp8;
+  const std::vector<LayerOp> ops = {op_of("qkv", 1.0), op_of("proj", 0.5), op_of("fc1", 2.0), op_of("fc2", 0.4)};
+  const auto c = tp_overlap(chip, plan, Pass::Forward, ops, 1.0e-3, 0.8e-3);
+  // proj: 0.8 - 0.375 = 0.425 ms; fc2: 0.8 - 0.3 = 0.5 ms; qkv 0.25 ms; fc1 0.
+  EXPECT_NEAR(c.exposed_s, (0.25 + 0.425 + 0.5) * 1e-3, 1e-12);
+}
+
+}  // namespace
