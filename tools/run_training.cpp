@@ -115,7 +115,14 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
       peak_memory = memory[p].total();
       peak_stage = std::int64_t(p);
     }
-  if (peak_memory > chip.hbm_bytes) not_enough_memory(rt, memory, peak_stage, chip.hbm_bytes);
+  const bool fits = peak_memory <= chip.hbm_bytes;
+  if (!fits) {
+    if (cfg.enforce_memory) not_enough_memory(rt, memory, peak_stage, chip.hbm_bytes);
+    warnings += fmt::format("warning: the plan does not fit in memory: pipeline stage {} needs {} per device but {} has {}; "
+                            "simulated anyway (enforce_memory: false)\n",
+                            peak_stage, format_quantity(peak_memory, Dimension::Bytes), chip.name,
+                            format_quantity(chip.hbm_bytes, Dimension::Bytes));
+  }
 
   // Warnings a researcher should see first.
   const std::int64_t tp_span = plan.order[0] == 't' ? plan.tp : plan.world();
@@ -182,7 +189,8 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
                       {"reserved_bytes", memory[p].reserved()},
                       {"runtime_bytes", memory[p].runtime},
                       {"total_bytes", memory[p].total()}});
-  results["memory"] = {{"peak_bytes_per_device", peak_memory},
+  results["memory"] = {{"fits", fits},
+                       {"peak_bytes_per_device", peak_memory},
                        {"peak_stage", peak_stage},
                        {"hbm_bytes", chip.hbm_bytes},
                        {"per_stage", stages}};
@@ -210,7 +218,16 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
       {"iterations_to_train", iterations_to_train},
       {"time_to_train_s", time_to_train},
       {"iterations_simulated", cfg.iterations},
+      {"slowest_device_factor", options.compute_slowness},
       {"breakdown", breakdown_json(it.breakdown, T)}};
+  // What the figures rest on that is assumed rather than measured (docs name each one).
+  nlohmann::ordered_json assumed = nlohmann::ordered_json::object();
+  for (const auto& [figure, why] : chip.assumed) assumed[chip.name + "." + figure] = why;
+  if (cfg.device_variability > 0)
+    assumed["device_variability"] = fmt::format("{:.3g} relative standard deviation of device speed (docs/training.md, "
+                                                "\"Stragglers\"): the slowest of {} devices sets the pace, x{:.4f}",
+                                                cfg.device_variability, plan.world(), options.compute_slowness);
+  results["assumptions"] = assumed;
 
   // The summary, humanized.
   std::string out;
@@ -239,6 +256,11 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
   out += fmt::format(", optimizer {:.1f} %\n", pct(b.optimizer));
   out += fmt::format("  memory              {} peak per device (stage {}) of {}\n", format_quantity(peak_memory, Dimension::Bytes),
                      peak_stage, format_quantity(chip.hbm_bytes, Dimension::Bytes));
+  if (!chip.assumed.empty()) {
+    std::string names;
+    for (const auto& [figure, why] : chip.assumed) names += (names.empty() ? "" : ", ") + figure;
+    out += fmt::format("  rests on            assumed {} figures: {} (results.json \"assumptions\")\n", chip.name, names);
+  }
   out += fmt::format("  power               {} average, {} peak (facility)\n", format_quantity(facility_w, Dimension::Power),
                      format_quantity(rt.power->facility_peak_w(), Dimension::Power));
   if (time_to_train > 0) {

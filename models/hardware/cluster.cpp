@@ -10,6 +10,8 @@ namespace dcsim::hardware {
 Cluster::Cluster(const ClusterSpec& spec) : spec_(spec) {
   if (!spec.server || !spec.accelerator) throw std::invalid_argument("cluster needs a server and accelerator type");
   if (spec.servers <= 0 || spec.servers_per_rack <= 0) throw std::invalid_argument("cluster sizes must be positive");
+  server_ = *spec.server;
+  if (spec.domain_servers > 0) server_.scale_up.domain_servers = spec.domain_servers;
   devices_ = spec.servers * spec.server->accelerators;
   racks_ = (spec.servers + spec.servers_per_rack - 1) / spec.servers_per_rack;
   racks_per_hall_ = spec.racks_per_hall > 0 ? spec.racks_per_hall : racks_;

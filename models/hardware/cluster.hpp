@@ -17,22 +17,25 @@ struct ClusterSpec {
   std::int64_t servers = 0;
   std::int64_t servers_per_rack = 1;
   std::int64_t racks_per_hall = 0;  // 0: one hall holds every rack
+  // Servers per scale-up domain when the cluster uses only part of each (a 128-GPU run on
+  // two NVL72 racks has 16 trays of each); 0: the server's own domain.
+  int domain_servers = 0;
 };
 
 class Cluster {
  public:
   explicit Cluster(const ClusterSpec& spec);
 
-  const ServerSpec& server() const { return *spec_.server; }
+  const ServerSpec& server() const { return server_; }
   const AcceleratorSpec& accelerator() const { return *spec_.accelerator; }
   std::int64_t devices() const { return devices_; }
   std::int64_t servers() const { return spec_.servers; }
   std::int64_t racks() const { return racks_; }
   std::int64_t halls() const { return halls_; }
-  int devices_per_server() const { return spec_.server->accelerators; }
-  std::int64_t devices_per_rack() const { return spec_.servers_per_rack * spec_.server->accelerators; }
+  int devices_per_server() const { return server_.accelerators; }
+  std::int64_t devices_per_rack() const { return spec_.servers_per_rack * server_.accelerators; }
   // A scale-up domain: the devices joined by NVLink / NeuronLink (a server, or several).
-  std::int64_t domain_size() const { return spec_.server->domain_size(); }
+  std::int64_t domain_size() const { return server_.domain_size(); }
 
   std::int64_t server_of(std::int64_t device) const { return device / devices_per_server(); }
   std::int64_t rack_of(std::int64_t device) const { return server_of(device) / spec_.servers_per_rack; }
@@ -47,6 +50,7 @@ class Cluster {
 
  private:
   ClusterSpec spec_;
+  ServerSpec server_;  // the catalog's, with the cluster's scale-up domain
   std::int64_t devices_ = 0;
   std::int64_t racks_ = 0;
   std::int64_t racks_per_hall_ = 0;

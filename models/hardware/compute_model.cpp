@@ -20,7 +20,7 @@ constexpr double kAttentionTileRows = 128;  // query rows per flash-attention wo
 
 double AttentionShape::forward_flops() const {
   const double full = 4.0 * batch_heads * q_len * kv_len * head_dim;
-  return causal && q_len == kv_len ? full / 2 : full;
+  return causal ? full / 2 : full;
 }
 
 double matmul_efficiency(const GemmCurve& c, const MatmulShape& s) {

@@ -26,7 +26,9 @@ struct MatmulShape {
 struct AttentionShape {
   double batch_heads = 1, q_len = 0, kv_len = 0, head_dim = 128;
   bool causal = true;
-  // Forward FLOPs: QK^T and PV, 4 s_q s_kv d per head, halved when causal (s_q = s_kv) .
+  // Forward FLOPs: QK^T and PV, 4 s_q s_kv d per head, halved when causal. With context
+  // parallelism s_q = s / CP against s_kv = s: the load-balanced split (each rank holds chunks
+  // i and 2 CP - 1 - i) leaves every rank half of its block below the diagonal too.
   double forward_flops() const;
 };
 

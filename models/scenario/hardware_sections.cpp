@@ -23,7 +23,10 @@ void read_cluster(MapReader& r, const hardware::Catalog& catalog, ClusterConfig&
     out.servers = r.integer("servers", 1, 1, 10'000'000);
     r.raw("accelerators");
   }
-  const std::int64_t domain = spec ? spec->scale_up.domain_servers : 1;
+  const std::int64_t full_domain = spec ? spec->scale_up.domain_servers : 1;
+  // A run on part of each scale-up domain (128 GPUs on two NVL72 racks) gives its own.
+  out.domain_servers = int(r.integer("domain_servers", full_domain, 1, full_domain));
+  const std::int64_t domain = out.domain_servers;
   out.servers_per_rack = r.integer("servers_per_rack", domain > 1 ? domain : 4, 1, 1024);
   out.racks_per_hall = r.integer("racks_per_hall", 0, 0);
   if (spec && domain > 1 && out.servers % domain != 0)
@@ -59,6 +62,7 @@ hardware::ClusterSpec resolve_cluster(const ClusterConfig& c, const hardware::Ca
   spec.servers = c.servers;
   spec.servers_per_rack = c.servers_per_rack;
   spec.racks_per_hall = c.racks_per_hall;
+  spec.domain_servers = c.domain_servers;
   return spec;
 }
 

@@ -16,6 +16,7 @@ struct ClusterConfig {
   std::int64_t servers = 0;
   std::int64_t servers_per_rack = 1;
   std::int64_t racks_per_hall = 0;
+  int domain_servers = 0;  // 0: the server's
   bool present = false;
 };
 

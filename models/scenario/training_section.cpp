@@ -171,6 +171,7 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
   out.memory.fragmentation = mem.number("fragmentation", out.memory.fragmentation, 0.0, 1.0);
   mem.finish();
   out.group_identical_ranks = w.boolean("group_identical_ranks", true);
+  out.enforce_memory = w.boolean("enforce_memory", true);
   out.device_variability = w.number("device_variability", workload::kDeviceVariability, 0.0, 0.5);
 }
 

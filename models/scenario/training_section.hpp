@@ -19,6 +19,9 @@ struct TrainingConfig {
   std::int64_t iterations = 1;    // simulated iterations
   workload::MemoryOverheads memory;  // context, NCCL, workspaces, fragmentation
   bool group_identical_ranks = true;
+  // false: a plan that does not fit in memory is simulated anyway, with a warning (to see what
+  // it would deliver, or where the memory model is known to be conservative).
+  bool enforce_memory = true;
   double device_variability = workload::kDeviceVariability;  // relative standard deviation of device speed (stragglers.hpp)
 };
 

@@ -79,11 +79,15 @@ void attention_core(Builder& b, double T) {
   const auto& m = b.m;
   const double t = double(b.plan.tp);
   const double heads = double(m.heads) / t, d = double(m.head_dim());
-  const double s_q = double(m.seq_len) / double(b.plan.cp), s_kv = double(m.seq_len);
+  const double cp = double(b.plan.cp);
+  const double s_q = double(m.seq_len) / cp, s_kv = double(m.seq_len);
   const double batch = double(b.plan.microbatch) * heads;
   if (b.plan.flash_attention) {
-    const hardware::AttentionShape shape{batch, s_q, s_kv, d, true};
-    b.ops.push_back({"attention", hardware::attention_op(shape, double(m.kv_heads) / double(m.heads), b.backward()), 1});
+    // Context parallelism runs ring attention (Transformer Engine): CP steps, each one flash
+    // kernel of the rank's queries against one rank's block of keys and values, half of each
+    // below the causal diagonal with the load-balanced split.
+    const hardware::AttentionShape shape{batch, s_q, s_kv / cp, d, true};
+    b.ops.push_back({"attention", hardware::attention_op(shape, double(m.kv_heads) / double(m.heads), b.backward()), cp});
     return;
   }
   // Unfused: QK^T and PV write and read the full score matrix; between them the fused

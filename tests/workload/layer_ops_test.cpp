@@ -111,3 +111,40 @@ TEST(LayerOps, ModeledLayersMatchTheLayersMeasuredOnAnH100) {
     EXPECT_NEAR(m.fwd_bwd_s * 1e3 / l.fwd_bwd_ms, 1.03, 0.06) << l.name;
   }
 }
+
+namespace {
+double attention_flops(const std::vector<LayerOp>& ops, double& kv_len) {
+  double f = 0;
+  for (const auto& o : ops)
+    if (o.op.kind == hardware::OpKind::Attention) {
+      f += o.op.flops * o.count;
+      kv_len = o.op.attention.kv_len;
+    }
+  return f;
+}
+}  // namespace
+
+// Context parallelism with the load-balanced causal split: each of CP ranks does 1/CP of
+// the causal attention FLOPs, as CP ring steps of its queries against one block of keys.
+TEST(LayerOps, ContextParallelAttentionSplitsTheCausalWork) {
+  TransformerSpec m;
+  m.layers = 1;
+  m.hidden = 8192;
+  m.heads = 64;
+  m.kv_heads = 8;
+  m.ffn = 28672;
+  m.seq_len = 8192;
+  m.vocab = 1;
+  m.activation = Activation::SwiGlu;
+  ParallelPlan p;
+  p.tp = 4;
+  double kv1 = 0, kv2 = 0;
+  const double one = attention_flops(layer_ops(m, p, false, Pass::Forward), kv1);
+  p.cp = 2;
+  const double two = attention_flops(layer_ops(m, p, false, Pass::Forward), kv2);
+  // 16 heads per rank, d 128: 4 s^2 d / 2 per head causal = 2 x 8192^2 x 128 x 16.
+  EXPECT_DOUBLE_EQ(one, 2.0 * 8192 * 8192 * 128 * 16);
+  EXPECT_DOUBLE_EQ(two, one / 2);
+  EXPECT_DOUBLE_EQ(kv1, 8192);
+  EXPECT_DOUBLE_EQ(kv2, 4096);  // each ring step sees one rank's block
+}
