@@ -103,6 +103,8 @@ TEST(LayerOps, ModeledLayersMatchTheLayersMeasuredOnAnH100) {
       {"llama3-70b_tp8_s8192", 8192, 64, 8, 28672, 8, 8192, true, 3.13, 10.04},
       {"llama3-70b_tp4_s8192", 8192, 64, 8, 28672, 4, 8192, true, 5.89, 19.61},
       {"gpt3-175b_tp8_s2048", 12288, 96, 96, 49152, 8, 2048, false, 1.43, 4.79},
+      // tools/gpu/cp_attention_bench.py, after its heat soak (1,620 MHz, 540 W when it ended).
+      {"gpt3-175b_tp4_s2048", 12288, 96, 96, 49152, 4, 2048, false, 2.84, 9.67},
   };
   for (const auto& l : boost) {
     const Modeled m = model_layer(l, true);
@@ -147,4 +149,38 @@ TEST(LayerOps, ContextParallelAttentionSplitsTheCausalWork) {
   EXPECT_DOUBLE_EQ(two, one / 2);
   EXPECT_DOUBLE_EQ(kv1, 8192);
   EXPECT_DOUBLE_EQ(kv2, 4096);  // each ring step sees one rank's block
+}
+
+// Ring attention at CP 2 measured on an H100 after a heat soak (tools/gpu/cp_attention_bench.py,
+// tests/data/h100_cp_attention.json): Llama 3 70B at TP4 (16 query heads, 2 KV heads), sequence
+// 8,192. Each rank runs its 4,096 queries against themselves (causal) and half of the other
+// rank's block (2,048 x 4,096 or 4,096 x 2,048, no mask): 0.150 + 0.109 ms forward, 0.753 +
+// 0.488 ms forward and backward on rank 0 (rank 1: 0.753 + 0.503). dcsim times CP kernels of
+// the rank's queries against one block with half their square's FLOPs.
+TEST(LayerOps, ContextParallelAttentionTimeMatchesTheMeasuredRingSteps) {
+  TransformerSpec m;
+  m.layers = 1;
+  m.hidden = 8192;
+  m.heads = 64;
+  m.kv_heads = 8;
+  m.ffn = 28672;
+  m.seq_len = 8192;
+  m.vocab = 1;
+  m.activation = Activation::SwiGlu;
+  ParallelPlan p;
+  p.tp = 4;
+  p.cp = 2;
+  auto attention_seconds = [&](Pass pass) {
+    double s = 0;
+    for (const auto& o : layer_ops(m, p, false, pass))
+      if (o.op.kind == hardware::OpKind::Attention) s += hardware::op_time(h100(), o.op).seconds * o.count;
+    return s;
+  };
+  const double fwd = attention_seconds(Pass::Forward), bwd = attention_seconds(Pass::Backward);
+  const double measured_fwd = (0.150 + 0.109 + 0.150 + 0.115) / 2 * 1e-3;
+  const double measured_fwd_bwd = (0.753 + 0.488 + 0.753 + 0.503) / 2 * 1e-3;
+  std::printf("CP2 attention: model %.3f / %.3f ms, measured %.3f / %.3f\n", fwd * 1e3, (fwd + bwd) * 1e3,
+              measured_fwd * 1e3, measured_fwd_bwd * 1e3);
+  EXPECT_NEAR((fwd + bwd) / measured_fwd_bwd, 1.0, 0.10);
+  EXPECT_NEAR(fwd / measured_fwd, 1.0, 0.15);
 }
