@@ -184,3 +184,46 @@ TEST(LayerOps, ContextParallelAttentionTimeMatchesTheMeasuredRingSteps) {
   EXPECT_NEAR((fwd + bwd) / measured_fwd_bwd, 1.0, 0.10);
   EXPECT_NEAR(fwd / measured_fwd, 1.0, 0.15);
 }
+
+// The same layers profiled kernel by kernel in the steady state (tools/gpu/layer_profile_bench.py,
+// tests/data/h100_layer_profile.json): the GEMMs and attention kernels inside a layer against the
+// model's. (The benchmark's eager SwiGLU runs on strided halves of the fc1 output, which PyTorch
+// executes with non-vectorized kernels: its memory-bound kernels are not comparable to fused
+// training kernels, so only GEMMs and attention are checked here.)
+TEST(LayerOps, GemmsAndAttentionInsideALayerMatchTheirProfiledKernelTimes) {
+  struct Profiled {
+    MeasuredLayer layer;
+    double gemm_ms, attention_ms;
+  };
+  const Profiled profiled[] = {
+      {{"llama3-405b_tp8_s8192", 16384, 128, 8, 53248, 8, 8192, true, 0, 0}, 26.36, 2.11},
+      {{"llama3-70b_tp4_s8192", 8192, 64, 8, 28672, 4, 8192, true, 0, 0}, 14.21, 2.14},
+      {{"gpt3-175b_tp4_s2048", 12288, 96, 96, 49152, 4, 2048, false, 0, 0}, 7.64, 0.29},
+  };
+  for (const auto& p : profiled) {
+    TransformerSpec m;
+    m.layers = 1;
+    m.hidden = p.layer.hidden;
+    m.heads = p.layer.heads;
+    m.kv_heads = p.layer.kv_heads;
+    m.ffn = p.layer.ffn;
+    m.seq_len = p.layer.seq;
+    m.vocab = 1;
+    m.activation = p.layer.swiglu ? Activation::SwiGlu : Activation::Gelu;
+    m.rotary = false;
+    m.dropout = false;
+    ParallelPlan plan;
+    plan.tp = p.layer.tp;
+    double gemm = 0, attention = 0;
+    for (Pass pass : {Pass::Forward, Pass::Backward})
+      for (const auto& o : layer_ops(m, plan, false, pass)) {
+        const double ms = hardware::op_time(h100(), o.op).seconds * o.count * 1e3;
+        if (o.op.kind == hardware::OpKind::Matmul) gemm += ms;
+        if (o.op.kind == hardware::OpKind::Attention) attention += ms;
+      }
+    std::printf("%s: GEMMs model %.2f ms, profiled %.2f; attention %.2f, %.2f\n", p.layer.name, gemm, p.gemm_ms, attention,
+                p.attention_ms);
+    EXPECT_NEAR(gemm / p.gemm_ms, 1.0, 0.06) << p.layer.name;
+    if (p.layer.seq >= 8192) EXPECT_NEAR(attention / p.attention_ms, 1.0, 0.06) << p.layer.name;
+  }
+}
