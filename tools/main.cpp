@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
   CLI::App app{"dcsim: a discrete-event simulator of AI datacenters"};
   app.footer(R"(Examples:
   dcsim scenarios/train_gpt.yaml                      run a scenario, results in out/train_gpt/
-  dcsim scenarios/train_gpt.yaml --set workload.plan.dp=32 --out /tmp/dp32
+  dcsim scenarios/train_gpt.yaml --set workload.recompute=full --out /tmp/full
   dcsim validate scenarios/train_gpt.yaml             check a scenario without running it
   dcsim catalog                                       the accelerators and servers dcsim knows
   dcsim calibrate my_gemms.csv --chip H100-SXM        refit the compute model to your measurements
@@ -27,7 +27,14 @@ Exit codes: 0 success, 2 bad input, 1 internal error.)");
   std::uint64_t seed = 0;
   app.add_option("scenario", run.scenario, "scenario YAML file")->check(CLI::ExistingFile);
   app.add_option("--set", run.overrides, "override a key: --set key.path=value (repeatable)")->allow_extra_args(false);
-  auto* seed_opt = app.add_option("--seed", seed, "random seed (overrides the scenario's seed)");
+  auto* seed_opt = app.add_option("--seed", seed, "random seed (overrides the scenario's seed)")
+                       ->check(CLI::Validator(
+                           [](std::string& text) {
+                             return !text.empty() && text.find_first_not_of("0123456789") == std::string::npos
+                                        ? std::string()
+                                        : "\"" + text + "\" is not a seed: a whole number from 0 to 18446744073709551615";
+                           },
+                           "UINT64"));
   app.add_option("--out", out_dir, "output folder (default: out/<scenario name>)");
   app.add_flag("--quiet,-q", run.quiet, "print nothing but errors");
 

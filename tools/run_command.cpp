@@ -59,6 +59,13 @@ std::string queueing_summary(const scenario::Scenario& s, const workload::Queuei
 int validate_scenario(const fs::path& path, const std::vector<std::string>& overrides) {
   try {
     const scenario::Scenario s = scenario::load_scenario(path, overrides);
+    // The run's own checks short of simulating: the cluster and fabric build, the training
+    // plan's costs and memory.
+    if (s.workload_type != scenario::WorkloadType::Queueing) {
+      Simulator sim;
+      ClusterRuntime rt(s, sim);
+      if (s.workload_type == scenario::WorkloadType::Training) plan_training(rt);
+    }
     fmt::print("{}: ok ({})\n", path.string(), s.name);
     return 0;
   } catch (const scenario::InputError& e) {

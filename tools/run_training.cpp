@@ -98,26 +98,37 @@ nlohmann::ordered_json breakdown_json(const TimeBreakdown& b, double total) {
 
 }  // namespace
 
-std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohmann::ordered_json& results,
-                                  std::string& warnings) {
+PlannedTraining plan_training(ClusterRuntime& rt) {
   const auto& cfg = rt.scenario.training;
   const auto& chip = rt.cluster.accelerator();
   const ParallelPlan& plan = cfg.plan;
   if (!chip.supports(plan.precision))
     throw scenario::InputError(fmt::format("{}: error: workload.precision: {} has no {} support\n", rt.scenario.source,
                                            chip.name, hardware::to_string(plan.precision)));
-  const TrainingCosts costs = training_costs(cfg.model, plan, chip, *rt.network);
-  const auto memory = memory_per_stage(cfg.model, plan, costs, cfg.memory);
-  double peak_memory = 0;
-  std::int64_t peak_stage = 0;
-  for (std::size_t p = 0; p < memory.size(); ++p)
-    if (memory[p].total() > peak_memory) {
-      peak_memory = memory[p].total();
-      peak_stage = std::int64_t(p);
+  PlannedTraining out{training_costs(cfg.model, plan, chip, *rt.network), {}, 0, 0, true};
+  out.memory = memory_per_stage(cfg.model, plan, out.costs, cfg.memory);
+  for (std::size_t p = 0; p < out.memory.size(); ++p)
+    if (out.memory[p].total() > out.peak_memory) {
+      out.peak_memory = out.memory[p].total();
+      out.peak_stage = std::int64_t(p);
     }
-  const bool fits = peak_memory <= chip.hbm_bytes;
+  out.fits = out.peak_memory <= chip.hbm_bytes;
+  if (!out.fits && cfg.enforce_memory) not_enough_memory(rt, out.memory, out.peak_stage, chip.hbm_bytes);
+  return out;
+}
+
+std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohmann::ordered_json& results,
+                                  std::string& warnings) {
+  const auto& cfg = rt.scenario.training;
+  const auto& chip = rt.cluster.accelerator();
+  const ParallelPlan& plan = cfg.plan;
+  const PlannedTraining planned = plan_training(rt);
+  const TrainingCosts& costs = planned.costs;
+  const auto& memory = planned.memory;
+  const double peak_memory = planned.peak_memory;
+  const std::int64_t peak_stage = planned.peak_stage;
+  const bool fits = planned.fits;
   if (!fits) {
-    if (cfg.enforce_memory) not_enough_memory(rt, memory, peak_stage, chip.hbm_bytes);
     warnings += fmt::format("warning: the plan does not fit in memory: pipeline stage {} needs {} per device but {} has {}; "
                             "simulated anyway (enforce_memory: false)\n",
                             peak_stage, format_quantity(peak_memory, Dimension::Bytes), chip.name,

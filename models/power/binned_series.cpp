@@ -18,7 +18,9 @@ void BinnedSeries::halve_resolution() {
 
 void BinnedSeries::integrate_to(Time t) {
   if (t < last_) throw std::logic_error("BinnedSeries went back in time");
-  while (t.count_ns() > width_.count_ns() * static_cast<std::int64_t>(max_bins_)) halve_resolution();
+  // Compared in floating point: width x bins overflows int64 for spans near its limit.
+  while (static_cast<double>(t.count_ns()) > static_cast<double>(width_.count_ns()) * static_cast<double>(max_bins_))
+    halve_resolution();
   const auto needed = static_cast<std::size_t>((t.count_ns() + width_.count_ns() - 1) / width_.count_ns());
   if (sums_.size() < needed) sums_.resize(needed, 0.0);
   Time cursor = last_;

@@ -111,7 +111,14 @@ double MapReader::quantity(const std::string& key, Dimension d, std::optional<do
 Time MapReader::duration(const std::string& key, std::optional<Time> fallback, bool positive) {
   std::optional<double> fb;
   if (fallback) fb = fallback->seconds();
-  return Time::from_seconds(quantity(key, Dimension::Duration, fb, 0.0, positive));
+  const double seconds = quantity(key, Dimension::Duration, fb, 0.0, positive);
+  if (seconds > kMaxScenarioSeconds) {
+    diag_.error(where_of(key), key_path(key),
+                fmt::format("{} s is beyond what a run can simulate; allowed: up to {:g} s (simulated time is "
+                            "counted in int64 nanoseconds)", seconds, kMaxScenarioSeconds));
+    return fallback.value_or(Time::zero());
+  }
+  return Time::from_seconds(seconds);
 }
 
 std::int64_t MapReader::integer(const std::string& key, std::optional<std::int64_t> fallback, std::int64_t min,

@@ -19,6 +19,10 @@
 
 namespace dcsim::scenario {
 
+// The longest duration a scenario may give (31.7 years): simulated time is int64 nanoseconds
+// (292 years), and this leaves room for what a run adds to the times it is given.
+inline constexpr double kMaxScenarioSeconds = 1e9;
+
 class MapReader {
  public:
   // `node` may be null (an absent optional section): every getter then yields its default.
@@ -34,6 +38,7 @@ class MapReader {
 
   double quantity(const std::string& key, Dimension d, std::optional<double> fallback = std::nullopt,
                   double min = 0.0, bool min_exclusive = false);
+  // A duration, at most kMaxScenarioSeconds.
   Time duration(const std::string& key, std::optional<Time> fallback = std::nullopt, bool positive = false);
   std::int64_t integer(const std::string& key, std::optional<std::int64_t> fallback = std::nullopt,
                        std::int64_t min = std::numeric_limits<std::int64_t>::min(),

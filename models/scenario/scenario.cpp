@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <optional>
 
 #include "models/scenario/catalog_parser.hpp"
@@ -19,8 +21,21 @@ void read_queueing(MapReader& w, workload::QueueingConfig& q) {
   q.mean_service = w.duration("mean_service", std::nullopt, true);
 }
 
+constexpr double kMaxBytes = 9007199254740992.0;  // 2^53
+
+// A message or flow size: at least one byte, in whole bytes.
 double positive_size(MapReader& r, const std::string& key, std::optional<double> fallback = std::nullopt) {
-  return r.quantity(key, Dimension::Bytes, fallback, 0.0, true);
+  const double bytes = r.quantity(key, Dimension::Bytes, fallback, 0.0, true);
+  if (bytes > 0 && (bytes < 1 || bytes != std::floor(bytes))) {
+    r.error(key, fmt::format("{} B is not a whole number of bytes", bytes));
+    return 1;
+  }
+  if (bytes > kMaxBytes) {  // doubles count whole bytes exactly only up to 2^53
+    r.error(key, fmt::format("{} is more than a run can count to the byte; allowed: up to {}",
+                             format_quantity(bytes, Dimension::Bytes), format_quantity(kMaxBytes, Dimension::Bytes)));
+    return 1;
+  }
+  return bytes;
 }
 
 void read_collective(MapReader& w, workload::CollectiveConfig& c, std::int64_t devices) {
@@ -48,11 +63,16 @@ void read_collective(MapReader& w, workload::CollectiveConfig& c, std::int64_t d
 
 // A device given as an index or as its hall/rack/server/device name.
 std::int64_t read_device(MapReader& r, const std::string& key, const hardware::Cluster* cluster) {
+  const bool given = r.has(key);
   const std::string text = r.string(key);
-  if (text.empty()) return 0;
+  if (text.empty()) {  // missing: string() said so; empty: say what is needed
+    if (given) r.error(key, "an empty device; give an index or a name like hall0/rack0/server0/gpu0");
+    return 0;
+  }
   std::int64_t index = -1;
   if (std::all_of(text.begin(), text.end(), ::isdigit)) {
-    index = std::stoll(text);
+    // Too many digits for an int64 is simply not a device of this cluster.
+    if (std::from_chars(text.data(), text.data() + text.size(), index).ec != std::errc()) index = -1;
   } else if (cluster) {
     index = cluster->parse_device_name(text).value_or(-1);
   }
@@ -61,6 +81,35 @@ std::int64_t read_device(MapReader& r, const std::string& key, const hardware::C
     r.error(key, fmt::format("\"{}\" is not a device of this cluster; allowed: 0 to {} or a name like {}", text, n - 1,
                              cluster ? cluster->device_name(0) : "hall0/rack0/server0/gpu0"));
   return std::max<std::int64_t>(index, 0);
+}
+
+// Refuse flows that could outlast what a run can simulate: every byte through one device's
+// share of the network (all flows contending for it), after the latest start.
+void refuse_unbounded_flows(MapReader& w, const Scenario& s, const hardware::Cluster& cluster) {
+  const auto& server = cluster.server();
+  const double per_device = server.nic_bandwidth * std::max(1, server.nics) / std::max(1, server.accelerators);
+  if (per_device <= 0) return;
+  const double devices = double(cluster.devices());
+  double bytes = 0, latest = 0;
+  for (const auto& f : s.flows) {
+    bytes += f.bytes;
+    latest = std::max(latest, f.start.seconds());
+  }
+  for (const auto& p : s.flow_patterns) {
+    const double ranks = p.ranks > 0 ? double(p.ranks) : devices;
+    const double flows = p.kind == workload::FlowPattern::AllToAll ? ranks * (ranks - 1)
+                         : p.kind == workload::FlowPattern::Random  ? double(p.count)
+                         : p.kind == workload::FlowPattern::Incast  ? (p.count > 0 ? double(p.count) : ranks - 1)
+                                                                    : ranks;
+    bytes += flows * p.bytes;
+    latest = std::max(latest, p.start.seconds());
+  }
+  const double bound = latest + bytes / per_device;
+  if (bound > kMaxScenarioSeconds)
+    w.error("flows", fmt::format("the flows carry {}; through one device's {} of network bandwidth that could take "
+                                 "{:.3g} s, beyond what a run can simulate (up to {:g} s)",
+                                 format_quantity(bytes, Dimension::Bytes), format_quantity(per_device, Dimension::Bandwidth),
+                                 bound, kMaxScenarioSeconds));
 }
 
 void read_flows(MapReader& w, Scenario& s, const hardware::Cluster* cluster) {
@@ -90,6 +139,7 @@ void read_flows(MapReader& w, Scenario& s, const hardware::Cluster* cluster) {
   });
   if (s.flows.empty() && s.flow_patterns.empty())
     w.error("flows", "a flows workload needs `flows:` (explicit) or `patterns:`, or both");
+  if (cluster) refuse_unbounded_flows(w, s, *cluster);
 }
 
 void read_output(MapReader& o, OutputOptions& out) {

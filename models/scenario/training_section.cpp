@@ -11,9 +11,20 @@ void read_model(MapReader& w, workload::TransformerSpec& m) {
     w.error("model", "missing required key \"model\" (a preset name or a map of shape fields)");
     return;
   }
+  std::string allowed;
+  for (const auto& n : workload::model_preset_names()) allowed += (allowed.empty() ? "" : ", ") + n;
+  if (!node->is_scalar() && !node->is_map()) {
+    w.diagnostics().error(node->where(), w.key_path("model"),
+                          "expected a preset name or a map of shape fields; presets: " + allowed);
+    return;
+  }
   std::string preset;
   if (node->is_scalar()) {
     preset = node->text();
+    if (preset.empty()) {
+      w.diagnostics().error(node->where(), w.key_path("model"), "an empty preset name; presets: " + allowed);
+      return;
+    }
   }
   MapReader r(node->is_map() ? node : nullptr, w.key_path("model"), w.diagnostics());
   if (node->is_map()) preset = r.string("preset", "");
@@ -23,9 +34,7 @@ void read_model(MapReader& w, workload::TransformerSpec& m) {
     } else {
       std::string msg = fmt::format("unknown model preset \"{}\"", preset);
       if (auto guess = closest_match(preset, workload::model_preset_names())) msg += fmt::format("; did you mean \"{}\"?", *guess);
-      std::string all;
-      for (const auto& n : workload::model_preset_names()) all += (all.empty() ? "" : ", ") + n;
-      w.diagnostics().error(node->is_map() ? r.where_of("preset") : node->where(), w.key_path("model"), msg + "; allowed: " + all);
+      w.diagnostics().error(node->is_map() ? r.where_of("preset") : node->where(), w.key_path("model"), msg + "; allowed: " + allowed);
       return;
     }
   }

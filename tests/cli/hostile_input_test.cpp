@@ -1,0 +1,81 @@
+// Input that used to crash, hang or mislead a run: each now exits 2 with a message that names
+// the key and what is allowed, in `validate` as in the run (issue: hostile input).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "../test_support.hpp"
+
+#include <filesystem>
+#include <string>
+#include <unistd.h>
+
+using ::testing::HasSubstr;
+
+namespace {
+using Result = dcsim::testing::CommandResult;
+Result run(const std::string& args) { return dcsim::testing::run_dcsim(args); }
+const std::string kTiny = std::string(DCSIM_SOURCE_DIR) + "/tests/data/tiny_training.yaml";
+const std::string kFlows = std::string(DCSIM_SOURCE_DIR) + "/scenarios/flows_incast.yaml";
+std::string out_dir(const char* name) { return "/tmp/dcsim_tests/hostile/" + std::string(name) + std::to_string(::getpid()); }
+
+// The same input through `validate` and through a run: both exit 2 with `message`.
+void expect_refused(const std::string& scenario, const std::string& overrides, const std::string& message) {
+  const Result v = run("validate " + scenario + " " + overrides);
+  EXPECT_EQ(v.code, 2) << v.output;
+  EXPECT_THAT(v.output, HasSubstr(message));
+  const std::string out = out_dir("run");
+  const Result r = run(scenario + " --quiet --out " + out + " " + overrides);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr(message));
+  // Nothing half-written is left behind.
+  if (std::filesystem::exists(out))
+    for (const auto& f : std::filesystem::directory_iterator(out))
+      EXPECT_EQ(f.path().filename().string().find(".tmp"), std::string::npos) << f.path();
+}
+}  // namespace
+
+TEST(HostileInput, AnEmptyOrNonScalarModelIsRefusedNotAZeroHeadModel) {
+  expect_refused(kTiny, "--set 'workload.model=\"\"'", "workload.model: an empty preset name; presets: gpt3-175b");
+  expect_refused(kTiny, "--set workload.model=~", "workload.model: an empty preset name");
+  expect_refused(kTiny, "--set 'workload.model=[gpt3-175b]'", "workload.model: expected a preset name or a map");
+}
+
+TEST(HostileInput, FlowsThatWouldOverflowSimulatedTimeAreRefused) {
+  expect_refused(kFlows, "--set 'workload.flows=[{src: 1, dst: 9, size: 1e22 B}]'",
+                 "workload.flows[0].size: 1e+04 EB is more than a run can count to the byte; allowed: up to 9.007 PB");
+  expect_refused(kFlows, "--set 'workload.flows=[{src: 1, dst: 9, size: 1 MB, start: 9e9 s}]'",
+                 "workload.flows[0].start: 9000000000 s is beyond what a run can simulate; allowed: up to 1e+09 s");
+  // Each flow countable, together too long: 20,000 flows of 8 PB through one device's 50 GB/s.
+  expect_refused(kFlows, "--set 'workload.patterns=[{kind: random, count: 20000, size: 8 PB}]'",
+                 "workload.flows: the flows carry");
+}
+
+TEST(HostileInput, DevicesMustBeNamedAndExist) {
+  expect_refused(kFlows, "--set 'workload.flows=[{src: 99999999999999999999, dst: 9, size: 1 MB}]'",
+                 "workload.flows[0].src: \"99999999999999999999\" is not a device of this cluster; allowed: 0 to 127");
+  expect_refused(kFlows, "--set 'workload.flows=[{src: \"\", dst: 9, size: 1 MB}]'",
+                 "workload.flows[0].src: an empty device; give an index or a name");
+}
+
+TEST(HostileInput, SizesAreWholeBytes) {
+  expect_refused(kFlows, "--set 'workload.flows=[{src: 1, dst: 9, size: 0.5 B}]'",
+                 "workload.flows[0].size: 0.5 B is not a whole number of bytes");
+}
+
+TEST(HostileInput, ANegativeSeedIsRefusedNotWrapped) {
+  const Result r = run(kFlows + " --quiet --out " + out_dir("seed") + " --seed -1");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("\"-1\" is not a seed: a whole number from 0 to 18446744073709551615"));
+}
+
+TEST(HostileInput, ValidateRefusesAPlanThatDoesNotFitInMemoryAsTheRunDoes) {
+  expect_refused(kTiny, "--set workload.model.layers=200 --set workload.model.hidden=16384 --set workload.model.heads=128",
+                 "error: workload: the plan does not fit in memory: pipeline stage 0 needs");
+}
+
+TEST(HostileInput, TheHelpExamplesAreValidScenarios) {
+  const std::string train = std::string(DCSIM_SOURCE_DIR) + "/scenarios/train_gpt.yaml";
+  EXPECT_EQ(run("validate " + train + " --set workload.recompute=full").code, 0);
+  EXPECT_EQ(run("validate " + train + " --set workload.parallelism.pp=16 --set workload.parallelism.dp=8").code, 0);
+  EXPECT_THAT(run("--help").output, HasSubstr("--set workload.recompute=full"));
+}
