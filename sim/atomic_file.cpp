@@ -12,7 +12,7 @@ AtomicFile::AtomicFile(std::filesystem::path target)
     : target_(std::move(target)),
       temporary_(target_.string() + fmt::format(".tmp.{}", static_cast<long>(::getpid()))) {
   out_.open(temporary_, std::ios::binary | std::ios::trunc);
-  if (!out_) throw std::runtime_error(fmt::format("cannot write {}: cannot create {}", target_.string(), temporary_.string()));
+  if (!out_) throw EnvironmentError(fmt::format("cannot write {}: cannot create {}", target_.string(), temporary_.string()));
 }
 
 AtomicFile::~AtomicFile() {
@@ -27,10 +27,10 @@ void AtomicFile::commit() {
   out_.flush();
   const bool ok = static_cast<bool>(out_);
   out_.close();
-  if (!ok || out_.fail()) throw std::runtime_error(fmt::format("cannot write {}: I/O error", target_.string()));
+  if (!ok || out_.fail()) throw EnvironmentError(fmt::format("cannot write {}: I/O error", target_.string()));
   std::error_code ec;
   std::filesystem::rename(temporary_, target_, ec);
-  if (ec) throw std::runtime_error(fmt::format("cannot write {}: {}", target_.string(), ec.message()));
+  if (ec) throw EnvironmentError(fmt::format("cannot write {}: {}", target_.string(), ec.message()));
   committed_ = true;
 }
 

@@ -4,10 +4,18 @@
 // destroyed without commit() (an exception, an error) removes its temporary file.
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
 namespace dcsim {
+
+// The machine refused: a folder that cannot be created, a disk that is full or read-only.
+// Not the input's fault and not a bug: the command line reports it with its own exit code.
+class EnvironmentError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 class AtomicFile {
  public:
@@ -18,7 +26,7 @@ class AtomicFile {
 
   std::ostream& stream() { return out_; }
   void write(std::string_view text) { out_.write(text.data(), static_cast<std::streamsize>(text.size())); }
-  void commit();  // flush, close, rename; throws std::runtime_error on any I/O failure
+  void commit();  // flush, close, rename; throws EnvironmentError on any I/O failure
   const std::filesystem::path& target() const { return target_; }
 
  private:

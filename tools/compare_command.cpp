@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -25,6 +26,11 @@ void flatten(const nlohmann::json& j, const std::string& prefix, std::map<std::s
   }
 }
 bool load(const std::string& path, nlohmann::json& out) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    std::cerr << fmt::format("error: {} is a folder; give the results.json inside it\n", path);
+    return false;
+  }
   std::ifstream in(path);
   if (!in) {
     std::cerr << fmt::format("error: cannot open {}\n", path);

@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   dcsim calibrate my_gemms.csv --chip H100-SXM        refit the compute model to your measurements
   dcsim compare out/a/results.json out/b/results.json two runs side by side
 
-Exit codes: 0 success, 2 bad input, 1 internal error.)");
+Exit codes: 0 success, 2 bad input, 3 the machine refused (output folder or disk), 1 internal error.)");
   app.set_version_flag("--version", std::string("dcsim ") + DCSIM_VERSION);
   app.require_subcommand(0, 1);
 
@@ -35,7 +35,7 @@ Exit codes: 0 success, 2 bad input, 1 internal error.)");
                                         : "\"" + text + "\" is not a seed: a whole number from 0 to 18446744073709551615";
                            },
                            "UINT64"));
-  app.add_option("--out", out_dir, "output folder (default: out/<scenario name>)");
+  auto* out_opt = app.add_option("--out", out_dir, "output folder (default: out/<scenario name>)");
   app.add_flag("--quiet,-q", run.quiet, "print nothing but errors");
 
   auto* validate = app.add_subcommand("validate", "check a scenario and report every error, without running it");
@@ -82,7 +82,7 @@ Exit codes: 0 success, 2 bad input, 1 internal error.)");
       return 2;
     }
     if (*seed_opt) run.seed = seed;
-    if (!out_dir.empty()) run.out_dir = out_dir;
+    if (*out_opt) run.out_dir = out_dir;
     return dcsim::app::run_scenario(run);
   } catch (const std::exception& e) {
     std::cerr << "internal error: " << e.what() << "\n";

@@ -85,10 +85,14 @@ int run_scenario(const RunOptions& options) {
   if (options.seed) s.seed = *options.seed;
   const fs::path out = options.out_dir.value_or(default_out_dir(options.scenario));
   std::error_code ec;
+  if (options.out_dir && options.out_dir->empty()) {
+    std::cerr << "error: --out: an empty folder name; give a folder, or leave --out out for out/<scenario name>/\n";
+    return 2;
+  }
   fs::create_directories(out, ec);
   if (ec) {
     std::cerr << fmt::format("error: cannot create output folder {}: {}\n", out.string(), ec.message());
-    return 2;
+    return kEnvironmentErrorExit;
   }
   try {
     const auto wall_start = std::chrono::steady_clock::now();
@@ -143,6 +147,9 @@ int run_scenario(const RunOptions& options) {
   } catch (const scenario::InputError& e) {
     std::cerr << e.what();
     return 2;
+  } catch (const EnvironmentError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kEnvironmentErrorExit;
   } catch (const std::exception& e) {
     std::cerr << "internal error: " << e.what() << "\n";
     return 1;

@@ -23,4 +23,8 @@ int validate_scenario(const std::filesystem::path& scenario, const std::vector<s
 
 std::filesystem::path default_out_dir(const std::filesystem::path& scenario);
 
+// Exit code when the machine refuses (an output folder that cannot be created, a disk that is
+// full or read-only): neither bad input (2) nor a bug (1).
+inline constexpr int kEnvironmentErrorExit = 3;
+
 }  // namespace dcsim::app

@@ -74,10 +74,7 @@ namespace {
 
 std::vector<std::int64_t> trace_ranks(const ClusterRuntime& rt, const ParallelPlan& plan, std::string& note) {
   if (!rt.scenario.output.trace_ranks.empty()) {
-    std::vector<std::int64_t> out;
-    for (auto r : rt.scenario.output.trace_ranks)
-      if (r < plan.world()) out.push_back(r);
-    return out;
+    return rt.scenario.output.trace_ranks;  // plan_training checked each
   }
   std::vector<std::int64_t> out;
   for (std::int64_t p = 0; p < plan.pp && out.size() < 64; ++p) out.push_back(rank_of(plan, {0, 0, 0, p}));
@@ -105,6 +102,10 @@ PlannedTraining plan_training(ClusterRuntime& rt) {
   if (!chip.supports(plan.precision))
     throw scenario::InputError(fmt::format("{}: error: workload.precision: {} has no {} support\n", rt.scenario.source,
                                            chip.name, hardware::to_string(plan.precision)));
+  for (const std::int64_t r : rt.scenario.output.trace_ranks)
+    if (r >= plan.world())
+      throw scenario::InputError(fmt::format("{}: error: output.trace_ranks: rank {} is not in the plan; allowed: 0 to {}\n",
+                                             rt.scenario.source, r, plan.world() - 1));
   PlannedTraining out{training_costs(cfg.model, plan, chip, *rt.network), {}, 0, 0, true};
   out.memory = memory_per_stage(cfg.model, plan, out.costs, cfg.memory);
   for (std::size_t p = 0; p < out.memory.size(); ++p)

@@ -16,13 +16,29 @@ SourceLocation at(const std::string& file, const YAML::Mark& m) {
   return {file, m.line + 1, m.column + 1};
 }
 
-ConfigNode convert(const YAML::Node& node, const std::string& file) {
+// Limits that keep a hostile file from taking the machine: a scenario (or an include) of at
+// most 256 MiB, and a document of at most 1 M nodes plus 16 per byte of text (YAML aliases
+// are expanded by copying, so a few hundred bytes of nested aliases could otherwise become
+// billions of nodes); nesting at most 256 deep.
+constexpr std::uintmax_t kMaxFileBytes = 256ull << 20;
+constexpr std::size_t kMaxDepth = 256;
+
+struct Budget {
+  std::size_t nodes_left;
+  std::size_t limit;
+};
+
+ConfigNode convert(const YAML::Node& node, const std::string& file, Budget& budget, std::size_t depth = 0) {
   const SourceLocation where = at(file, node.Mark());
+  if (budget.nodes_left-- == 0)
+    throw YAML::ParserException(node.Mark(), fmt::format("the document expands to more than {} nodes (YAML aliases "
+                                                         "repeating large parts?)", budget.limit));
+  if (depth > kMaxDepth) throw YAML::ParserException(node.Mark(), fmt::format("nested more than {} levels deep", kMaxDepth));
   switch (node.Type()) {
     case YAML::NodeType::Scalar: return ConfigNode::scalar(node.Scalar(), where);
     case YAML::NodeType::Sequence: {
       ConfigNode seq = ConfigNode::sequence(where);
-      for (const auto& item : node) seq.push_back(convert(item, file));
+      for (const auto& item : node) seq.push_back(convert(item, file, budget, depth + 1));
       return seq;
     }
     case YAML::NodeType::Map: {
@@ -31,7 +47,7 @@ ConfigNode convert(const YAML::Node& node, const std::string& file) {
         // A repeated key is almost always a mistake; the later one would silently win.
         const std::string key = kv.first.Scalar();
         if (map.find(key)) throw YAML::ParserException(kv.first.Mark(), fmt::format("key \"{}\" appears twice", key));
-        map.set(key, at(file, kv.first.Mark()), convert(kv.second, file));
+        map.set(key, at(file, kv.first.Mark()), convert(kv.second, file, budget, depth + 1));
       }
       return map;
     }
@@ -41,7 +57,9 @@ ConfigNode convert(const YAML::Node& node, const std::string& file) {
 
 ConfigNode parse(const std::string& text, const std::string& origin, Diagnostics& diag) {
   try {
-    return convert(YAML::Load(text), origin);
+    const std::size_t limit = 1'000'000 + 16 * text.size();
+    Budget budget{limit, limit};
+    return convert(YAML::Load(text), origin, budget);
   } catch (const YAML::Exception& e) {
     diag.error(at(origin, e.mark), "", fmt::format("invalid YAML: {}", e.msg));
     return ConfigNode();
@@ -54,6 +72,18 @@ void load_into(const fs::path& file, const SourceLocation& included_from, std::v
   const fs::path canonical = fs::weakly_canonical(file, ec);
   if (std::find(stack.begin(), stack.end(), canonical) != stack.end()) {
     diag.error(included_from, "include", fmt::format("\"{}\" includes itself (include cycle)", file.string()));
+    return;
+  }
+  const std::string where_key = included_from.line ? "include" : "";
+  if (fs::exists(file, ec) && !fs::is_regular_file(file, ec)) {
+    diag.error(included_from, where_key,
+               fmt::format("\"{}\" is not a regular file (a directory, device or pipe); a scenario is a YAML file",
+                           file.string()));
+    return;
+  }
+  if (fs::exists(file, ec) && fs::file_size(file, ec) > kMaxFileBytes) {
+    diag.error(included_from, where_key,
+               fmt::format("\"{}\" is {} bytes; allowed: up to {} bytes", file.string(), fs::file_size(file, ec), kMaxFileBytes));
     return;
   }
   std::ifstream in(file);
@@ -113,7 +143,7 @@ void apply_override(ConfigNode& root, const std::string& assignment, Diagnostics
   const SourceLocation where{fmt::format("--set {}", assignment), 0, 0};
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {
-    diag.error(where, "", "an override is written key.path=value, e.g. --set workload.plan.tp=4");
+    diag.error(where, "", "an override is written key.path=value, e.g. --set workload.parallelism.tp=4");
     return;
   }
   const std::string path = assignment.substr(0, eq);
@@ -122,6 +152,10 @@ void apply_override(ConfigNode& root, const std::string& assignment, Diagnostics
   for (std::string k; std::getline(ss, k, '.');) keys.push_back(k);
   if (std::any_of(keys.begin(), keys.end(), [](const std::string& k) { return k.empty(); })) {
     diag.error(where, path, "empty key in the key path");
+    return;
+  }
+  if (keys.size() > kMaxDepth) {
+    diag.error(where, "", fmt::format("a key path of {} keys; allowed: up to {}", keys.size(), kMaxDepth));
     return;
   }
   Diagnostics value_diag;

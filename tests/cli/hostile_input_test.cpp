@@ -6,6 +6,7 @@
 #include "../test_support.hpp"
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <unistd.h>
 
@@ -78,4 +79,70 @@ TEST(HostileInput, TheHelpExamplesAreValidScenarios) {
   EXPECT_EQ(run("validate " + train + " --set workload.recompute=full").code, 0);
   EXPECT_EQ(run("validate " + train + " --set workload.parallelism.pp=16 --set workload.parallelism.dp=8").code, 0);
   EXPECT_THAT(run("--help").output, HasSubstr("--set workload.recompute=full"));
+}
+
+TEST(HostileInput, AYamlAliasBombStopsAtTheNodeBudget) {
+  // Nine levels of nine aliases: 9^9 = 387 M scalars if expanded.
+  const std::string path = out_dir("bomb") + ".yaml";
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  {
+    std::ofstream f(path);
+    f << "a: &a [x, x, x, x, x, x, x, x, x]\n";
+    const std::string names = "abcdefghi";
+    for (std::size_t i = 1; i < names.size(); ++i) {
+      const std::string p(1, names[i - 1]);
+      f << names[i] << ": &" << names[i] << " [*" << p << ", *" << p << ", *" << p << ", *" << p << ", *" << p << ", *" << p
+        << ", *" << p << ", *" << p << ", *" << p << "]\n";
+    }
+  }
+  const Result r = run("validate " + path);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("invalid YAML: the document expands to more than"));
+}
+
+TEST(HostileInput, IncludesAreRegularFiles) {
+  const std::string path = out_dir("include") + ".yaml";
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  for (const char* target : {"/dev/zero", "/tmp"}) {
+    {
+      std::ofstream f(path);
+      f << "include: " << target << "\nname: x\n";
+    }
+    const Result r = run("validate " + path);
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_THAT(r.output, HasSubstr(std::string("include: \"") + target + "\" is not a regular file"));
+  }
+}
+
+TEST(HostileInput, AKeyPathDeeperThanAnyScenarioIsRefused) {
+  std::string deep = "workload";
+  for (int i = 0; i < 300; ++i) deep += ".k";
+  const Result r = run("validate " + kTiny + " --set " + deep + "=1");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("a key path of 301 keys; allowed: up to 256"));
+}
+
+TEST(HostileInput, TraceRanksOutsideThePlanAreRefused) {
+  expect_refused(kTiny, "--set 'output.trace_ranks=[0, 99]'", "output.trace_ranks: rank 99 is not in the plan; allowed: 0 to 15");
+}
+
+TEST(HostileInput, OutputFoldersAndFilesTheMachineRefusesExitThree) {
+  const std::string queue = std::string(DCSIM_SOURCE_DIR) + "/scenarios/queueing_demo.yaml";
+  Result r = run(queue + " --quiet --out /etc/passwd/x");
+  EXPECT_EQ(r.code, 3) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("error: cannot create output folder /etc/passwd/x: Not a directory"));
+  const std::string out = out_dir("blocked");
+  std::filesystem::create_directories(out + "/results.json/inside");  // a folder where the file goes
+  r = run(queue + " --quiet --out " + out);
+  EXPECT_EQ(r.code, 3) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("error: cannot write " + out + "/results.json"));
+  r = run(queue + " --quiet --out ''");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("error: --out: an empty folder name"));
+}
+
+TEST(HostileInput, CompareOfAFolderSaysWhatToGive) {
+  const Result r = run("compare /tmp /tmp");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("error: /tmp is a folder; give the results.json inside it"));
 }
