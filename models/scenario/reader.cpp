@@ -105,20 +105,26 @@ double MapReader::quantity(const std::string& key, Dimension d, std::optional<do
                             format_quantity(min, d)));
     return fallback.value_or(0.0);
   }
+  // Physical bounds every quantity of its kind must keep, so no run overflows its clock.
+  if (d == Dimension::Duration && *q.value > kMaxScenarioSeconds) {
+    diag_.error(v->where(), key_path(key),
+                fmt::format("{} s is beyond what a run can simulate; allowed: up to {:g} s (simulated time is counted "
+                            "in int64 nanoseconds)", *q.value, kMaxScenarioSeconds));
+    return fallback.value_or(0.0);
+  }
+  if (d == Dimension::Bandwidth && *q.value > 0 && *q.value < kMinBandwidth) {
+    diag_.error(v->where(), key_path(key),
+                fmt::format("\"{}\" is out of range; allowed: 0 or at least {}", v->text(),
+                            format_quantity(kMinBandwidth, Dimension::Bandwidth)));
+    return fallback.value_or(0.0);
+  }
   return *q.value;
 }
 
 Time MapReader::duration(const std::string& key, std::optional<Time> fallback, bool positive) {
   std::optional<double> fb;
   if (fallback) fb = fallback->seconds();
-  const double seconds = quantity(key, Dimension::Duration, fb, 0.0, positive);
-  if (seconds > kMaxScenarioSeconds) {
-    diag_.error(where_of(key), key_path(key),
-                fmt::format("{} s is beyond what a run can simulate; allowed: up to {:g} s (simulated time is "
-                            "counted in int64 nanoseconds)", seconds, kMaxScenarioSeconds));
-    return fallback.value_or(Time::zero());
-  }
-  return Time::from_seconds(seconds);
+  return Time::from_seconds(quantity(key, Dimension::Duration, fb, 0.0, positive));  // at most kMaxScenarioSeconds
 }
 
 std::int64_t MapReader::integer(const std::string& key, std::optional<std::int64_t> fallback, std::int64_t min,

@@ -22,6 +22,9 @@ namespace dcsim::scenario {
 // The longest duration a scenario may give (31.7 years): simulated time is int64 nanoseconds
 // (292 years), and this leaves room for what a run adds to the times it is given.
 inline constexpr double kMaxScenarioSeconds = 1e9;
+// The slowest link a scenario may give, 1 kB/s (nothing in a datacenter is slower; a
+// bandwidth of 0 means "none" where a key allows it).
+inline constexpr double kMinBandwidth = 1e3;
 
 class MapReader {
  public:
@@ -38,7 +41,7 @@ class MapReader {
 
   double quantity(const std::string& key, Dimension d, std::optional<double> fallback = std::nullopt,
                   double min = 0.0, bool min_exclusive = false);
-  // A duration, at most kMaxScenarioSeconds.
+  // Durations are at most kMaxScenarioSeconds; bandwidths 0 or at least kMinBandwidth.
   Time duration(const std::string& key, std::optional<Time> fallback = std::nullopt, bool positive = false);
   std::int64_t integer(const std::string& key, std::optional<std::int64_t> fallback = std::nullopt,
                        std::int64_t min = std::numeric_limits<std::int64_t>::min(),

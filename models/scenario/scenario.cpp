@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <optional>
 
 #include "models/scenario/catalog_parser.hpp"
 #include "models/scenario/reader.hpp"
+#include "models/scenario/run_budget.hpp"
 #include "models/scenario/yaml_loader.hpp"
 
 namespace dcsim::scenario {
@@ -19,6 +21,14 @@ void read_queueing(MapReader& w, workload::QueueingConfig& q) {
   q.jobs = w.integer("jobs", std::nullopt, 1, 10'000'000);
   q.mean_interarrival = w.duration("mean_interarrival", std::nullopt, true);
   q.mean_service = w.duration("mean_service", std::nullopt, true);
+  // The run lasts about jobs x (interarrival + service) at worst (one server, queue never
+  // empty); exponential draws add ~10 standard deviations, mean x sqrt(jobs) each.
+  const double n = double(q.jobs);
+  const double span = (n + 10 * std::sqrt(n) + 50) * (q.mean_interarrival.seconds() + q.mean_service.seconds());
+  if (span > kMaxScenarioSeconds)
+    w.error("jobs", fmt::format("{} jobs at these mean times could run {:.3g} s, beyond what a run can simulate (up to "
+                                "{:g} s); fewer jobs or shorter times",
+                                q.jobs, span, kMaxScenarioSeconds));
 }
 
 constexpr double kMaxBytes = 9007199254740992.0;  // 2^53
@@ -129,7 +139,7 @@ void read_flows(MapReader& w, Scenario& s, const hardware::Cluster* cluster) {
                 : kind == "all_to_all" ? workload::FlowPattern::AllToAll
                 : kind == "random"     ? workload::FlowPattern::Random
                                        : workload::FlowPattern::Permutation;
-    spec.ranks = p.integer("ranks", 0, 0);
+    spec.ranks = p.integer("ranks", 0, 0, cluster ? cluster->devices() : std::numeric_limits<std::int64_t>::max());
     spec.bytes = positive_size(p, "size");
     spec.count = p.integer("count", kind == "random" ? std::optional<std::int64_t>() : std::optional<std::int64_t>(0), 0);
     spec.target = p.has("target") ? read_device(p, "target", cluster) : 0;
@@ -216,6 +226,15 @@ Scenario load_scenario(const std::filesystem::path& file, const std::vector<std:
   MapReader o = top.map("output");
   read_output(o, s.output);
   o.finish();
+  s.memory_budget = top.quantity("memory_budget", Dimension::Bytes, kDefaultMemoryBudget, 0.0, true);
+  if (diag.empty()) {
+    const RunFootprint f = estimate_footprint(s, cluster ? cluster->devices() : 0);
+    if (f.bytes > s.memory_budget)
+      top.error("memory_budget", fmt::format("this run would hold about {} (mostly {}), over its memory budget of {}; "
+                                             "raise memory_budget or shrink the run",
+                                             format_quantity(f.bytes, Dimension::Bytes), f.biggest,
+                                             format_quantity(s.memory_budget, Dimension::Bytes)));
+  }
   top.finish();
   diag.throw_if_any();
   return s;

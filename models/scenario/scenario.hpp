@@ -31,6 +31,7 @@ struct Scenario {
   std::string name;
   std::string description;
   std::uint64_t seed = 1;
+  double memory_budget = 16e9;  // bytes the run may hold (run_budget.hpp)
   WorkloadType workload_type = WorkloadType::Queueing;
   workload::QueueingConfig queueing;
   OutputOptions output;

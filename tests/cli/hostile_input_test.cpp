@@ -146,3 +146,59 @@ TEST(HostileInput, CompareOfAFolderSaysWhatToGive) {
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("error: /tmp is a folder; give the results.json inside it"));
 }
+
+TEST(HostileInput, QueuesThatWouldOutrunSimulatedTimeAreRefused) {
+  const std::string queue = std::string(DCSIM_SOURCE_DIR) + "/scenarios/queueing_demo.yaml";
+  expect_refused(queue, "--set workload.jobs=200000 --set workload.mean_interarrival=1d",
+                 "workload.jobs: 200000 jobs at these mean times could run 1.77e+10 s, beyond what a run can simulate");
+}
+
+TEST(HostileInput, PatternsNameNoMoreRanksThanDevices) {
+  expect_refused(kFlows, "--set 'workload.patterns=[{kind: permutation, ranks: 500, size: 1 MB}]'",
+                 "workload.patterns[0].ranks: 500 is out of range; allowed: an integer >= 0 and <= 128");
+}
+
+TEST(HostileInput, LatenciesAndBandwidthsKeepRunsInsideSimulatedTime) {
+  expect_refused(kFlows, "--set network.latency.switch=1e300s",
+                 "network.latency.switch: 1e+300 s is beyond what a run can simulate; allowed: up to 1e+09 s");
+  expect_refused(kFlows, "--set 'network.scale_out.link_bandwidth=1e-30 bps'",
+                 "network.scale_out.link_bandwidth: \"1e-30 bps\" is out of range; allowed: 0 or at least 1 KB/s");
+}
+
+TEST(HostileInput, ValidateRefusesAServerWithoutNicsAsTheRunDoes) {
+  const std::string path = out_dir("nonic") + ".yaml";
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  {
+    std::ofstream f(path);
+    f << R"(name: nonic
+catalog:
+  servers:
+    isolated:
+      accelerator: H100-SXM
+      accelerators: 8
+      scale_up: {topology: nvswitch, bandwidth: 900 GB/s}
+      nics: {count: 0, bandwidth: 400 Gbps}
+      host_power: 1 kW
+      price: 1 USD/h
+cluster: {server: isolated, servers: 2}
+network: {model: flow, scale_out: {topology: fat_tree, radix: 16}}
+workload:
+  type: flows
+  flows:
+    - {src: 1, dst: 9, size: 1 GB}
+)";
+  }
+  expect_refused(path, "", "error: network: the server type has no NICs for the scale-out network");
+}
+
+TEST(HostileInput, RunsTooBigForTheMemoryBudgetAreRefusedUpFront) {
+  expect_refused(kFlows, "--set 'workload.patterns=[{kind: random, count: 100000000, size: 1 MB}]'",
+                 "memory_budget: this run would hold about 100 GB (mostly 1e+08 flows), over its memory budget of 16 GB");
+  const std::string train = std::string(DCSIM_SOURCE_DIR) + "/scenarios/train_gpt.yaml";
+  expect_refused(train,
+                 "--set cluster.servers=10000000 --set workload.parallelism.dp=1250000 --set workload.batch.global=1250000",
+                 "(mostly the fabric of 80000000 devices), over its memory budget of 16 GB");
+  // The budget is the scenario's to raise.
+  EXPECT_EQ(run("validate " + kFlows + " --set 'workload.patterns=[{kind: random, count: 100000000, size: 1 MB}]'"
+                " --set 'memory_budget=200 GB'").code, 0);
+}
