@@ -33,9 +33,14 @@ class AtomicFile {
   std::filesystem::path target_, temporary_;
   std::ofstream out_;
   bool committed_ = false;
+  int slot_ = -1;  // in the registry a signal handler cleans (remove_temporary_files_on_signals)
 };
 
 // Convenience: the whole content at once.
 void write_file_atomically(const std::filesystem::path& target, std::string_view content);
+
+// On SIGINT, SIGTERM or SIGHUP, removes every AtomicFile's temporary file still open, then
+// dies of the signal as it would have: an interrupted run leaves no *.tmp.<pid> behind.
+void remove_temporary_files_on_signals();
 
 }  // namespace dcsim

@@ -94,6 +94,16 @@ int run_scenario(const RunOptions& options) {
     std::cerr << fmt::format("error: cannot create output folder {}: {}\n", out.string(), ec.message());
     return kEnvironmentErrorExit;
   }
+  // A folder never mixes two runs: the previous run's outputs go first, and results.json,
+  // written last, marks a finished run. An interrupted run leaves no temporary files.
+  for (const char* name : {"results.json", "timeseries.csv", "report.html", "trace.json", "flows.csv"}) {
+    fs::remove(out / name, ec);
+    if (ec) {
+      std::cerr << fmt::format("error: cannot replace {}: {}\n", (out / name).string(), ec.message());
+      return kEnvironmentErrorExit;
+    }
+  }
+  remove_temporary_files_on_signals();
   try {
     const auto wall_start = std::chrono::steady_clock::now();
     Simulator sim;

@@ -202,3 +202,24 @@ TEST(HostileInput, RunsTooBigForTheMemoryBudgetAreRefusedUpFront) {
   EXPECT_EQ(run("validate " + kFlows + " --set 'workload.patterns=[{kind: random, count: 100000000, size: 1 MB}]'"
                 " --set 'memory_budget=200 GB'").code, 0);
 }
+
+TEST(HostileInput, AnInterruptedRunLeavesNoTemporaryFiles) {
+  const std::string out = out_dir("interrupted");
+  const std::string scenario = std::string(DCSIM_SOURCE_DIR) + "/scenarios/gpt3_175b_h100_10752.yaml";
+  const std::string cmd = "sh -c '" + std::string(DCSIM_BINARY) + " " + scenario + " --quiet --out " + out +
+                          " --set output.trace=true & pid=$!; sleep 1; kill -TERM $pid; wait $pid; exit $?'";
+  const int status = std::system(cmd.c_str());
+  EXPECT_EQ(WEXITSTATUS(status), 128 + 15);  // died of SIGTERM, as it would have
+  ASSERT_TRUE(std::filesystem::exists(out));
+  for (const auto& f : std::filesystem::directory_iterator(out)) ADD_FAILURE() << "left behind: " << f.path();
+}
+
+TEST(HostileInput, AFolderNeverMixesTwoRuns) {
+  const std::string out = out_dir("mixed");
+  std::filesystem::create_directories(out);
+  { std::ofstream(out + "/flows.csv") << "an older run's flows\n"; }
+  const std::string queue = std::string(DCSIM_SOURCE_DIR) + "/scenarios/queueing_demo.yaml";
+  ASSERT_EQ(run(queue + " --quiet --out " + out).code, 0);
+  EXPECT_FALSE(std::filesystem::exists(out + "/flows.csv"));
+  EXPECT_TRUE(std::filesystem::exists(out + "/results.json"));
+}
