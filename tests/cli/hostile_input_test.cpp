@@ -135,7 +135,7 @@ TEST(HostileInput, OutputFoldersAndFilesTheMachineRefusesExitThree) {
   std::filesystem::create_directories(out + "/results.json/inside");  // a folder where the file goes
   r = run(queue + " --quiet --out " + out);
   EXPECT_EQ(r.code, 3) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("error: cannot write " + out + "/results.json"));
+  EXPECT_THAT(r.output, HasSubstr("error: cannot replace " + out + "/results.json"));
   r = run(queue + " --quiet --out ''");
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("error: --out: an empty folder name"));
