@@ -3,11 +3,33 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include <mutex>
+#include <unordered_set>
+
 namespace dcsim::scenario {
+
+ConfigNode::ConfigNode() = default;
+ConfigNode::~ConfigNode() = default;
+ConfigNode::ConfigNode(const ConfigNode&) = default;
+ConfigNode::ConfigNode(ConfigNode&&) noexcept = default;
+ConfigNode& ConfigNode::operator=(const ConfigNode&) = default;
+ConfigNode& ConfigNode::operator=(ConfigNode&&) noexcept = default;
+
+namespace {
+const std::string* intern(const std::string& name) {
+  static std::mutex mutex;
+  static std::unordered_set<std::string> pool;  // node-based: addresses stay put
+  std::lock_guard<std::mutex> lock(mutex);
+  return &*pool.insert(name).first;
+}
+}  // namespace
+
+InternedName::InternedName() : name_(intern({})) {}
+InternedName::InternedName(const std::string& name) : name_(intern(name)) {}
 
 std::string SourceLocation::to_string() const {
   if (line <= 0) return file;
-  return fmt::format("{}:{}:{}", file, line, column);
+  return fmt::format("{}:{}:{}", file.str(), line, column);
 }
 
 ConfigNode ConfigNode::scalar(std::string text, SourceLocation where) {
@@ -82,6 +104,19 @@ void ConfigNode::merge_from(const ConfigNode& over) {
     return;
   }
   *this = over;
+}
+
+void ConfigNode::merge_from(ConfigNode&& over) {
+  if (kind_ == Kind::Map && over.kind_ == Kind::Map) {
+    for (Member& m : over.members_) {
+      if (ConfigNode* mine = find(m.key))
+        mine->merge_from(std::move(m.value));
+      else
+        members_.push_back(std::move(m));
+    }
+    return;
+  }
+  *this = std::move(over);
 }
 
 std::string kind_name(ConfigNode::Kind k) {

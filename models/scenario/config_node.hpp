@@ -10,8 +10,24 @@
 
 namespace dcsim::scenario {
 
+// A file name kept once however many locations point into the file (a 50 MB scenario has
+// millions of nodes, each with a location).
+class InternedName {
+ public:
+  InternedName();
+  InternedName(const std::string& name);  // NOLINT: implicit, so locations read like strings
+  InternedName(const char* name) : InternedName(std::string(name)) {}
+  operator const std::string&() const { return *name_; }
+  const std::string& str() const { return *name_; }
+  friend bool operator==(const InternedName& a, const InternedName& b) { return a.name_ == b.name_; }
+  friend bool operator<(const InternedName& a, const InternedName& b) { return *a.name_ < *b.name_; }
+
+ private:
+  const std::string* name_;
+};
+
 struct SourceLocation {
-  std::string file;  // a path, or "--set" for a command-line override
+  InternedName file;  // a path, or "--set ..." for a command-line override
   int line = 0;      // 1-based; 0 when unknown
   int column = 0;
   std::string to_string() const;
@@ -21,7 +37,14 @@ class ConfigNode {
  public:
   enum class Kind { Null, Scalar, Map, Sequence };
 
-  ConfigNode() = default;
+  // Special members are defined where Member is complete (config_node.cpp): a vector of an
+  // incomplete type may be declared, not copied or destroyed.
+  ConfigNode();
+  ~ConfigNode();
+  ConfigNode(const ConfigNode&);
+  ConfigNode(ConfigNode&&) noexcept;
+  ConfigNode& operator=(const ConfigNode&);
+  ConfigNode& operator=(ConfigNode&&) noexcept;
   static ConfigNode scalar(std::string text, SourceLocation where);
   static ConfigNode map(SourceLocation where);
   static ConfigNode sequence(SourceLocation where);
@@ -50,6 +73,7 @@ class ConfigNode {
 
   // Deep merge: maps merge key by key, anything else in `over` replaces what is here.
   void merge_from(const ConfigNode& over);
+  void merge_from(ConfigNode&& over);  // the same, taking `over`'s nodes instead of copying
 
  private:
   Kind kind_ = Kind::Null;

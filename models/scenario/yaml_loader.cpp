@@ -1,6 +1,8 @@
 #include "models/scenario/yaml_loader.hpp"
 
-#include <yaml-cpp/yaml.h>
+#include <yaml-cpp/exceptions.h>
+
+#include "models/scenario/yaml_events.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -23,43 +25,9 @@ SourceLocation at(const std::string& file, const YAML::Mark& m) {
 constexpr std::uintmax_t kMaxFileBytes = 256ull << 20;
 constexpr std::size_t kMaxDepth = 256;
 
-struct Budget {
-  std::size_t nodes_left;
-  std::size_t limit;
-};
-
-ConfigNode convert(const YAML::Node& node, const std::string& file, Budget& budget, std::size_t depth = 0) {
-  const SourceLocation where = at(file, node.Mark());
-  if (budget.nodes_left-- == 0)
-    throw YAML::ParserException(node.Mark(), fmt::format("the document expands to more than {} nodes (YAML aliases "
-                                                         "repeating large parts?)", budget.limit));
-  if (depth > kMaxDepth) throw YAML::ParserException(node.Mark(), fmt::format("nested more than {} levels deep", kMaxDepth));
-  switch (node.Type()) {
-    case YAML::NodeType::Scalar: return ConfigNode::scalar(node.Scalar(), where);
-    case YAML::NodeType::Sequence: {
-      ConfigNode seq = ConfigNode::sequence(where);
-      for (const auto& item : node) seq.push_back(convert(item, file, budget, depth + 1));
-      return seq;
-    }
-    case YAML::NodeType::Map: {
-      ConfigNode map = ConfigNode::map(where);
-      for (const auto& kv : node) {
-        // A repeated key is almost always a mistake; the later one would silently win.
-        const std::string key = kv.first.Scalar();
-        if (map.find(key)) throw YAML::ParserException(kv.first.Mark(), fmt::format("key \"{}\" appears twice", key));
-        map.set(key, at(file, kv.first.Mark()), convert(kv.second, file, budget, depth + 1));
-      }
-      return map;
-    }
-    default: return ConfigNode::null_at(where);
-  }
-}
-
 ConfigNode parse(const std::string& text, const std::string& origin, Diagnostics& diag) {
   try {
-    const std::size_t limit = 1'000'000 + 16 * text.size();
-    Budget budget{limit, limit};
-    return convert(YAML::Load(text), origin, budget);
+    return build_config_tree(text, origin, {1'000'000 + 16 * text.size(), kMaxDepth});
   } catch (const YAML::Exception& e) {
     diag.error(at(origin, e.mark), "", fmt::format("invalid YAML: {}", e.msg));
     return ConfigNode();
@@ -122,8 +90,8 @@ void load_into(const fs::path& file, const SourceLocation& included_from, std::v
     stack.pop_back();
     doc.erase("include");
   }
-  merged.merge_from(doc);
-  out.merge_from(merged);
+  merged.merge_from(std::move(doc));
+  out.merge_from(std::move(merged));
 }
 
 }  // namespace

@@ -1,0 +1,59 @@
+// A whole small run on arbitrary bytes: load, then every check the run makes, then simulate
+// when the scenario is small enough to finish quickly (at most 256 devices, 10,000 flows or
+// jobs, 2,048 microbatches). Input errors are fine; crashes, hangs, leaks and any other
+// exception are findings.
+#include <nlohmann/json.hpp>
+
+#include "fuzz/fuzz_input.hpp"
+#include "models/scenario/diagnostics.hpp"
+#include "models/scenario/scenario.hpp"
+#include "models/workload/queueing_workload.hpp"
+#include "sim/random.hpp"
+#include "sim/simulator.hpp"
+#include "tools/cluster_runtime.hpp"
+#include "tools/run_network.hpp"
+#include "tools/run_training.hpp"
+
+namespace {
+using namespace dcsim;
+
+bool small_enough(const scenario::Scenario& s) {
+  if (s.workload_type == scenario::WorkloadType::Queueing) return s.queueing.jobs <= 10'000;
+  const std::int64_t devices = s.cluster.servers * 8;
+  if (devices > 256 * 8 || s.cluster.servers > 256) return false;
+  if (s.workload_type == scenario::WorkloadType::Flows) {
+    std::int64_t flows = std::int64_t(s.flows.size());
+    for (const auto& p : s.flow_patterns) flows += p.count > 0 ? p.count : p.ranks > 0 ? p.ranks * p.ranks : 256 * 256;
+    return flows <= 10'000;
+  }
+  if (s.workload_type == scenario::WorkloadType::Training)
+    return s.training.plan.microbatches() * s.training.plan.virtual_stages <= 2048 && s.training.iterations <= 2;
+  return s.collective.ranks <= 256 && s.collective.sizes.size() <= 8;
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const auto path = fuzz::scenario_file(data, size);
+  try {
+    const scenario::Scenario s = scenario::load_scenario(path, {});
+    if (!small_enough(s)) return 0;
+    Simulator sim;
+    RandomStreams streams(s.seed);
+    nlohmann::ordered_json results;
+    if (s.workload_type == scenario::WorkloadType::Queueing) {
+      (void)workload::run_queueing(sim, s.queueing, streams, nullptr);
+      return 0;
+    }
+    app::ClusterRuntime rt(s, sim);
+    if (s.workload_type == scenario::WorkloadType::Training) {
+      std::string warnings;
+      (void)app::run_training_workload(rt, nullptr, results, warnings);
+    } else if (s.workload_type == scenario::WorkloadType::Collective) {
+      (void)app::run_collective_workload(rt, results);
+    } else {
+      (void)app::run_flows_workload(rt, streams, std::filesystem::temp_directory_path(), results);
+    }
+  } catch (const scenario::InputError&) {
+  }
+  return 0;
+}
