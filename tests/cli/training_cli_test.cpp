@@ -88,3 +88,14 @@ TEST(TrainingCli, HardwareThatCannotBeBuiltIsAnInputErrorNamingTheSection) {
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.output, HasSubstr("tiny_training.yaml: error: power: power cap too low: H100-SXM needs"));
 }
+
+TEST(TrainingCli, RunScopedEnergyCountsItAndFacilityOverTheSameSpan) {
+  const std::string out = out_dir("energy");
+  const Result r = run(kTiny + " --quiet --out " + out + " --set workload.train_tokens=1e9");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto j = results(out);
+  EXPECT_EQ(j["energy"]["scope"], "run");
+  // A constant PUE of 1.2 (the default): facility = 1.2 x IT over the whole run.
+  EXPECT_NEAR(j["energy"]["facility_kwh"].get<double>() / j["energy"]["it_kwh"].get<double>(), 1.2, 1e-9);
+  EXPECT_GT(j["energy"]["it_kwh"].get<double>(), 100 * j["energy"]["per_iteration_kwh"].get<double>() / 1.2);
+}
