@@ -149,8 +149,8 @@ int run_scenario(const RunOptions& options) {
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
     if (!options.quiet) {
       fmt::print("{}", summary);
-      fmt::print("  simulated {} events in {:.3f} s wall ({:.3g} events/s)\n", sim.events_executed(), wall,
-                 wall > 0 ? double(sim.events_executed()) / wall : 0.0);
+      fmt::print("  simulated {} events in {:.3f} s wall ({} events/s)\n", scenario::format_count(double(sim.events_executed())),
+                 wall, scenario::format_count(wall > 0 ? double(sim.events_executed()) / wall : 0.0));
       fmt::print("  results in {}/\n", out.string());
     }
     return 0;

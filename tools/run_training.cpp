@@ -256,19 +256,23 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
                      plan.microbatch, plan.global_batch, plan.microbatches(), to_string(plan.recompute), plan.zero,
                      hardware::to_string(plan.precision));
   out += fmt::format("  iteration           {}\n", format_quantity(T, Dimension::Duration));
-  out += fmt::format("  throughput          {:.4g} tokens/s ({:.4g} per device), {:.0f} TFLOP/s per device\n", tokens / T,
-                     tokens / T / devices, tflops / 1e12);
+  out += fmt::format("  throughput          {} tokens/s ({} per device), {:.0f} TFLOP/s per device\n",
+                     scenario::format_count(tokens / T), scenario::format_count(tokens / T / devices), tflops / 1e12);
   out += fmt::format("  MFU / HFU           {:.1f} % / {:.1f} %  (of {} {} peak)\n", 100 * tflops / peak,
                      100 * hardware_tflops / peak, format_quantity(peak, Dimension::Compute),
                      hardware::to_string(plan.precision));
   const auto& b = it.breakdown;
   auto pct = [T](double s) { return 100 * s / T; };
-  out += fmt::format("  where time goes     compute {:.1f} %, TP {:.1f} %, PP {:.1f} %, bubble {:.1f} %, DP {:.1f} %", pct(b.compute),
-                     pct(b.tp_exposed), pct(b.pp_exposed), pct(b.bubble), pct(b.dp_exposed));
-  if (b.ep_exposed > 0) out += fmt::format(", EP {:.1f} %", pct(b.ep_exposed));
-  if (b.cp_exposed > 0) out += fmt::format(", CP {:.1f} %", pct(b.cp_exposed));
-  if (b.fsdp_exposed > 0) out += fmt::format(", FSDP {:.1f} %", pct(b.fsdp_exposed));
-  out += fmt::format(", optimizer {:.1f} %\n", pct(b.optimizer));
+  // Only the parts that took time, largest first.
+  std::vector<std::pair<const char*, double>> parts = {
+      {"compute", b.compute},   {"TP", b.tp_exposed},   {"EP", b.ep_exposed},         {"CP", b.cp_exposed},
+      {"FSDP", b.fsdp_exposed}, {"PP", b.pp_exposed},   {"pipeline bubble", b.bubble}, {"DP", b.dp_exposed},
+      {"optimizer", b.optimizer}};
+  std::stable_sort(parts.begin(), parts.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
+  std::string where;
+  for (const auto& [name, seconds] : parts)
+    if (pct(seconds) >= 0.05) where += fmt::format("{}{} {:.1f} %", where.empty() ? "" : ", ", name, pct(seconds));
+  out += "  where time goes     " + where + "\n";
   out += fmt::format("  memory              {} peak per device (stage {}) of {}\n", format_quantity(peak_memory, Dimension::Bytes),
                      peak_stage, format_quantity(chip.hbm_bytes, Dimension::Bytes));
   if (!chip.assumed.empty()) {
@@ -279,13 +283,14 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
   out += fmt::format("  power               {} average, {} peak (facility)\n", format_quantity(facility_w, Dimension::Power),
                      format_quantity(rt.power->facility_peak_w(), Dimension::Power));
   if (time_to_train > 0) {
-    out += fmt::format("  time to train       {} for {:.4g} tokens ({:.0f} iterations)\n",
-                       format_quantity(time_to_train, Dimension::Duration), cfg.train_tokens, iterations_to_train);
-    out += fmt::format("  energy, cost        {}, {:.4g} USD for the run\n", format_quantity(run_energy_j, Dimension::Energy),
-                       run_cost.total_usd());
+    out += fmt::format("  time to train       {} for {} tokens ({} iterations)\n",
+                       format_quantity(time_to_train, Dimension::Duration), scenario::format_count(cfg.train_tokens),
+                       scenario::format_count(iterations_to_train));
+    out += fmt::format("  energy, cost        {}, {} for the run\n", format_quantity(run_energy_j, Dimension::Energy),
+                       format_quantity(run_cost.total_usd(), Dimension::Money));
   } else {
-    out += fmt::format("  energy, cost        {}, {:.4g} USD per iteration\n",
-                       format_quantity(facility_w * T, Dimension::Energy), iter_cost.total_usd());
+    out += fmt::format("  energy, cost        {}, {} per iteration\n",
+                       format_quantity(facility_w * T, Dimension::Energy), format_quantity(iter_cost.total_usd(), Dimension::Money));
   }
   return out;
 }

@@ -97,16 +97,26 @@ ParsedQuantity parse_quantity(std::string_view text, Dimension d) {
   return {std::nullopt, fmt::format("unknown unit \"{}\" in \"{}\"; {}", unit, text, expected)};
 }
 
+namespace {
+std::string scaled_value(double x, const char* const* names, double step, int count) {
+  int i = 0;
+  while (i + 1 < count && std::abs(x) >= step) {
+    x /= step;
+    ++i;
+  }
+  return fmt::format("{:.4g} {}", x, names[i]);
+}
+}  // namespace
+
+std::string format_count(double v) {
+  static const char* const prefixes[] = {"", "k", "M", "B", "T"};
+  std::string s = scaled_value(v, prefixes, 1000, 5);
+  if (!s.empty() && s.back() == ' ') s.pop_back();  // no prefix
+  return s;
+}
+
 std::string format_quantity(double v, Dimension d) {
-  auto scaled = [v](const char* const* names, double step, int count) {
-    double x = v;
-    int i = 0;
-    while (i + 1 < count && std::abs(x) >= step) {
-      x /= step;
-      ++i;
-    }
-    return fmt::format("{:.4g} {}", x, names[i]);
-  };
+  auto scaled = [v](const char* const* names, double step, int count) { return scaled_value(v, names, step, count); };
   static const char* const bytes[] = {"B", "KB", "MB", "GB", "TB", "PB", "EB"};
   static const char* const bw[] = {"B/s", "KB/s", "MB/s", "GB/s", "TB/s", "PB/s"};
   static const char* const power[] = {"W", "kW", "MW", "GW"};
@@ -117,9 +127,8 @@ std::string format_quantity(double v, Dimension d) {
     case Dimension::Power: return scaled(power, 1000, 4);
     case Dimension::Compute: return scaled(flops, 1000, 7);
     case Dimension::Energy: {
-      const double kwh = v / 3.6e6;
-      if (std::abs(kwh) >= 1e3) return fmt::format("{:.4g} MWh", kwh / 1e3);
-      return fmt::format("{:.4g} kWh", kwh);
+      static const char* const wh[] = {"Wh", "kWh", "MWh", "GWh", "TWh"};
+      return scaled_value(v / 3600, wh, 1000, 5);
     }
     case Dimension::Duration: {
       const double a = std::abs(v);
@@ -131,7 +140,7 @@ std::string format_quantity(double v, Dimension d) {
       if (a < 172800) return fmt::format("{:.4g} h", v / 3600);
       return fmt::format("{:.4g} d", v / 86400);
     }
-    case Dimension::Money: return fmt::format("{:.2f} USD", v);
+    case Dimension::Money: return std::abs(v) < 1e4 ? fmt::format("{:.2f} USD", v) : format_count(v) + " USD";
     case Dimension::MoneyPerHour: return fmt::format("{:.4g} USD/h", v);
     case Dimension::MoneyPerEnergy: return fmt::format("{:.4g} USD/kWh", v * 3.6e6);
   }

@@ -40,5 +40,7 @@ ParsedQuantity parse_quantity(std::string_view text, Dimension d);
 
 // Human-readable output with SI prefixes: format_quantity(4e11, Bandwidth) == "400 GB/s".
 std::string format_quantity(double base_value, Dimension d);
+// A count with a thousands prefix: 491500 -> "491.5 k", 1.21e6 -> "1.21 M".
+std::string format_count(double value);
 
 }  // namespace dcsim::scenario

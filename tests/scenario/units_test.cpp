@@ -77,4 +77,10 @@ TEST(Units, FormatsWithReadablePrefixes) {
   EXPECT_EQ(format_quantity(7.2e6, Dimension::Energy), "2 kWh");
   EXPECT_EQ(format_quantity(0.0015, Dimension::Duration), "1.5 ms");
   EXPECT_EQ(format_quantity(989e12, Dimension::Compute), "989 TFLOP/s");
+  EXPECT_EQ(format_quantity(3.6e6 * 41e-3, Dimension::Energy), "41 Wh");
+  EXPECT_EQ(format_quantity(3.6e6 * 3.174e7, Dimension::Energy), "31.74 GWh");
+  EXPECT_EQ(format_quantity(1.21e6, Dimension::Money), "1.21 M USD");
+  EXPECT_EQ(format_quantity(12.5, Dimension::Money), "12.50 USD");
+  EXPECT_EQ(format_count(491500), "491.5 k");
+  EXPECT_EQ(format_count(42), "42");
 }
