@@ -129,6 +129,11 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
   if (plan.global_batch % (plan.microbatch * plan.dp) != 0)
     batch.error("global", fmt::format("the global batch {} is not a multiple of microbatch {} x dp {}", plan.global_batch,
                                       plan.microbatch, plan.dp));
+  if (plan.schedule == workload::Schedule::Interleaved && plan.global_batch % (plan.microbatch * plan.dp) == 0 &&
+      plan.microbatches() % plan.pp != 0)
+    batch.error("global", fmt::format("the interleaved schedule runs microbatches in groups of pp: global {} / "
+                                      "(microbatch {} x dp {}) = {} microbatches is not a multiple of pp {}",
+                                      plan.global_batch, plan.microbatch, plan.dp, plan.microbatches(), plan.pp));
   batch.finish();
 
   const std::string recompute = w.choice("recompute", {"none", "selective", "full"}, "selective");

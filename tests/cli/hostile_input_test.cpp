@@ -223,3 +223,10 @@ TEST(HostileInput, AFolderNeverMixesTwoRuns) {
   EXPECT_FALSE(std::filesystem::exists(out + "/flows.csv"));
   EXPECT_TRUE(std::filesystem::exists(out + "/results.json"));
 }
+
+TEST(HostileInput, AnInterleavedScheduleNeedsMicrobatchesInGroupsOfPp) {
+  // Found by fuzz_run: the run used to stop with "internal error" (exit 1).
+  expect_refused(std::string(DCSIM_SOURCE_DIR) + "/fuzz/regressions/interleaved_microbatches_not_multiple_of_pp.yaml", "",
+                 "workload.batch.global: the interleaved schedule runs microbatches in groups of pp: global 16 / "
+                 "(microbatch 2 x dp 8) = 1 microbatches is not a multiple of pp 2");
+}
