@@ -124,7 +124,14 @@ double MapReader::quantity(const std::string& key, Dimension d, std::optional<do
 Time MapReader::duration(const std::string& key, std::optional<Time> fallback, bool positive) {
   std::optional<double> fb;
   if (fallback) fb = fallback->seconds();
-  return Time::from_seconds(quantity(key, Dimension::Duration, fb, 0.0, positive));  // at most kMaxScenarioSeconds
+  const std::size_t errors = diag_.size();
+  const Time t = Time::from_seconds(quantity(key, Dimension::Duration, fb, 0.0, positive));  // at most kMaxScenarioSeconds
+  if (positive && t <= Time::zero() && has(key) && diag_.size() == errors) {
+    // Simulated time counts whole nanoseconds: a positive duration must be at least one.
+    diag_.error(where_of(key), key_path(key), "rounds to 0 ns; allowed: at least 1 ns (simulated time counts nanoseconds)");
+    return fallback.value_or(Time::ns(1));
+  }
+  return t;
 }
 
 std::int64_t MapReader::integer(const std::string& key, std::optional<std::int64_t> fallback, std::int64_t min,

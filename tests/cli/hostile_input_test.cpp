@@ -230,3 +230,9 @@ TEST(HostileInput, AnInterleavedScheduleNeedsMicrobatchesInGroupsOfPp) {
                  "workload.batch.global: the interleaved schedule runs microbatches in groups of pp: global 16 / "
                  "(microbatch 2 x dp 8) = 1 microbatches is not a multiple of pp 2");
 }
+
+TEST(HostileInput, DurationsThatRoundToZeroNanosecondsAreRefused) {
+  // They used to run and print "-nan %" for utilization.
+  expect_refused(std::string(DCSIM_SOURCE_DIR) + "/scenarios/queueing_demo.yaml", "--set workload.mean_service=0.1ns",
+                 "workload.mean_service: rounds to 0 ns; allowed: at least 1 ns");
+}
