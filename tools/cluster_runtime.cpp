@@ -84,7 +84,18 @@ void ClusterRuntime::write_json(nlohmann::ordered_json& out, double run_seconds)
                     {"transfers", network->transfers_started()},
                     {"rate_recomputations", network->rate_recomputations()},
                     {"transfers_resolved", network->transfers_resolved()},
-                    {"hottest_links", hot}};
+                    {"hottest_links", hot},
+                    {"over_capacity", !capacity_warning().empty()}};
+}
+
+std::string ClusterRuntime::capacity_warning() const {
+  if (network->model() != network::SharingModel::Analytical) return {};
+  const auto hot = network->hottest_links(1);
+  if (hot.empty() || hot.front().utilization <= 1.0 + 1e-9) return {};
+  const auto& l = fabric->topology().link(hot.front().link);
+  return fmt::format("warning: the analytical network model put {:.0f} % of its capacity on link {} -> {} (it ignores "
+                     "contention): times are optimistic; `network: {{model: flow}}` shares links\n",
+                     100 * hot.front().utilization, fabric->topology().node_name(l.from), fabric->topology().node_name(l.to));
 }
 
 std::string ClusterRuntime::summary(double run_seconds) const {
@@ -97,7 +108,7 @@ std::string ClusterRuntime::summary(double run_seconds) const {
                      format_quantity(p.facility_average_w(), Dimension::Power),
                      format_quantity(p.facility_peak_w(), Dimension::Power));
   out += fmt::format("  energy              {}\n", format_quantity(p.facility_energy_j(), Dimension::Energy));
-  out += fmt::format("  cost                {:.2f} USD\n", c.total_usd());
+  out += fmt::format("  cost                {}\n", format_quantity(c.total_usd(), Dimension::Money));
   return out;
 }
 

@@ -31,6 +31,9 @@ struct ClusterRuntime {
   void finish();
   // power, energy, cost and network sections of results.json.
   void write_json(nlohmann::ordered_json& out, double run_seconds) const;
+  // A warning when the analytical model has put more bytes on a link than it can carry over
+  // the run (it ignores contention): the run's times are then optimistic. Empty otherwise.
+  std::string capacity_warning() const;
   std::string summary(double run_seconds) const;  // the power/energy/cost lines
 };
 

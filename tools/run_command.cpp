@@ -136,6 +136,7 @@ int run_scenario(const RunOptions& options) {
         rt.finish();
         rt.write_json(results, sim.now().seconds());
         summary += rt.summary(sim.now().seconds());
+        summary = rt.capacity_warning() + summary;
       }
       const TimeSeriesTable table = sample_timeseries(rt);
       if (s.output.timeseries) write_timeseries_csv(out / "timeseries.csv", table);

@@ -173,6 +173,7 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
   rt.finish();
   const double simulated = rt.sim.now().seconds();
   rt.write_json(results, simulated);
+  warnings += rt.capacity_warning();
   // Whole-run energy and cost scale the simulated iterations' average power.
   const double facility_w = rt.power->facility_average_w();
   const double run_seconds = time_to_train > 0 ? time_to_train : simulated;

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <unistd.h>
 
@@ -235,4 +236,17 @@ TEST(HostileInput, DurationsThatRoundToZeroNanosecondsAreRefused) {
   // They used to run and print "-nan %" for utilization.
   expect_refused(std::string(DCSIM_SOURCE_DIR) + "/scenarios/queueing_demo.yaml", "--set workload.mean_service=0.1ns",
                  "workload.mean_service: rounds to 0 ns; allowed: at least 1 ns");
+}
+
+TEST(HostileInput, AnAnalyticalRunOverALinksCapacitySaysItsTimesAreOptimistic) {
+  // The incast puts 15 senders on one leaf's uplinks; the analytical model does not share them.
+  const std::string out = out_dir("overcap");
+  Result r = run(kFlows + " --out " + out + " --set network.model=analytical");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("warning: the analytical network model put 105 % of its capacity on link leaf0 -> spine7"));
+  std::ifstream in(out + "/results.json");
+  EXPECT_TRUE(nlohmann::json::parse(in)["network"]["over_capacity"].get<bool>());
+  r = run(kFlows + " --out " + out);  // the flow model shares links: no warning
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, ::testing::Not(HasSubstr("warning: the analytical network model")));
 }
