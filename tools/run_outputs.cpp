@@ -107,7 +107,9 @@ void write_report_html(const std::filesystem::path& file, const nlohmann::ordere
     std::vector<svg::Series> mem = {{"weights", {}}, {"gradients", {}}, {"optimizer", {}},
                                     {"activations", {}}, {"buffers", {}}, {"reserved", {}}};
     for (const auto& s : r["memory"]["per_stage"]) {
-      stages.push_back(fmt::format("stage {}", s["stage"].get<int>()));
+      // Many stages: the number alone (the title says what they are).
+      stages.push_back(r["memory"]["per_stage"].size() > 6 ? fmt::format("{}", s["stage"].get<int>())
+                                                           : fmt::format("stage {}", s["stage"].get<int>()));
       const char* keys[] = {"weights_bytes", "gradients_bytes", "optimizer_bytes", "activations_bytes", "buffers_bytes", "reserved_bytes"};
       for (int i = 0; i < 6; ++i) mem[i].values.push_back(s[keys[i]].get<double>() / 1e9);
     }

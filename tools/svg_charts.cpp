@@ -103,6 +103,10 @@ std::string stacked_bars(const std::string& title, const std::string& y_label, c
   std::string out;
   frame(title, "", y_label, y_max, out);
   const double slot = (W - L - R) / double(std::max<std::size_t>(1, categories.size()));
+  // Label every step-th bar, so labels never overlap: a tick character is ~7 px wide.
+  std::size_t longest = 1;
+  for (const auto& c : categories) longest = std::max(longest, c.size());
+  const auto step = static_cast<std::size_t>(std::max(1.0, std::ceil((7.0 * double(longest) + 6) / slot)));
   for (std::size_t c = 0; c < categories.size(); ++c) {
     double base = 0;
     const double x = L + slot * double(c) + slot * 0.15;
@@ -113,8 +117,9 @@ std::string stacked_bars(const std::string& title, const std::string& y_label, c
                          x, y, slot * 0.7, h, kColors[i % 10], escape(series[i].name), number(v));
       base += v;
     }
-    out += fmt::format(R"SVG(<text x="{:.1f}" y="{}" class="tick" text-anchor="middle">{}</text>)SVG", x + slot * 0.35, H - B + 16,
-                       escape(categories[c]));
+    if (c % step == 0)
+      out += fmt::format(R"SVG(<text x="{:.1f}" y="{}" class="tick" text-anchor="middle">{}</text>)SVG", x + slot * 0.35,
+                         H - B + 16, escape(categories[c]));
   }
   if (reference > 0) {
     const double y = H - B - (H - T - B) * reference / y_max;
