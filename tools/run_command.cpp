@@ -121,6 +121,7 @@ int run_scenario(const RunOptions& options) {
       workload::QueueingResult q = workload::run_queueing(sim, s.queueing, streams, trace.get());
       results["queueing"] = queueing_json(q);
       summary = queueing_summary(s, q);
+      if (s.output.report) write_report_html(out / "report.html", results, TimeSeriesTable{});
     } else {
       ClusterRuntime rt(s, sim);
       if (s.workload_type == scenario::WorkloadType::Training) {

@@ -1,5 +1,7 @@
 #include "tools/run_outputs.hpp"
 
+#include "models/scenario/units.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -72,6 +74,11 @@ void add_power_counters(TraceWriter& trace, const TimeSeriesTable& table) {
 }
 
 namespace {
+using scenario::Dimension;
+using scenario::format_count;
+using scenario::format_quantity;
+
+// The key figures, as the terminal prints them, for whichever workload ran.
 std::string metric_rows(const nlohmann::ordered_json& r) {
   std::string out;
   auto row = [&](const std::string& name, const std::string& value) {
@@ -79,18 +86,79 @@ std::string metric_rows(const nlohmann::ordered_json& r) {
   };
   if (r.contains("training")) {
     const auto& t = r["training"];
-    row("model", t["model"]["name"].get<std::string>());
-    row("iteration time", fmt::format("{:.4g} s", t["iteration_time_s"].get<double>()));
-    row("throughput", fmt::format("{:.4g} tokens/s", t["tokens_per_s"].get<double>()));
-    row("TFLOP/s per device", fmt::format("{:.4g}", t["tflops_per_device"].get<double>()));
-    row("MFU", fmt::format("{:.1f} %", 100 * t["mfu"].get<double>()));
-    if (t["time_to_train_s"].get<double>() > 0) row("time to train", fmt::format("{:.3g} days", t["time_to_train_s"].get<double>() / 86400));
+    const auto& p = t["parallelism"];
+    row("model", fmt::format("{} ({} B parameters)", t["model"]["name"].get<std::string>(),
+                             format_count(t["model"]["parameters"].get<double>() / 1e9)));
+    row("plan", fmt::format("TP{} PP{} DP{} CP{} EP{}, {} schedule, microbatch {}, global batch {}, recompute {}, "
+                            "ZeRO-{}, {}",
+                            p["tp"].get<int>(), p["pp"].get<int>(), p["dp"].get<int>(), p["cp"].get<int>(),
+                            p["ep"].get<int>(), p["schedule"].get<std::string>(), p["microbatch"].get<int>(),
+                            p["global_batch"].get<std::int64_t>(), p["recompute"].get<std::string>(),
+                            p["zero"].get<int>(), p["precision"].get<std::string>()));
+    if (r.contains("cluster"))
+      row("devices", fmt::format("{} x {}", r["cluster"]["accelerators"].get<std::int64_t>(),
+                                 r["cluster"]["accelerator"].get<std::string>()));
+    row("iteration time", format_quantity(t["iteration_time_s"].get<double>(), Dimension::Duration));
+    row("throughput", format_count(t["tokens_per_s"].get<double>()) + " tokens/s");
+    row("TFLOP/s per device", fmt::format("{:.0f}", t["tflops_per_device"].get<double>()));
+    row("MFU / HFU", fmt::format("{:.1f} % / {:.1f} %", 100 * t["mfu"].get<double>(), 100 * t["hfu"].get<double>()));
+    row("peak memory per device", format_quantity(r["memory"]["peak_bytes_per_device"].get<double>(), Dimension::Bytes) +
+                                      " of " + format_quantity(r["memory"]["hbm_bytes"].get<double>(), Dimension::Bytes));
+    if (t["time_to_train_s"].get<double>() > 0)
+      row("time to train", format_quantity(t["time_to_train_s"].get<double>(), Dimension::Duration));
   }
+  if (r.contains("flows")) {
+    const auto& f = r["flows"];
+    row("flows", fmt::format("{}, {} in all", format_count(f["count"].get<double>()),
+                             format_quantity(f["bytes"].get<double>(), Dimension::Bytes)));
+    row("completion time mean / p50 / p99",
+        format_quantity(f["completion_time_mean_s"].get<double>(), Dimension::Duration) + " / " +
+            format_quantity(f["completion_time_p50_s"].get<double>(), Dimension::Duration) + " / " +
+            format_quantity(f["completion_time_p99_s"].get<double>(), Dimension::Duration));
+    row("makespan", format_quantity(f["makespan_s"].get<double>(), Dimension::Duration));
+  }
+  if (r.contains("queueing")) {
+    const auto& q = r["queueing"];
+    row("jobs", format_count(q["jobs_completed"].get<double>()));
+    row("utilization", fmt::format("{:.1f} %", 100 * q["utilization"].get<double>()));
+    row("mean wait", format_quantity(q["mean_wait_s"].get<double>(), Dimension::Duration));
+    row("sojourn p50 / p99", format_quantity(q["p50_sojourn_s"].get<double>(), Dimension::Duration) + " / " +
+                                 format_quantity(q["p99_sojourn_s"].get<double>(), Dimension::Duration));
+  }
+  if (r.contains("network")) row("network model", r["network"]["model"].get<std::string>());
   if (r.contains("power")) {
-    row("facility power (average)", fmt::format("{:.4g} MW", r["power"]["facility_avg_w"].get<double>() / 1e6));
-    row("facility power (peak)", fmt::format("{:.4g} MW", r["power"]["facility_peak_w"].get<double>() / 1e6));
-    row("energy", fmt::format("{:.4g} MWh", r["energy"]["facility_kwh"].get<double>() / 1e3));
-    row("cost", fmt::format("{:.4g} USD", r["cost"]["total_usd"].get<double>()));
+    row("facility power (average / peak)", format_quantity(r["power"]["facility_avg_w"].get<double>(), Dimension::Power) +
+                                               " / " + format_quantity(r["power"]["facility_peak_w"].get<double>(), Dimension::Power));
+    row("energy", format_quantity(r["energy"]["facility_kwh"].get<double>() * 3.6e6, Dimension::Energy));
+    row("cost", format_quantity(r["cost"]["total_usd"].get<double>(), Dimension::Money));
+  }
+  return out;
+}
+
+// Per-workload tables: the collective's sizes, the hottest links.
+std::string detail_tables(const nlohmann::ordered_json& r) {
+  std::string out;
+  if (r.contains("collective")) {
+    out += "<h2>Collective</h2><table><tr><th>size</th><th>algorithm</th><th>time</th><th>algbw</th><th>busbw</th></tr>";
+    for (const auto& c : r["collective"]["results"])
+      out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                         format_quantity(c["bytes"].get<double>(), Dimension::Bytes), svg::escape(c["algorithm"].get<std::string>()),
+                         format_quantity(c["time_s"].get<double>(), Dimension::Duration),
+                         format_quantity(c["algbw_bytes_per_s"].get<double>(), Dimension::Bandwidth),
+                         format_quantity(c["busbw_bytes_per_s"].get<double>(), Dimension::Bandwidth));
+    out += "</table>";
+  }
+  if (r.contains("network") && !r["network"]["hottest_links"].empty()) {
+    out += "<h2>Hottest links</h2><table><tr><th>link</th><th>class</th><th>bytes</th><th>utilization</th></tr>";
+    std::size_t shown = 0;
+    for (const auto& l : r["network"]["hottest_links"]) {
+      if (shown++ == 5) break;
+      out += fmt::format("<tr><td>{} &rarr; {}</td><td>{}</td><td>{}</td><td>{:.1f} %</td></tr>",
+                         svg::escape(l["from"].get<std::string>()), svg::escape(l["to"].get<std::string>()),
+                         svg::escape(l["class"].get<std::string>()), format_quantity(l["bytes"].get<double>(), Dimension::Bytes),
+                         100 * l["utilization"].get<double>());
+    }
+    out += "</table>";
   }
   return out;
 }
@@ -115,6 +183,12 @@ void write_report_html(const std::filesystem::path& file, const nlohmann::ordere
     }
     charts += svg::stacked_bars("Memory per device, by pipeline stage", "GB", stages, mem,
                                 r["memory"]["hbm_bytes"].get<double>() / 1e9, "HBM");
+  }
+  if (r.contains("queueing")) {
+    const auto& q = r["queueing"];
+    const double theory = q["theory_mean_wait_s"].is_number() ? q["theory_mean_wait_s"].get<double>() : 0.0;
+    charts += svg::stacked_bars("Mean wait: simulated against Erlang C", "ms", {"simulated", "Erlang C"},
+                                {{"mean wait", {1e3 * q["mean_wait_s"].get<double>(), 1e3 * theory}}});
   }
   if (!table.rows.empty()) {
     std::vector<double> x;
@@ -148,6 +222,7 @@ svg.chart {{ display: block; margin: 1.5em 0; }} .title {{ font-size: 15px; font
 <h1>{0}</h1>
 <p>{1}</p>
 <table>{2}</table>
+{5}
 {3}
 <p><small>dcsim {4}: results.json holds every figure; timeseries.csv the series behind the charts.</small></p>
 <script>
@@ -158,7 +233,7 @@ window.addEventListener('load', function () {{
 </body></html>
 )",
                                  svg::escape(name), svg::escape(r["scenario"].value("description", std::string())),
-                                 metric_rows(r), charts, r["dcsim_version"].get<std::string>());
+                                 metric_rows(r), charts, r["dcsim_version"].get<std::string>(), detail_tables(r));
   write_file_atomically(file, html);
 }
 
