@@ -49,11 +49,17 @@ void read_model(MapReader& w, workload::TransformerSpec& m) {
   m.ffn = r.integer("ffn", m.ffn > 0 ? m.ffn : 4 * m.hidden, 1);
   m.vocab = r.integer("vocab", req(m.vocab), 1);
   m.seq_len = r.integer("seq_len", req(m.seq_len), 1);
-  m.activation = r.choice("activation", {"gelu", "swiglu"}, m.activation == workload::Activation::SwiGlu ? "swiglu" : "gelu") == "swiglu"
-                     ? workload::Activation::SwiGlu
-                     : workload::Activation::Gelu;
+  const std::string activation =
+      r.choice("activation", {"gelu", "squared_relu", "swiglu"},
+               m.activation == workload::Activation::SwiGlu        ? "swiglu"
+               : m.activation == workload::Activation::SquaredRelu ? "squared_relu"
+                                                                   : "gelu");
+  m.activation = activation == "swiglu"         ? workload::Activation::SwiGlu
+                 : activation == "squared_relu" ? workload::Activation::SquaredRelu
+                                                : workload::Activation::Gelu;
   m.tied_embeddings = r.boolean("tied_embeddings", m.tied_embeddings);
-  m.rotary = r.choice("position_embedding", {"rotary", "learned"}, m.rotary ? "rotary" : "learned") == "rotary";
+  // learned and alibi add nothing to the layers' work (their cost is negligible here).
+  m.rotary = r.choice("position_embedding", {"rotary", "learned", "alibi"}, m.rotary ? "rotary" : "learned") == "rotary";
   m.dropout = r.boolean("dropout", m.dropout);
   m.experts = r.integer("experts", m.experts, 0);
   m.top_k = r.integer("top_k", m.top_k, 1);
@@ -142,8 +148,10 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
                                          : workload::Recompute::Selective;
   const std::string zero = w.choice("zero", {"0", "1", "2", "3", "fsdp"}, "1");
   plan.zero = zero == "fsdp" ? 3 : std::stoi(zero);
-  const std::string precision = w.choice("precision", {"bf16", "fp8"}, "bf16");
-  plan.precision = precision == "fp8" ? hardware::Precision::fp8 : hardware::Precision::bf16;
+  const std::string precision = w.choice("precision", {"bf16", "fp16", "fp8"}, "bf16");
+  plan.precision = precision == "fp8"    ? hardware::Precision::fp8
+                   : precision == "fp16" ? hardware::Precision::fp16
+                                         : hardware::Precision::bf16;
   const std::string recipe = w.choice("fp8_recipe", {"delayed", "current", "mxfp8"}, "delayed");
   plan.fp8_recipe = recipe == "current" ? workload::Fp8Recipe::Current
                     : recipe == "mxfp8" ? workload::Fp8Recipe::Mx

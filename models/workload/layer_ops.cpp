@@ -22,6 +22,7 @@ double quantize_bytes(Fp8Recipe r) { return r == Fp8Recipe::Delayed ? 4.0 : 6.0;
 // write (8 bytes); backward 12.
 double activation_bytes(const TransformerSpec& m, const ParallelPlan& plan, Pass pass) {
   const bool swiglu = m.activation == Activation::SwiGlu, bwd = pass == Pass::Backward;
+  // GeLU and squared ReLU alike: one input, one output per element (fused: 4 bytes, backward 6).
   if (plan.fused_activation) return swiglu ? (bwd ? 10.0 : 6.0) : (bwd ? 6.0 : 4.0);
   if (swiglu) return bwd ? 26 : 10;
   return bwd ? 12 : 8;

@@ -56,8 +56,8 @@ std::optional<TransformerSpec> model_preset(const std::string& name) {
       // BLOOM's 250,680-token vocabulary padded to a multiple of 128 x TP.
       {"bloom-176b", {"bloom-176b", 70, 14336, 57344, 112, 112, 250880, 2048, A::Gelu, true}},
       {"mixtral-8x7b", {"mixtral-8x7b", 32, 4096, 14336, 32, 8, 32000, 4096, A::SwiGlu, false, 8, 2, 14336, 1}},
-      // Nemotron-4 340B: squared-ReLU MLP (two matrices, counted like GeLU), 256k vocabulary.
-      {"nemotron-340b", {"nemotron-340b", 96, 18432, 73728, 96, 8, 256000, 4096, A::Gelu, false}},
+      // Nemotron-4 340B: squared-ReLU MLP (two matrices), 256k vocabulary.
+      {"nemotron-340b", {"nemotron-340b", 96, 18432, 73728, 96, 8, 256000, 4096, A::SquaredRelu, false}},
       // Our assumed frontier-scale MoE (docs/training.md): 96 layers, every MLP a layer of
       // 16 SwiGLU experts of 24,576, top-2: ~1.4 T parameters, ~0.2 T active per token.
       {"frontier-moe-1.4t",

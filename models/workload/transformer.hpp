@@ -7,7 +7,9 @@
 
 namespace dcsim::workload {
 
-enum class Activation { Gelu, SwiGlu };
+// MLP activation: GeLU and squared ReLU (Nemotron-4) are one-input elementwise functions of a
+// two-matrix MLP, timed alike (layer_ops.cpp); SwiGLU gates a third matrix.
+enum class Activation { Gelu, SquaredRelu, SwiGlu };
 
 struct TransformerSpec {
   std::string name;

@@ -54,8 +54,8 @@ TEST(TrainingCli, ExecutionSettingsRejectBadValuesAndSayWhatIsAllowed) {
       {"workload.fusion.rope=maybe", "workload.fusion.rope: \"maybe\" is not a boolean; allowed: true, false"},
       {"workload.fusion.gelu=true", "workload.fusion.gelu: unknown key \"gelu\"; allowed here: activation, norm, rope"},
       {"workload.overlap.pp=sometimes", "workload.overlap.pp: \"sometimes\" is not a boolean; allowed: true, false"},
-      {"workload.model.position_embedding=alibi",
-       "workload.model.position_embedding: \"alibi\" is not allowed; allowed: rotary, learned"},
+      {"workload.model.position_embedding=sinusoidal",
+       "workload.model.position_embedding: \"sinusoidal\" is not allowed; allowed: rotary, learned, alibi"},
   };
   for (const auto& [set, message] : cases) {
     const auto r = run(kTiny + " --quiet --set " + set);
