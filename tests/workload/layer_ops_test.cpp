@@ -115,6 +115,20 @@ TEST(LayerOps, ModeledLayersMatchTheLayersMeasuredOnAnH100) {
 }
 
 namespace {
+// One Llama 3 70B layer at sequence 8,192, for the context-parallel checks.
+TransformerSpec llama3_70b_layer() {
+  TransformerSpec m;
+  m.layers = 1;
+  m.hidden = 8192;
+  m.heads = 64;
+  m.kv_heads = 8;
+  m.ffn = 28672;
+  m.seq_len = 8192;
+  m.vocab = 1;
+  m.activation = Activation::SwiGlu;
+  return m;
+}
+
 double attention_flops(const std::vector<LayerOp>& ops, double& kv_len) {
   double f = 0;
   for (const auto& o : ops)
@@ -129,15 +143,7 @@ double attention_flops(const std::vector<LayerOp>& ops, double& kv_len) {
 // Context parallelism with the load-balanced causal split: each of CP ranks does 1/CP of
 // the causal attention FLOPs, as CP ring steps of its queries against one block of keys.
 TEST(LayerOps, ContextParallelAttentionSplitsTheCausalWork) {
-  TransformerSpec m;
-  m.layers = 1;
-  m.hidden = 8192;
-  m.heads = 64;
-  m.kv_heads = 8;
-  m.ffn = 28672;
-  m.seq_len = 8192;
-  m.vocab = 1;
-  m.activation = Activation::SwiGlu;
+  const TransformerSpec m = llama3_70b_layer();
   ParallelPlan p;
   p.tp = 4;
   double kv1 = 0, kv2 = 0;
@@ -158,15 +164,7 @@ TEST(LayerOps, ContextParallelAttentionSplitsTheCausalWork) {
 // 0.488 ms forward and backward on rank 0 (rank 1: 0.753 + 0.503). dcsim times CP kernels of
 // the rank's queries against one block with half their square's FLOPs.
 TEST(LayerOps, ContextParallelAttentionTimeMatchesTheMeasuredRingSteps) {
-  TransformerSpec m;
-  m.layers = 1;
-  m.hidden = 8192;
-  m.heads = 64;
-  m.kv_heads = 8;
-  m.ffn = 28672;
-  m.seq_len = 8192;
-  m.vocab = 1;
-  m.activation = Activation::SwiGlu;
+  const TransformerSpec m = llama3_70b_layer();
   ParallelPlan p;
   p.tp = 4;
   p.cp = 2;
