@@ -65,6 +65,7 @@ int validate_scenario(const fs::path& path, const std::vector<std::string>& over
       Simulator sim;
       ClusterRuntime rt(s, sim);
       if (s.workload_type == scenario::WorkloadType::Training) plan_training(rt);
+      if (s.workload_type == scenario::WorkloadType::Collective) plan_collective_workload(rt);
     }
     fmt::print("{}: ok ({})\n", path.string(), s.name);
     return 0;

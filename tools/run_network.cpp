@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <numeric>
+#include <stdexcept>
+
 #include "models/scenario/units.hpp"
 #include "models/workload/network_workloads.hpp"
 #include "sim/atomic_file.hpp"
@@ -11,8 +14,24 @@ namespace dcsim::app {
 using scenario::Dimension;
 using scenario::format_quantity;
 
+void plan_collective_workload(const ClusterRuntime& rt) {
+  const auto& cfg = rt.scenario.collective;
+  const std::int64_t n = cfg.ranks > 0 ? cfg.ranks : rt.cluster.devices();
+  std::vector<std::int64_t> ranks(static_cast<std::size_t>(n));
+  std::iota(ranks.begin(), ranks.end(), 0);
+  for (double bytes : cfg.sizes) {
+    try {
+      (void)network::plan_collective(cfg.op, cfg.algorithm, ranks, bytes, *rt.network);
+    } catch (const std::invalid_argument& e) {
+      throw scenario::InputError(fmt::format("{}: error: workload.algorithm: {}: {}\n", rt.scenario.source,
+                                             network::to_string(cfg.algorithm), e.what()));
+    }
+  }
+}
+
 std::string run_collective_workload(ClusterRuntime& rt, nlohmann::ordered_json& results) {
   const auto& cfg = rt.scenario.collective;
+  plan_collective_workload(rt);
   const auto rows = workload::run_collectives(rt.sim, *rt.network, cfg, rt.power.get());
   const std::int64_t ranks = cfg.ranks > 0 ? cfg.ranks : rt.cluster.devices();
   nlohmann::ordered_json table = nlohmann::ordered_json::array();

@@ -6,6 +6,9 @@
 #include "tools/cluster_runtime.hpp"
 
 namespace dcsim::app {
+// The collective workload's plan for every size, as the run makes it; a plan the fabric
+// cannot carry (hierarchical over uneven domains) is an input error.
+void plan_collective_workload(const ClusterRuntime& rt);
 // The collective and flows workloads: fill results, write flows.csv, return the summary.
 std::string run_collective_workload(ClusterRuntime& rt, nlohmann::ordered_json& results);
 std::string run_flows_workload(ClusterRuntime& rt, RandomStreams& streams, const std::filesystem::path& out,

@@ -122,6 +122,15 @@ CollectivePlan pairwise(CollectiveOp op, const Ranks& r, double S) {
   return p;
 }
 
+// Whether every scale-up domain the ranks touch holds the same number of them, as the
+// hierarchical algorithm's per-domain rings and cross-domain rings need.
+bool balanced_domains(const Ranks& r, const Fabric& fabric) {
+  std::map<std::int64_t, std::size_t> per_domain;
+  for (std::int64_t x : r) ++per_domain[fabric.domain_size() > 0 ? x / fabric.domain_size() : x];
+  return std::all_of(per_domain.begin(), per_domain.end(),
+                     [&](const auto& d) { return d.second == per_domain.begin()->second; });
+}
+
 CollectivePlan hierarchical(CollectiveOp op, const Ranks& r, double S, const Fabric& fabric) {
   // Group ranks by scale-up domain, keeping their order.
   std::map<std::int64_t, Ranks> domains;
@@ -129,7 +138,10 @@ CollectivePlan hierarchical(CollectiveOp op, const Ranks& r, double S, const Fab
   const std::size_t g = domains.begin()->second.size();
   for (const auto& [d, members] : domains)
     if (members.size() != g)
-      throw std::invalid_argument("hierarchical collectives need the same number of ranks in every scale-up domain");
+      throw std::invalid_argument(fmt::format(
+          "the hierarchical algorithm needs the same number of ranks in every scale-up domain; {} ranks do not "
+          "divide evenly over domains of {} devices",
+          r.size(), fabric.domain_size()));
   const std::size_t m = domains.size();
   if (g == 1 || m == 1) return ring_plan(op, r, S, false);
   CollectivePlan p{op, Algorithm::Hierarchical, {}};
@@ -181,17 +193,18 @@ std::vector<Algorithm> candidates(CollectiveOp op, const Ranks& r, const Fabric&
   const bool multi_domain = fabric.domain_size() > 1 && std::any_of(r.begin(), r.end(), [&](std::int64_t x) {
     return !fabric.same_domain(x, r.front());
   });
+  const bool hierarchical_fits = multi_domain && balanced_domains(r, fabric);
   switch (op) {
     case CollectiveOp::AllReduce:
       c = {Algorithm::Ring, Algorithm::RingBidirectional, Algorithm::DoubleBinaryTree};
       if (power_of_two(r.size())) c.push_back(Algorithm::HalvingDoubling);
-      if (multi_domain) c.push_back(Algorithm::Hierarchical);
+      if (hierarchical_fits) c.push_back(Algorithm::Hierarchical);
       break;
     case CollectiveOp::ReduceScatter:
     case CollectiveOp::AllGather:
       c = {Algorithm::Ring, Algorithm::RingBidirectional};
       if (power_of_two(r.size())) c.push_back(Algorithm::HalvingDoubling);
-      if (multi_domain) c.push_back(Algorithm::Hierarchical);
+      if (hierarchical_fits) c.push_back(Algorithm::Hierarchical);
       break;
     case CollectiveOp::AllToAll: c = {Algorithm::Direct, Algorithm::Pairwise}; break;
     case CollectiveOp::Broadcast:

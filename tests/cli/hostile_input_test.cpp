@@ -250,3 +250,33 @@ TEST(HostileInput, AnAnalyticalRunOverALinksCapacitySaysItsTimesAreOptimistic) {
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_THAT(r.output, ::testing::Not(HasSubstr("warning: the analytical network model")));
 }
+
+TEST(HostileInput, HierarchicalCollectivesNeedRanksSpreadEvenlyOverDomains) {
+  // 15 ranks over two 8-GPU servers: the automatic choice leaves hierarchical out; asked for by
+  // name, it is refused in validate as in the run.
+  const std::string path = out_dir("uneven") + ".yaml";
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path) << "name: uneven\ncluster: {server: dgx-h100, servers: 2}\n"
+                         "network: {model: flow, scale_out: {topology: rail_optimized, radix: 16}}\n"
+                         "workload: {type: collective, op: all_reduce, ranks: 15, sizes: [1 MB, 64 MB]}\n"
+                         "output: {trace: false}\n";
+  const Result automatic = run(path + " --quiet --out " + out_dir("uneven_auto"));
+  EXPECT_EQ(automatic.code, 0) << automatic.output;
+  expect_refused(path, "--set workload.algorithm=hierarchical",
+                 "workload.algorithm: hierarchical: the hierarchical algorithm needs the same number of ranks in "
+                 "every scale-up domain; 15 ranks do not divide evenly over domains of 8 devices");
+}
+
+TEST(HostileInput, EveryInputTheFuzzersFoundRunsOrIsRefused) {
+  // fuzz/regressions/ holds each input that once crashed, hung or exhausted memory: each now
+  // validates and runs (exit 0) or is refused as bad input (exit 2), never anything else.
+  const std::filesystem::path dir = std::filesystem::path(DCSIM_SOURCE_DIR) / "fuzz" / "regressions";
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string file = entry.path().string();
+    const Result v = run("validate " + file);
+    EXPECT_TRUE(v.code == 0 || v.code == 2) << file << ": " << v.output;
+    const Result r = run(file + " --quiet --out " + out_dir("regression"));
+    EXPECT_TRUE(r.code == 0 || r.code == 2) << file << ": " << r.output;
+    EXPECT_EQ(v.code, r.code) << file << ": validate and the run disagree";
+  }
+}
