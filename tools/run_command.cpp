@@ -97,7 +97,7 @@ int run_scenario(const RunOptions& options) {
   }
   // A folder never mixes two runs: the previous run's outputs go first, and results.json,
   // written last, marks a finished run. An interrupted run leaves no temporary files.
-  for (const char* name : {"results.json", "timeseries.csv", "report.html", "trace.json", "flows.csv"}) {
+  for (const char* name : {"results.json", "timeseries.csv", "timeline.csv", "report.html", "trace.json", "flows.csv"}) {
     fs::remove(out / name, ec);
     if (ec) {
       std::cerr << fmt::format("error: cannot replace {}: {}\n", (out / name).string(), ec.message());
@@ -144,6 +144,7 @@ int run_scenario(const RunOptions& options) {
       if (s.output.timeseries) write_timeseries_csv(out / "timeseries.csv", table);
       if (trace) add_power_counters(*trace, table);
       if (s.output.report) write_report_html(out / "report.html", results, table);
+      move_timeline_to_csv(out / "timeline.csv", results);
     }
     results["simulation"] = {{"events_executed", sim.events_executed()}, {"simulated_time_s", sim.now().seconds()}};
     if (trace) trace->close();

@@ -67,6 +67,19 @@ void write_timeseries_csv(const std::filesystem::path& file, const TimeSeriesTab
   out.commit();
 }
 
+void move_timeline_to_csv(const std::filesystem::path& file, nlohmann::ordered_json& results) {
+  if (!results.contains("training") || !results["training"].contains("timeline")) return;
+  auto& timeline = results["training"]["timeline"];
+  AtomicFile out(file);
+  out.write("stage,kind,start_s,end_s,microbatch,chunk\n");
+  for (const auto& sp : timeline["spans"])
+    out.write(fmt::format("{},{},{:.9g},{:.9g},{},{}\n", sp[0].get<int>(), sp[1].get<std::string>(), sp[2].get<double>(),
+                          sp[3].get<double>(), sp[4].get<int>(), sp[5].get<int>()));
+  out.commit();
+  const std::size_t spans = timeline["spans"].size();
+  timeline = {{"replica", 0}, {"file", file.filename().string()}, {"spans", spans}};
+}
+
 void add_power_counters(TraceWriter& trace, const TimeSeriesTable& table) {
   if (table.rows.empty()) return;
   trace.process_name(0, "power");
@@ -162,15 +175,61 @@ std::string detail_tables(const nlohmann::ordered_json& r) {
   }
   return out;
 }
+// The breakdown as the terminal prints it: readable names with their share, only
+// the parts that took time, largest first.
+std::vector<svg::Series> breakdown_parts(const nlohmann::ordered_json& breakdown) {
+  static const std::vector<std::pair<std::string, std::string>> names = {
+      {"compute", "compute"},          {"tp_exposed", "TP"},   {"ep_exposed", "EP"},
+      {"cp_exposed", "CP"},            {"fsdp_exposed", "FSDP"}, {"pp_exposed", "PP"},
+      {"pipeline_bubble", "pipeline bubble"}, {"dp_exposed", "DP"}, {"optimizer", "optimizer"}};
+  std::vector<std::pair<double, svg::Series>> parts;
+  for (const auto& [key, name] : names) {
+    if (!breakdown.contains(key)) continue;
+    const double share = 100 * breakdown[key]["fraction"].get<double>();
+    if (share < 0.05) continue;
+    parts.push_back({share, {fmt::format("{} {:.1f} %", name, share), {share}}});
+  }
+  std::stable_sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<svg::Series> out;
+  for (auto& p : parts) out.push_back(std::move(p.second));
+  return out;
+}
+
+// One iteration of every pipeline stage (replica 0): its tasks, the waits between them, and
+// the communication and optimizer at its end.
+std::string pipeline_timeline(const nlohmann::ordered_json& training) {
+  static const std::vector<std::pair<std::string, svg::Kind>> kinds = {
+      {"forward", {"forward", "#4e79a7"}},        {"backward", {"backward", "#59a14f"}},
+      {"tp_cp_ep_comm", {"TP/CP/EP comm", "#edc948"}}, {"pp_wait", {"PP wait", "#f28e2b"}},
+      {"bubble", {"bubble", "#d9d9d9"}},          {"dp", {"DP comm", "#e15759"}},
+      {"optimizer", {"optimizer", "#b07aa1"}}};
+  std::vector<svg::Kind> legend;
+  for (const auto& k : kinds) legend.push_back(k.second);
+  const std::int64_t stages = training["parallelism"]["pp"].get<std::int64_t>();
+  std::vector<std::string> rows;
+  for (std::int64_t p = 0; p < stages; ++p) rows.push_back(fmt::format("stage {}", p));
+  std::vector<svg::Bar> bars;
+  for (const auto& sp : training["timeline"]["spans"]) {
+    const std::string kind = sp[1].get<std::string>();
+    const auto k = std::find_if(kinds.begin(), kinds.end(), [&](const auto& e) { return e.first == kind; });
+    const double a = sp[2].get<double>(), b = sp[3].get<double>();
+    std::string tip = fmt::format("stage {}: {}", sp[0].get<int>(), k->second.name);
+    if (sp[4].get<int>() >= 0) tip += fmt::format(" mb {}", sp[4].get<int>());
+    if (sp[5].get<int>() >= 0 && training["parallelism"]["virtual_stages"].get<int>() > 1)
+      tip += fmt::format(" chunk {}", sp[5].get<int>());
+    tip += fmt::format(", {} from {}", format_quantity(b - a, Dimension::Duration), format_quantity(a, Dimension::Duration));
+    bars.push_back({sp[0].get<std::size_t>(), std::size_t(k - kinds.begin()), 1e3 * a, 1e3 * b, tip});
+  }
+  return svg::timeline("One iteration's pipeline (data-parallel replica 0)", "time in the iteration (ms)", rows, legend,
+                       bars);
+}
 }  // namespace
 
 void write_report_html(const std::filesystem::path& file, const nlohmann::ordered_json& r, const TimeSeriesTable& table) {
   std::string charts;
   if (r.contains("training")) {
-    std::vector<svg::Series> parts;
-    for (const auto& [key, value] : r["training"]["breakdown"].items())
-      parts.push_back({key, {100 * value["fraction"].get<double>()}});
-    charts += svg::stacked_bars("Where an iteration's time goes", "% of the iteration", {"iteration"}, parts);
+    charts += svg::stacked_bars("Where an iteration's time goes", "% of the iteration", {"iteration"},
+                                breakdown_parts(r["training"]["breakdown"]));
     std::vector<std::string> stages;
     std::vector<svg::Series> mem = {{"weights", {}}, {"gradients", {}}, {"optimizer", {}},
                                     {"activations", {}}, {"buffers", {}}, {"reserved", {}}};
@@ -183,6 +242,7 @@ void write_report_html(const std::filesystem::path& file, const nlohmann::ordere
     }
     charts += svg::stacked_bars("Memory per device, by pipeline stage", "GB", stages, mem,
                                 r["memory"]["hbm_bytes"].get<double>() / 1e9, "HBM");
+    if (r["training"].contains("timeline")) charts += pipeline_timeline(r["training"]);
   }
   if (r.contains("queueing")) {
     const auto& q = r["queueing"];

@@ -236,6 +236,14 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
       {"iterations_simulated", cfg.iterations},
       {"slowest_device_factor", options.compute_slowness},
       {"breakdown", breakdown_json(it.breakdown, T)}};
+  if (!it.timeline.empty()) {
+    nlohmann::ordered_json spans = nlohmann::ordered_json::array();
+    for (const PipelineSpan& sp : it.timeline)
+      spans.push_back({sp.stage, to_string(sp.kind), sp.start_s, sp.end_s, sp.mb, sp.chunk});
+    results["training"]["timeline"] = {{"replica", 0},
+                                       {"columns", {"stage", "kind", "start_s", "end_s", "microbatch", "chunk"}},
+                                       {"spans", std::move(spans)}};
+  }
   // What the figures rest on that is assumed rather than measured (docs name each one).
   nlohmann::ordered_json assumed = nlohmann::ordered_json::object();
   for (const auto& [figure, why] : chip.assumed) assumed[chip.name + "." + figure] = why;

@@ -7,7 +7,7 @@
 
 namespace dcsim::app::svg {
 namespace {
-constexpr double W = 760, H = 320, L = 70, R = 170, T = 36, B = 48;  // size and margins
+constexpr double W = 800, H = 320, L = 70, R = 200, T = 36, B = 48;  // size and margins
 const char* kColors[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
                          "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
 
@@ -127,6 +127,48 @@ std::string stacked_bars(const std::string& title, const std::string& y_label, c
                        L, W - R, y, y, W - R, y - 4, escape(reference_label));
   }
   legend(series, out);
+  return out + "</svg>";
+}
+
+std::string timeline(const std::string& title, const std::string& x_label, const std::vector<std::string>& rows,
+                     const std::vector<Kind>& kinds, const std::vector<Bar>& bars) {
+  // Rows of at least 6 px; a label on every row that has 13 px of room for its text.
+  const double row_h = std::clamp(240.0 / double(std::max<std::size_t>(1, rows.size())), 6.0, 22.0);
+  const auto label_step = static_cast<std::size_t>(std::ceil(13.0 / row_h));
+  const double height = T + row_h * double(rows.size()) + B;
+  const double legend_h = T + 18.0 * double(kinds.size());
+  const double h = std::max(height, legend_h + 8);
+  double x_max = 0;
+  for (const Bar& b : bars) x_max = std::max(x_max, b.end);
+  x_max = x_max > 0 ? x_max : 1;
+  std::string out = fmt::format(
+      R"SVG(<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {:.0f}" width="{}" height="{:.0f}" role="img" aria-label="{}">)SVG",
+      W, h, W, h, escape(title));
+  out += fmt::format(R"SVG(<text x="{}" y="22" class="title">{}</text>)SVG", L, escape(title));
+  const double bottom = T + row_h * double(rows.size());
+  out += fmt::format(R"SVG(<text x="{}" y="{:.1f}" class="axis" text-anchor="middle">{}</text>)SVG", L + (W - L - R) / 2,
+                     bottom + 40, escape(x_label));
+  const double x_step = nice_step(x_max);
+  for (double v = 0; v <= x_max * 1.0001; v += x_step) {
+    const double px = L + (W - L - R) * v / x_max;
+    out += fmt::format(R"SVG(<line x1="{:.1f}" x2="{:.1f}" y1="{}" y2="{:.1f}" class="grid"/><text x="{:.1f}" y="{:.1f}" class="tick" text-anchor="middle">{}</text>)SVG",
+                       px, px, T, bottom, px, bottom + 16, number(v));
+  }
+  for (std::size_t r = 0; r < rows.size(); r += label_step)
+    out += fmt::format(R"SVG(<text x="{}" y="{:.1f}" class="tick" text-anchor="end">{}</text>)SVG", L - 6,
+                       T + row_h * (double(r) + 0.5) + 4, escape(rows[r]));
+  const bool tips = bars.size() <= 4000;  // hover text for every bar would bloat large reports
+  for (const Bar& b : bars) {
+    const double x = L + (W - L - R) * b.start / x_max, w = std::max(0.3, (W - L - R) * (b.end - b.start) / x_max);
+    const double y = T + row_h * double(b.row) + row_h * 0.1;
+    out += fmt::format(R"SVG(<rect class="span" x="{:.2f}" y="{:.1f}" width="{:.2f}" height="{:.1f}" fill="{}">)SVG", x, y, w,
+                       row_h * 0.8, kinds[b.kind % kinds.size()].color);
+    out += tips ? fmt::format("<title>{}</title></rect>", escape(b.tip)) : "</rect>";
+  }
+  out += fmt::format(R"SVG(<line x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}" class="axisline"/>)SVG", L, W - R, bottom, bottom);
+  for (std::size_t i = 0; i < kinds.size(); ++i)
+    out += fmt::format(R"SVG(<rect x="{}" y="{}" width="12" height="12" fill="{}"/><text x="{}" y="{}" class="legend">{}</text>)SVG",
+                       W - R + 16, T + 18 * i, kinds[i].color, W - R + 34, T + 18 * i + 10, escape(kinds[i].name));
   return out + "</svg>";
 }
 

@@ -16,6 +16,7 @@ NetworkSim::NetworkSim(Simulator& sim, Fabric& fabric, SharingModel model)
   links_.resize(topo.link_count());
   for (std::size_t l = 0; l < topo.link_count(); ++l) links_[l].capacity = topo.link(LinkId(l)).bandwidth;
   link_bytes_.assign(topo.link_count(), 0.0);
+  side_bytes_.assign(topo.link_count(), 0.0);
   class_capacity_.assign(kLinkClassCount, 0.0);
   class_load_.assign(kLinkClassCount, 0.0);
   class_series_.assign(kLinkClassCount, power::BinnedSeries(Time::us(100)));
@@ -297,6 +298,17 @@ void NetworkSim::on_drain() {
   }
 }
 
+void NetworkSim::begin_side_traffic(const Prepared& p, double bytes_per_s) {
+  for (int k = 0; k < kLinkClassCount; ++k) class_load_[k] += bytes_per_s * p->class_load[k];
+  record_class_utilization();
+}
+
+void NetworkSim::end_side_traffic(const Prepared& p, double bytes_per_s, double seconds) {
+  for (int k = 0; k < kLinkClassCount; ++k) class_load_[k] -= bytes_per_s * p->class_load[k];
+  for (const auto& [l, w] : p->load) side_bytes_[l] += bytes_per_s * seconds * w;
+  record_class_utilization();
+}
+
 void NetworkSim::record_class_utilization() {
   for (int c = 0; c < kLinkClassCount; ++c)
     if (class_capacity_[c] > 0) class_series_[c].set(sim_.now(), std::max(0.0, class_load_[c] / class_capacity_[c]));
@@ -377,9 +389,10 @@ std::vector<LinkStats> NetworkSim::hottest_links(std::size_t k) const {
   std::vector<LinkStats> all;
   const double elapsed = sim_.now().seconds();
   for (LinkId l = 0; l < static_cast<LinkId>(link_bytes_.size()); ++l) {
-    if (link_bytes_[l] <= 0) continue;
+    const double bytes = link_bytes(l);
+    if (bytes <= 0) continue;
     const double cap = fabric_.topology().link(l).bandwidth;
-    all.push_back({l, link_bytes_[l], elapsed > 0 ? link_bytes_[l] / (cap * elapsed) : 0.0});
+    all.push_back({l, bytes, elapsed > 0 ? bytes / (cap * elapsed) : 0.0});
   }
   std::sort(all.begin(), all.end(), [](const LinkStats& a, const LinkStats& b) {
     return a.utilization != b.utilization ? a.utilization > b.utilization : a.link < b.link;

@@ -89,6 +89,11 @@ class NetworkSim {
   void start(const std::vector<Segment>& segments, double bytes, int steps, Done done);
   void start(Prepared prepared, double bytes, int steps, Done done);
   Prepared prepare(const std::vector<Segment>& segments, const MemberSymmetry* symmetry = nullptr);
+  // Traffic timed elsewhere (tensor-parallel collectives, which the compute model overlaps
+  // with the GEMMs): it counts in the link statistics, bytes and utilization by class, at a
+  // steady rate while it lasts, but takes no bandwidth from transfers (docs/network.md).
+  void begin_side_traffic(const Prepared& p, double bytes_per_s);
+  void end_side_traffic(const Prepared& p, double bytes_per_s, double seconds);
   // The time the transfer would take alone on the network (the analytical model's answer).
   double isolated_seconds(const std::vector<Segment>& segments, double bytes, int steps);
 
@@ -102,7 +107,8 @@ class NetworkSim {
   std::size_t rate_classes() const { return live_classes_; }
 
   // Statistics up to now.
-  double link_bytes(LinkId l) const { return link_bytes_[l]; }  // finished transfers, and all after finish()
+  // Finished transfers (all after finish()) and ended side traffic.
+  double link_bytes(LinkId l) const { return link_bytes_[l] + side_bytes_[l]; }
   double link_load(LinkId l) const;  // bytes/s currently carried
   std::vector<LinkStats> hottest_links(std::size_t k) const;
   double bytes_delivered() const { return delivered_; }  // per segment bytes x segments, finished transfers
@@ -343,6 +349,7 @@ class NetworkSim {
 
   // Statistics.
   std::vector<double> link_bytes_;
+  std::vector<double> side_bytes_;  // side traffic: booked on the real links, never mirrored
   // Links whose images carry the same bytes (symmetry), copied to them by finish().
   struct Mirror {
     LinkId link;

@@ -63,6 +63,7 @@ struct LayerContext {
   network::NetworkSim& net;
   double tokens = 0;  // per rank: microbatch x sequence / CP
   double tp_ag_s = 0, tp_rs_s = 0, tp_ar_s = 0, ep_a2a_s = 0, cp_kv_s = 0;
+  double tp_message_bytes = 0;  // a TP collective's full buffer: the rank's hidden state
 };
 
 // With recompute_layers, full recomputation covers that many layers of each chunk: the share
@@ -83,6 +84,11 @@ BlockCost time_ops(const hardware::AcceleratorSpec& chip, const std::vector<Laye
 // hidden plus the SMs its kernels take from the GEMMs.
 void tp_communication(const LayerContext& x, Pass pass, const std::vector<LayerOp>& ops, BlockCost& c) {
   if (x.plan.tp <= 1) return;
+  // A ring all-gather or reduce-scatter sends (t-1)/t of the buffer from each rank, an
+  // all-reduce twice that: four of the first with SP, two of the second without, the same
+  // bytes either way.
+  const double t = double(x.plan.tp);
+  c.tp_bytes += 4 * (t - 1) / t * x.tp_message_bytes;
   if (!x.plan.tp_comm_overlap) {
     // With SP two all-gathers and two reduce-scatters per pass, else two all-reduces.
     c.tp_s += x.plan.sequence_parallel ? 2 * (x.tp_ag_s + x.tp_rs_s) : 2 * x.tp_ar_s;
@@ -119,6 +125,7 @@ BlockCost layer_block(const LayerContext& x, bool moe, bool backward) {
     c.memory_bound_s += share * re.memory_bound_s;
     c.hardware_flops += share * re.hardware_flops;
     c.tp_s += share * re.tp_s;
+    c.tp_bytes += share * re.tp_bytes;
   }
   return c;
 }
@@ -127,6 +134,7 @@ void add(BlockCost& a, const BlockCost& b) {
   a.compute_bound_s += b.compute_bound_s;
   a.memory_bound_s += b.memory_bound_s;
   a.tp_s += b.tp_s;
+  a.tp_bytes += b.tp_bytes;
   a.ep_s += b.ep_s;
   a.cp_s += b.cp_s;
   a.fsdp_s += b.fsdp_s;
@@ -157,6 +165,7 @@ TrainingCosts training_costs(const TransformerSpec& m, const ParallelPlan& plan,
   x.tokens = double(plan.microbatch) * double(m.seq_len) / double(plan.cp);
   const double act = x.tokens * double(m.hidden) * kActivationBytes;  // a rank's full hidden state
   const auto tp_group = group(plan, 't', plan.tp);
+  x.tp_message_bytes = act;
   x.tp_ag_s = collective_s(net, network::CollectiveOp::AllGather, tp_group, act);
   x.tp_rs_s = collective_s(net, network::CollectiveOp::ReduceScatter, tp_group, act);
   x.tp_ar_s = collective_s(net, network::CollectiveOp::AllReduce, tp_group, act);
@@ -226,8 +235,15 @@ TrainingCosts training_costs(const TransformerSpec& m, const ParallelPlan& plan,
     if (plan.tp > 1 && !plan.sequence_parallel) {
       // Scatter-gather of pipeline messages (Narayanan et al. SC'21 sec. 4.1): each TP rank
       // sends its 1/t slice between stages, the receiver all-gathers the whole over TP.
-      if (v > 0) c.forward.tp_s += x.tp_ag_s;
-      if (v < S - 1) c.backward.tp_s += x.tp_ag_s;
+      const double gather_bytes = (double(plan.tp) - 1) / double(plan.tp) * act;
+      if (v > 0) {
+        c.forward.tp_s += x.tp_ag_s;
+        c.forward.tp_bytes += gather_bytes;
+      }
+      if (v < S - 1) {
+        c.backward.tp_s += x.tp_ag_s;
+        c.backward.tp_bytes += gather_bytes;
+      }
     }
     if (plan.separate_grad_accumulation) {
       // main_grad += grad after every microbatch's backward: read the fp32 buffer and the

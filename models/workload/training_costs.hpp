@@ -19,6 +19,7 @@ struct BlockCost {
   double compute_bound_s = 0;  // slows with the clock under a power cap
   double memory_bound_s = 0;   // HBM-bound: keeps its time
   double tp_s = 0, ep_s = 0, cp_s = 0, fsdp_s = 0;  // exposed communication
+  double tp_bytes = 0;         // bytes each rank sends to its TP ring neighbour (link statistics)
   double model_flops = 0;      // useful FLOPs (no recompute)
   double hardware_flops = 0;   // including recomputation
   double comm_s() const { return tp_s + ep_s + cp_s + fsdp_s; }

@@ -83,6 +83,9 @@ struct TrainingSim::Impl {
     std::vector<std::int64_t> devices;
     std::vector<std::int64_t> traced;  // ranks of this unit in the trace
     std::vector<std::pair<std::size_t, network::Prepared>> routes;  // to neighbouring units
+    network::Prepared tp_ring;          // its members' TP ring (side traffic: link statistics)
+    double tp_rate = 0;                 // bytes/s each rank sends on it during the current task
+    Time task_started;
     std::size_t next = 0;
     bool busy = false;
     Time idle_since;
@@ -257,6 +260,15 @@ struct TrainingSim::Impl {
       for (std::int64_t d : u.devices) power->set_activity(d, a, sim.now());
   }
 
+  // Replica 0 of every stage draws the iteration's pipeline timeline.
+  bool timeline_enabled = false;
+  std::vector<PipelineSpan> timeline;
+  void record(const Unit& u, SpanKind kind, Time from, Time to, std::int64_t mb = -1, std::int64_t chunk = -1) {
+    if (!timeline_enabled || u.d != 0 || u.g != 0 || to <= from) return;
+    timeline.push_back({std::int32_t(u.p), kind, (from - start).seconds(), (to - start).seconds(), std::int32_t(mb),
+                        std::int32_t(chunk)});
+  }
+
   void span(const Unit& u, bool comm, const std::string& name, const char* cat, Time from, Time to) {
     if (!trace) return;
     for (std::int64_t r : u.traced) trace->complete(1, int(2 * r + (comm ? 1 : 0)), name, cat, from, to - from);
@@ -284,6 +296,9 @@ struct TrainingSim::Impl {
       u.time.pp_exposed += exposed;
       u.time.bubble += wait - exposed;
       if (u.traced.size()) span(u, false, "bubble", "bubble", u.idle_since, now);
+      const Time waits_from = now - Time::from_seconds(exposed);
+      record(u, SpanKind::Bubble, u.idle_since, waits_from);
+      record(u, SpanKind::PipelineWait, waits_from, now);
     }
     ++u.next;
     u.busy = true;
@@ -305,13 +320,40 @@ struct TrainingSim::Impl {
       span(u, false,
            fmt::format("{} mb{}{}", t.kind == Kind::Forward ? "F" : "B", t.mb, vp > 1 ? fmt::format(" chunk{}", t.chunk) : ""),
            "compute", now, now + duration);
+    begin_tp_traffic(u, b.tp_bytes, (duration).seconds());
+    const Time computed = now + Time::from_seconds(compute);
+    record(u, t.kind == Kind::Forward ? SpanKind::Forward : SpanKind::Backward, now, computed, t.mb, t.chunk);
+    record(u, SpanKind::InTaskComm, computed, now + duration, t.mb, t.chunk);
     const bool last_backward = t.kind == Kind::Backward && t.mb == last_backward_of[std::size_t(u.p * vp + t.chunk)];
     if (last_backward && plan.overlap_dp) schedule_buckets(ui, v, now, duration);
     sim.schedule_in(duration, [this, ui, t] { finish_task(ui, t); });
   }
 
+  // TP collectives run inside a task, timed by the compute model; their bytes count on the
+  // links (mostly NVLink) at a steady rate over the task.
+  void begin_tp_traffic(Unit& u, double bytes, double seconds) {
+    u.tp_rate = 0;
+    if (plan.tp <= 1 || bytes <= 0 || seconds <= 0) return;
+    if (!u.tp_ring) {
+      std::vector<network::Segment> segs;
+      // Every member of the unit: side traffic is booked per unit, never folded by symmetry.
+      for (const Member& mem : group_members[std::size_t(u.g)])
+        segs.push_back({rank_of(plan, {mem.t, mem.c, u.d, u.p}), rank_of(plan, {(mem.t + 1) % plan.tp, mem.c, u.d, u.p})});
+      u.tp_ring = net.prepare(segs);
+    }
+    u.tp_rate = bytes / seconds;
+    u.task_started = sim.now();
+    net.begin_side_traffic(u.tp_ring, u.tp_rate);
+  }
+  void end_tp_traffic(Unit& u) {
+    if (u.tp_rate <= 0) return;
+    net.end_side_traffic(u.tp_ring, u.tp_rate, (sim.now() - u.task_started).seconds());
+    u.tp_rate = 0;
+  }
+
   void finish_task(std::size_t ui, Task t) {
     Unit& u = units[ui];
+    end_tp_traffic(u);
     const std::int64_t v = virtual_stage(u.p, t.chunk);
     const std::int64_t S = plan.stages();
     std::int64_t to = -1;
@@ -378,6 +420,7 @@ struct TrainingSim::Impl {
       span(units[ui], true, "PP send", "pp", sent, sim.now());
       if (blocking) {
         units[ui].time.pp_exposed += (sim.now() - sent).seconds();
+        record(units[ui], SpanKind::PipelineWait, sent, sim.now());
         release(ui);
       }
       try_advance(dst);
@@ -467,8 +510,10 @@ struct TrainingSim::Impl {
     // Gradients reduced: the optimizer step.
     const Time now = sim.now();
     u.time.dp_exposed += (now - u.last_backward_end).seconds();
+    record(u, SpanKind::DataParallel, u.last_backward_end, now);
     const double opt = costs.optimizer_s[u.p];
     u.time.optimizer += opt;
+    record(u, SpanKind::Optimizer, now, now + Time::from_seconds(opt));
     set_power(u, power::Activity::Memory);
     span(u, false, "optimizer", "optimizer", now, now + Time::from_seconds(opt));
     u.end = Time::max();  // in the optimizer
@@ -502,6 +547,7 @@ struct TrainingSim::Impl {
   void gather_done(std::size_t ui) {
     Unit& u = units[ui];
     u.time.dp_exposed += (sim.now() - u.last_backward_end).seconds();
+    record(u, SpanKind::DataParallel, u.last_backward_end, sim.now());
     complete(ui);
   }
 
@@ -537,6 +583,8 @@ struct TrainingSim::Impl {
     bucket_arrivals.assign(std::size_t(groups) * bucket_slots, 0);
     gather_arrivals.assign(std::size_t(pp * groups), 0);
     flops = 0;
+    timeline.clear();
+    timeline_enabled = pp * 2 * vp * m <= IterationResult::kMaxTimelineTasks;
     const std::size_t slots = static_cast<std::size_t>(2 * vp * m);
     for (Unit& u : units) {
       u.next = 0;
@@ -565,6 +613,8 @@ struct TrainingSim::Impl {
     IterationResult r;
     r.seconds = (end - start).seconds();
     r.hardware_flops = flops;
+    for (const Unit& u : units) record(u, SpanKind::Bubble, u.end, end);  // waiting for the slowest unit
+    r.timeline = std::move(timeline);
     for (Unit& u : units) {
       u.time.bubble += (end - u.end).seconds();  // waiting for the slowest unit
       const double n = double(units.size());
@@ -581,6 +631,19 @@ struct TrainingSim::Impl {
     return r;
   }
 };
+
+const char* to_string(SpanKind k) {
+  switch (k) {
+    case SpanKind::Forward: return "forward";
+    case SpanKind::Backward: return "backward";
+    case SpanKind::InTaskComm: return "tp_cp_ep_comm";
+    case SpanKind::Bubble: return "bubble";
+    case SpanKind::PipelineWait: return "pp_wait";
+    case SpanKind::DataParallel: return "dp";
+    case SpanKind::Optimizer: return "optimizer";
+  }
+  return "?";
+}
 
 TrainingSim::TrainingSim(Simulator& sim, network::NetworkSim& net, power::PowerModel* power, const TransformerSpec& model,
                          const ParallelPlan& plan, TrainingCosts costs, TraceWriter* trace, TrainingOptions options)

@@ -46,10 +46,25 @@ struct TimeBreakdown {
   }
 };
 
+// One interval of a pipeline stage's timeline (data-parallel replica 0), seconds from the
+// iteration's start.
+enum class SpanKind : std::uint8_t { Forward, Backward, InTaskComm, Bubble, PipelineWait, DataParallel, Optimizer };
+const char* to_string(SpanKind k);
+struct PipelineSpan {
+  std::int32_t stage = 0;
+  SpanKind kind = SpanKind::Forward;
+  double start_s = 0, end_s = 0;
+  std::int32_t mb = -1, chunk = -1;  // forward and backward tasks
+};
+
 struct IterationResult {
   double seconds = 0;
   TimeBreakdown breakdown;  // averaged over units
   double hardware_flops = 0;  // all ranks, including recomputation
+  // Every stage's intervals, when the schedule has at most kMaxTimelineTasks tasks in all
+  // (a chart of more would be unreadable and results.json large); empty otherwise.
+  std::vector<PipelineSpan> timeline;
+  static constexpr std::int64_t kMaxTimelineTasks = 8192;
 };
 
 struct TrainingOptions {

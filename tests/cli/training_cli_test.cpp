@@ -6,7 +6,10 @@
 #include "../test_support.hpp"
 
 #include <cstdio>
+#include <algorithm>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
@@ -98,4 +101,65 @@ TEST(TrainingCli, RunScopedEnergyCountsItAndFacilityOverTheSameSpan) {
   // A constant PUE of 1.2 (the default): facility = 1.2 x IT over the whole run.
   EXPECT_NEAR(j["energy"]["facility_kwh"].get<double>() / j["energy"]["it_kwh"].get<double>(), 1.2, 1e-9);
   EXPECT_GT(j["energy"]["it_kwh"].get<double>(), 100 * j["energy"]["per_iteration_kwh"].get<double>() / 1.2);
+}
+
+// The pipeline timeline (timeline.csv, drawn in report.html): every stage's spans tile the
+// iteration from 0 to its end without gap or overlap, each stage runs every forward and
+// backward once per chunk, and the spans of each kind, summed over stages, are the
+// breakdown's parts. The breakdown averages every unit: replicas match replica 0 in the 1F1B
+// plan; the interleaved one runs a single replica, since there same-instant events (a DP
+// collective launched as a task starts) may order differently in two replicas.
+TEST(TrainingCli, ThePipelineTimelineTilesTheIterationAndSumsToTheBreakdown) {
+  for (const std::string plan : {"", " --set cluster.servers=1 --set workload.parallelism.dp=1 --set workload.parallelism.virtual_stages=2 "
+                                     "--set workload.parallelism.schedule=interleaved --set output.trace_ranks=[0]"}) {
+    SCOPED_TRACE("plan:" + plan);
+    const std::string out = out_dir("timeline");
+    const auto r = run(kTiny + " --quiet --out " + out + plan);
+    ASSERT_EQ(r.code, 0) << r.output;
+    const auto res = results(out);
+    const double T = res["training"]["iteration_time_s"];
+    const int pp = res["training"]["parallelism"]["pp"], vp = res["training"]["parallelism"]["virtual_stages"];
+    const int m = res["training"]["parallelism"]["microbatches"];
+    EXPECT_EQ(res["training"]["timeline"]["file"], "timeline.csv");
+    std::ifstream in(out + "/timeline.csv");
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line, "stage,kind,start_s,end_s,microbatch,chunk");
+    std::map<int, std::vector<std::pair<double, double>>> by_stage;
+    std::map<std::string, double> by_kind;
+    std::map<int, int> tasks;
+    std::size_t spans = 0;
+    while (std::getline(in, line)) {
+      ++spans;
+      std::stringstream ss(line);
+      std::string stage, kind, a, b;
+      std::getline(ss, stage, ',');
+      std::getline(ss, kind, ',');
+      std::getline(ss, a, ',');
+      std::getline(ss, b, ',');
+      by_stage[std::stoi(stage)].push_back({std::stod(a), std::stod(b)});
+      by_kind[kind] += std::stod(b) - std::stod(a);
+      if (kind == "forward" || kind == "backward") ++tasks[std::stoi(stage)];
+    }
+    EXPECT_EQ(spans, res["training"]["timeline"]["spans"].get<std::size_t>());
+    ASSERT_EQ(int(by_stage.size()), pp);
+    for (auto& [stage, s] : by_stage) {
+      std::sort(s.begin(), s.end());
+      EXPECT_NEAR(s.front().first, 0.0, 1e-9) << "stage " << stage;
+      for (std::size_t i = 1; i < s.size(); ++i) EXPECT_NEAR(s[i].first, s[i - 1].second, 1e-9) << "stage " << stage;
+      EXPECT_NEAR(s.back().second, T, 1e-9) << "stage " << stage;
+      EXPECT_EQ(tasks[stage], 2 * m * vp) << "stage " << stage;
+    }
+    const auto& b = res["training"]["breakdown"];
+    auto seconds = [&](const char* k) { return b[k]["seconds"].get<double>(); };
+    // Task durations are seconds, span ends whole nanoseconds: within 1 ns per task.
+    const double per_task = 1e-9 * 2 * m * vp;
+    EXPECT_NEAR((by_kind["forward"] + by_kind["backward"]) / pp, seconds("compute"), per_task);
+    EXPECT_NEAR(by_kind["tp_cp_ep_comm"] / pp,
+                seconds("tp_exposed") + seconds("ep_exposed") + seconds("cp_exposed") + seconds("fsdp_exposed"), per_task);
+    EXPECT_NEAR(by_kind["bubble"] / pp, seconds("pipeline_bubble"), 1e-9);
+    EXPECT_NEAR(by_kind["pp_wait"] / pp, seconds("pp_exposed"), 1e-9);
+    EXPECT_NEAR(by_kind["dp"] / pp, seconds("dp_exposed"), 1e-9);
+    EXPECT_NEAR(by_kind["optimizer"] / pp, seconds("optimizer"), 1e-9);
+  }
 }

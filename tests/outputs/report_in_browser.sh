@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Opens report.html in headless Chromium (offline: no network flags) and checks that its
-# charts rendered, none is empty, no two labels of a chart overlap (their bounding boxes, as
-# the browser lays them out) and the console reported no error.
+# charts rendered, none is empty, no two labels of a chart overlap and none runs outside its
+# chart (their bounding boxes, as the browser lays them out), and the console reported no error.
 set -euo pipefail
 report="$1"
 chromium_bin=$(command -v chromium || command -v chromium-browser)
@@ -19,6 +19,12 @@ window.addEventListener('load', () => {
     if (!svg.querySelector('path, rect, circle, line, polyline, polygon')) empty++;
     const texts = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim() !== '');
     const boxes = texts.map(t => t.getBoundingClientRect());
+    const frame = svg.getBoundingClientRect();
+    texts.forEach((t, i) => {
+      const b = boxes[i];
+      if (b.left < frame.left - 1 || b.right > frame.right + 1 || b.top < frame.top - 1 || b.bottom > frame.bottom + 1)
+        pairs.push(t.textContent.trim() + ' / outside its chart');
+    });
     for (let i = 0; i < texts.length; i++)
       for (let j = i + 1; j < texts.length; j++) {
         const w = Math.min(boxes[i].right, boxes[j].right) - Math.max(boxes[i].left, boxes[j].left);

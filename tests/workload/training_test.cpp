@@ -35,6 +35,7 @@ struct JobRun {
   TrainingCosts costs;
   double message_s = 0;
   std::vector<double> link_bytes;
+  std::vector<network::LinkClass> link_class;
   bool reduced = false;
 };
 
@@ -62,7 +63,10 @@ JobRun run(const ParallelPlan& plan, bool grouped, network::SharingModel model, 
   const auto ranks_a = rank_of(plan, {0, 0, 0, 0}), ranks_b = rank_of(plan, {0, 0, 0, 1});
   if (plan.pp > 1) r.message_s = net.isolated_seconds({{ranks_a, ranks_b}}, r.costs.pp_message_bytes, 1);
   net.finish();
-  for (std::size_t l = 0; l < fabric.topology().link_count(); ++l) r.link_bytes.push_back(net.link_bytes(network::LinkId(l)));
+  for (std::size_t l = 0; l < fabric.topology().link_count(); ++l) {
+    r.link_bytes.push_back(net.link_bytes(network::LinkId(l)));
+    r.link_class.push_back(fabric.topology().link(network::LinkId(l)).cls);
+  }
   return r;
 }
 // Two pipeline stages, two microbatches, one rank each: small enough to work by hand.
@@ -262,6 +266,31 @@ TEST(Training, OneMemberStandingForItsUnitGivesExactlyTheFullModelsResult) {
     ASSERT_EQ(grouped.link_bytes.size(), full.link_bytes.size());
     for (std::size_t l = 0; l < full.link_bytes.size(); ++l)
       EXPECT_NEAR(grouped.link_bytes[l], full.link_bytes[l], 1e-9 * full.link_bytes[l] + 1e-3) << "link " << l;
+  }
+}
+
+// Tensor-parallel collectives are timed by the compute model, and their bytes count on the
+// NVLink links: with SP each layer pass all-gathers twice and reduce-scatters twice, each
+// rank sending (t-1)/t of the b x s x h x 2-byte buffer, to the switch and on from it.
+TEST(Training, TensorParallelBytesCountOnTheScaleUpLinks) {
+  ParallelPlan plan;
+  plan.tp = 4;
+  plan.pp = 1;
+  plan.dp = 1;
+  plan.microbatch = 1;
+  plan.global_batch = 2;
+  plan.zero = 0;
+  plan.recompute = Recompute::Selective;  // recomputes attention only: no TP collectives again
+  for (bool sp : {true, false}) {
+    plan.sequence_parallel = sp;
+    const JobRun r = run(plan, true, network::SharingModel::Flow, 1);
+    const double act = 2048.0 * 2048 * 2;
+    const double per_rank = 2 /*microbatches*/ * 8 /*layers*/ * 2 /*passes*/ * 4 * 3.0 / 4 * act;
+    double scale_up = 0, other = 0;
+    for (std::size_t l = 0; l < r.link_bytes.size(); ++l)
+      (r.link_class[l] == network::LinkClass::ScaleUp ? scale_up : other) += r.link_bytes[l];
+    EXPECT_NEAR(scale_up, 2 * 4 * per_rank, 1e-9 * scale_up) << (sp ? "SP" : "no SP");  // up to the switch, down from it
+    EXPECT_EQ(other, 0.0);
   }
 }
 
