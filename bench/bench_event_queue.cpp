@@ -2,6 +2,8 @@
 // std::priority_queue of (time, sequence) pairs, at 10^3 .. 10^6 pending events.
 #include <benchmark/benchmark.h>
 
+#include "reference.hpp"
+
 #include <functional>
 #include <queue>
 #include <utility>

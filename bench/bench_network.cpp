@@ -9,6 +9,8 @@
 //  - BM_AllReduce4096: scenarios/allreduce_4096.yaml end to end (load, build the 4,096-GPU
 //    fabric, run the 1 MB ring all-reduce in the flow model); reports peak RSS.
 #include <benchmark/benchmark.h>
+
+#include "reference.hpp"
 #include <sys/resource.h>
 
 #include <random>

@@ -3,6 +3,8 @@
 // scheduling its successor.
 #include <benchmark/benchmark.h>
 
+#include "reference.hpp"
+
 #include "hold_model.hpp"
 #include "sim/simulator.hpp"
 

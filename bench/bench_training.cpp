@@ -8,6 +8,8 @@
 //  - a plan of 160,000 microbatches on 32 GPUs: linear in the schedule, under 1 s.
 // Each reports wall time per simulated iteration, simulated events per second and peak RSS.
 #include <benchmark/benchmark.h>
+
+#include "reference.hpp"
 #include <sys/resource.h>
 
 #include <fstream>
