@@ -12,7 +12,8 @@ std::string Diagnostic::to_string() const {
 }
 
 void Diagnostics::error(SourceLocation where, std::string key_path, std::string message) {
-  items_.push_back({std::move(where), std::move(key_path), std::move(message)});
+  ++count_;
+  if (items_.size() < kKept) items_.push_back({std::move(where), std::move(key_path), std::move(message)});
 }
 
 std::string Diagnostics::to_string() const {
@@ -23,8 +24,9 @@ std::string Diagnostics::to_string() const {
     return std::tie(a->where.file, a->where.line, a->where.column) < std::tie(b->where.file, b->where.line, b->where.column);
   });
   std::string out;
-  for (const Diagnostic* d : sorted) out += d->to_string() + "\n";
-  if (items_.size() > 1) out += fmt::format("{} errors\n", items_.size());
+  for (std::size_t i = 0; i < sorted.size() && i < kShown; ++i) out += sorted[i]->to_string() + "\n";
+  if (count_ > kShown) out += fmt::format("... and {} more\n", count_ - kShown);
+  if (count_ > 1) out += fmt::format("{} errors\n", count_);
   return out;
 }
 

@@ -18,14 +18,19 @@ struct Diagnostic {
 class Diagnostics {
  public:
   void error(SourceLocation where, std::string key_path, std::string message);
-  bool empty() const { return items_.empty(); }
-  std::size_t size() const { return items_.size(); }
-  const std::vector<Diagnostic>& items() const { return items_; }
-  std::string to_string() const;  // one line per error
-  void throw_if_any() const;      // throws InputError holding every error
+  bool empty() const { return count_ == 0; }
+  std::size_t size() const { return count_; }
+  const std::vector<Diagnostic>& items() const { return items_; }  // the first kKept
+  // One line per error in file order, the first kShown of them, then how many more.
+  std::string to_string() const;
+  void throw_if_any() const;  // throws InputError holding them
+
+  // A scenario with a million bad flows names the first hundred and counts the rest.
+  static constexpr std::size_t kShown = 100, kKept = 10'000;
 
  private:
   std::vector<Diagnostic> items_;
+  std::size_t count_ = 0;
 };
 
 // Bad input (exit code 2), as opposed to an internal error (exit code 1).

@@ -280,3 +280,18 @@ TEST(HostileInput, EveryInputTheFuzzersFoundRunsOrIsRefused) {
     EXPECT_EQ(v.code, r.code) << file << ": validate and the run disagree";
   }
 }
+
+TEST(HostileInput, AThousandBadFlowsNameTheFirstHundredAndCountTheRest) {
+  const std::string path = out_dir("many_errors") + ".yaml";
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream out(path);
+  out << "name: many\ncluster: {server: dgx-h100, servers: 2}\nnetwork: {model: flow}\nworkload:\n  type: flows\n  flows:\n";
+  for (int i = 0; i < 1000; ++i) out << "    - {src: 3, dst: 3, size: 1 MB}\n";
+  out.close();
+  const Result v = run("validate " + path);
+  EXPECT_EQ(v.code, 2);
+  EXPECT_THAT(v.output, HasSubstr(path + ":7:21: error: workload.flows[0].dst: a flow needs two different devices"));
+  EXPECT_THAT(v.output, HasSubstr("workload.flows[99].dst"));
+  EXPECT_THAT(v.output, ::testing::Not(HasSubstr("workload.flows[100].dst")));
+  EXPECT_THAT(v.output, HasSubstr("... and 900 more\n1000 errors\n"));
+}
