@@ -106,12 +106,15 @@ TEST(TrainingCli, RunScopedEnergyCountsItAndFacilityOverTheSameSpan) {
 // The pipeline timeline (timeline.csv, drawn in report.html): every stage's spans tile the
 // iteration from 0 to its end without gap or overlap, each stage runs every forward and
 // backward once per chunk, and the spans of each kind, summed over stages, are the
-// breakdown's parts. The breakdown averages every unit: replicas match replica 0 in the 1F1B
-// plan; the interleaved one runs a single replica, since there same-instant events (a DP
+// breakdown's parts, with pipeline sends overlapped or blocking and gradients reduced beside
+// the backward or after it. The breakdown averages every unit: replicas match replica 0 in the
+// 1F1B plans; the interleaved one runs a single replica, since there same-instant events (a DP
 // collective launched as a task starts) may order differently in two replicas.
 TEST(TrainingCli, ThePipelineTimelineTilesTheIterationAndSumsToTheBreakdown) {
-  for (const std::string plan : {"", " --set cluster.servers=1 --set workload.parallelism.dp=1 --set workload.parallelism.virtual_stages=2 "
-                                     "--set workload.parallelism.schedule=interleaved --set output.trace_ranks=[0]"}) {
+  for (const std::string plan :
+       {"", " --set workload.overlap.pp=false --set workload.overlap.dp=false --set workload.zero=1 --set workload.overlap.param_gather=false",
+        " --set cluster.servers=1 --set workload.parallelism.dp=1 --set workload.parallelism.virtual_stages=2 "
+        "--set workload.parallelism.schedule=interleaved --set output.trace_ranks=[0]"}) {
     SCOPED_TRACE("plan:" + plan);
     const std::string out = out_dir("timeline");
     const auto r = run(kTiny + " --quiet --out " + out + plan);
