@@ -123,10 +123,12 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
   MapReader batch = w.map("batch", true);
   plan.microbatch = batch.integer("microbatch", 1, 1, 4096);
   if (batch.has("global_tokens") && m.seq_len > 0) {
-    const double tokens = batch.number("global_tokens", std::nullopt, 1);
+    // As many tokens as the largest global batch allowed below, 100 M sequences, holds.
+    const std::size_t errors = batch.diagnostics().size();
+    const double tokens = batch.number("global_tokens", std::nullopt, 1, 1e8 * double(m.seq_len));
     plan.global_batch = static_cast<std::int64_t>(tokens / double(m.seq_len) + 0.5);
     batch.raw("global");
-    if (std::abs(double(plan.global_batch * m.seq_len) - tokens) > 0.5)
+    if (batch.diagnostics().size() == errors && std::abs(double(plan.global_batch * m.seq_len) - tokens) > 0.5)
       batch.error("global_tokens", fmt::format("{} tokens are not a whole number of {}-token sequences", tokens, m.seq_len));
   } else {
     plan.global_batch = batch.integer("global", std::nullopt, 1, 100'000'000);

@@ -295,3 +295,9 @@ TEST(HostileInput, AThousandBadFlowsNameTheFirstHundredAndCountTheRest) {
   EXPECT_THAT(v.output, ::testing::Not(HasSubstr("workload.flows[100].dst")));
   EXPECT_THAT(v.output, HasSubstr("... and 900 more\n1000 errors\n"));
 }
+
+TEST(HostileInput, GlobalTokensBeyondAnyBatchAreRefusedNotOverflowed) {
+  // A fuzz_run finding: 1.3e69 tokens overflowed the global batch (UBSan: float to int64).
+  expect_refused(kTiny, "--set workload.batch.global_tokens=1.3e69",
+                 "workload.batch.global_tokens: 1.3e69 is out of range; allowed: a number >= 1 and <= 204800000000");
+}
