@@ -51,7 +51,7 @@ svg.chart {{ display: block; margin: 1.5em 0; }} .title {{ font-size: 14px; font
 <h1>dcsim benchmark history</h1>
 <p>Each benchmark's speed over the speed of BM_Reference (a std::priority_queue hold model) measured in the same
 binary and run: higher is faster, and the ratio cancels most of the machine's speed. Bars: the run's noise (one
-standard deviation over its repetitions).</p>
+standard deviation, over its repetitions and between two runs).</p>
 <table><tr><th>commit</th><th>date</th><th>machine</th></tr>{rows}</table>
 {"".join(chart(n, runs) for n in names)}
 </body></html>

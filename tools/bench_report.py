@@ -7,7 +7,8 @@ same binary and run: it cancels most of the machine's speed, so ratios compare a
 machines and commits where raw rates do not. Each benchmark runs with repetitions; the
 coefficient of variation of a ratio (both speeds' CVs combined) is its run-to-run noise.
 
-  --record           save the run in bench/history/ (committed: one small file per run)
+  --record           run the suite twice and save it in bench/history/ (committed: one small file
+                     per run); the ratio's spread between the two runs counts in its noise
   --history          print each benchmark's ratio over the recorded runs
   --html FILE        write an offline page charting each benchmark's ratio over commits
   --check            compare with the last recorded run; exit 1 on a regression beyond noise
@@ -123,6 +124,21 @@ def load(path):
         return json.load(f)
 
 
+def merge_passes(passes):
+    """Each benchmark's mean ratio over the passes; its noise the larger of the repetitions' CV
+    and the relative standard deviation of the ratio between passes."""
+    merged = passes[0]
+    for b in merged:
+        if "ratio" not in b:
+            continue
+        ratios = [r["ratio"] for p in passes for r in p if r["name"] == b["name"] and "ratio" in r]
+        mean = statistics.mean(ratios)
+        b["between_runs"] = statistics.stdev(ratios) / mean if len(ratios) > 1 else 0.0
+        b["ratio"] = mean
+        b["noise"] = max(b["noise"], b["between_runs"])
+    return merged
+
+
 def record(benchmarks, context):
     entry = {**context, "reference": REFERENCE,
              "benchmarks": {b["name"]: {"speed": b["speed"], "unit": b["unit"], "ratio": b["ratio"], "noise": b["noise"]}
@@ -212,11 +228,19 @@ def main():
     bench_dir = os.path.join(args.build, "bench")
     binaries = sorted(os.path.join(bench_dir, f) for f in os.listdir(bench_dir)
                       if f.startswith("bench_") and os.access(os.path.join(bench_dir, f), os.X_OK))
-    benchmarks = []
-    for path in binaries:
-        print(f"running {os.path.basename(path)}...", file=sys.stderr)
-        benchmarks += run_binary(path, bench_filter, args.repetitions)
-    add_ratios(benchmarks)
+    # A recorded run is the suite run twice: the spread of a ratio between the two runs
+    # (machine state drifts between runs more than between interleaved repetitions) is part
+    # of its noise.
+    passes = []
+    for _ in range(2 if args.record else 1):
+        benchmarks = []
+        for path in binaries:
+            print(f"running {os.path.basename(path)}...", file=sys.stderr)
+            benchmarks += run_binary(path, bench_filter, args.repetitions)
+        add_ratios(benchmarks)
+        passes.append(benchmarks)
+    if len(passes) > 1:
+        benchmarks = merge_passes(passes)
 
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     context = {"commit": git("rev-parse", "--short=12", "HEAD"), "dirty": bool(git("status", "--porcelain")),
