@@ -7,8 +7,8 @@ same binary and run: it cancels most of the machine's speed, so ratios compare a
 machines and commits where raw rates do not. Each benchmark runs with repetitions; the
 coefficient of variation of a ratio (both speeds' CVs combined) is its run-to-run noise.
 
-  --record           run the suite twice and save it in bench/history/ (committed: one small file
-                     per run); the ratio's spread between the two runs counts in its noise
+  --record           run the suite 4 times and save it in bench/history/ (committed: one small
+                     file per run); the ratio's spread between the runs counts in its noise
   --history          print each benchmark's ratio over the recorded runs
   --html FILE        write an offline page charting each benchmark's ratio over commits
   --check            compare with the last recorded run; exit 1 on a regression beyond noise
@@ -32,6 +32,7 @@ QUICK = (r"^(BM_Reference|BM_Hold_EventQueue/100000$|BM_Hold_StdPriorityQueue/10
          r"|BM_FlowUpdates|BM_RandomFlows/10000/10000|BM_TrainGpt|BM_ManyMicrobatches)")
 # A regression must exceed this many standard deviations of the combined ratio noise.
 SIGMAS = 3.0
+RECORD_PASSES = 4
 # Ratios cancel only part of a change of CPU: the largest ratio change measured between two
 # CPUs (bench/cross_machine/README.md), allowed on top of the noise when the CPU differs.
 CROSS_MACHINE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench", "cross_machine", "allowance.json")
@@ -228,11 +229,11 @@ def main():
     bench_dir = os.path.join(args.build, "bench")
     binaries = sorted(os.path.join(bench_dir, f) for f in os.listdir(bench_dir)
                       if f.startswith("bench_") and os.access(os.path.join(bench_dir, f), os.X_OK))
-    # A recorded run is the suite run twice: the spread of a ratio between the two runs
-    # (machine state drifts between runs more than between interleaved repetitions) is part
-    # of its noise.
+    # A recorded run is the suite run RECORD_PASSES times: the spread of a ratio between the
+    # runs (machine state drifts between runs more than between interleaved repetitions) is
+    # part of its noise.
     passes = []
-    for _ in range(2 if args.record else 1):
+    for _ in range(RECORD_PASSES if args.record else 1):
         benchmarks = []
         for path in binaries:
             print(f"running {os.path.basename(path)}...", file=sys.stderr)
