@@ -33,16 +33,21 @@ void read_queueing(MapReader& w, workload::QueueingConfig& q) {
 
 constexpr double kMaxBytes = 9007199254740992.0;  // 2^53
 
-// A message or flow size: at least one byte, in whole bytes.
+// A message or flow size: at least one byte, in whole bytes, at most 2^53. Returns "" or
+// what is wrong.
+std::string size_problem(double bytes) {
+  if (bytes < 1 || bytes != std::floor(bytes)) return fmt::format("{} B is not a whole number of bytes", bytes);
+  if (bytes > kMaxBytes)  // doubles count whole bytes exactly only up to 2^53
+    return fmt::format("{} is more than a run can count to the byte; allowed: up to {}",
+                       format_quantity(bytes, Dimension::Bytes), format_quantity(kMaxBytes, Dimension::Bytes));
+  return "";
+}
+
 double positive_size(MapReader& r, const std::string& key, std::optional<double> fallback = std::nullopt) {
   const double bytes = r.quantity(key, Dimension::Bytes, fallback, 0.0, true);
-  if (bytes > 0 && (bytes < 1 || bytes != std::floor(bytes))) {
-    r.error(key, fmt::format("{} B is not a whole number of bytes", bytes));
-    return 1;
-  }
-  if (bytes > kMaxBytes) {  // doubles count whole bytes exactly only up to 2^53
-    r.error(key, fmt::format("{} is more than a run can count to the byte; allowed: up to {}",
-                             format_quantity(bytes, Dimension::Bytes), format_quantity(kMaxBytes, Dimension::Bytes)));
+  if (bytes <= 0) return bytes;
+  if (const std::string problem = size_problem(bytes); !problem.empty()) {
+    r.error(key, problem);
     return 1;
   }
   return bytes;
@@ -61,6 +66,8 @@ void read_collective(MapReader& w, workload::CollectiveConfig& c, std::int64_t d
       const ParsedQuantity q = parse_quantity(s, Dimension::Bytes);
       if (!q.value || *q.value <= 0)
         w.error("sizes", q.value ? fmt::format("\"{}\" must be more than 0 B", s) : q.error);
+      else if (const std::string problem = size_problem(*q.value); !problem.empty())
+        w.error("sizes", problem);  // the same bounds as `size`
       else
         c.sizes.push_back(*q.value);
     }

@@ -301,3 +301,12 @@ TEST(HostileInput, GlobalTokensBeyondAnyBatchAreRefusedNotOverflowed) {
   expect_refused(kTiny, "--set workload.batch.global_tokens=1.3e69",
                  "workload.batch.global_tokens: 1.3e69 is out of range; allowed: a number >= 1 and <= 204800000000");
 }
+
+TEST(HostileInput, CollectiveSizeListsHaveTheBoundsOfASingleSize) {
+  // A fuzz_run finding: a size in `sizes` of 2e84 EB overflowed simulated time (UBSan).
+  const std::string collective = std::string(DCSIM_SOURCE_DIR) + "/scenarios/allreduce_4096.yaml";
+  expect_refused(collective, "--set workload.size=~ --set 'workload.sizes=[1 MB, 1e20 GB]'",
+                 "workload.sizes: 1e+11 EB is more than a run can count to the byte; allowed: up to 9.007 PB");
+  expect_refused(collective, "--set workload.size=~ --set 'workload.sizes=[0.5 B]'",
+                 "workload.sizes: 0.5 B is not a whole number of bytes");
+}
