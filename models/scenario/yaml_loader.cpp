@@ -56,8 +56,12 @@ void load_into(const fs::path& file, const SourceLocation& included_from, std::v
   }
   std::ifstream in(file);
   if (!in) {
+    // The error_code overloads only: a name the system refuses (too long, say) is bad input,
+    // not an exception.
+    const bool exists = fs::exists(file, ec);
     diag.error(included_from, included_from.line ? "include" : "",
-               fmt::format("cannot open \"{}\": {}", file.string(), fs::exists(file) ? "not readable" : "no such file"));
+               fmt::format("cannot open \"{}\": {}", file.string(),
+                           exists ? "not readable" : ec ? ec.message() : "no such file"));
     return;
   }
   std::stringstream buffer;

@@ -310,3 +310,14 @@ TEST(HostileInput, CollectiveSizeListsHaveTheBoundsOfASingleSize) {
   expect_refused(collective, "--set workload.size=~ --set 'workload.sizes=[0.5 B]'",
                  "workload.sizes: 0.5 B is not a whole number of bytes");
 }
+
+TEST(HostileInput, AnIncludeNameTheSystemRefusesIsBadInput) {
+  // A fuzz_run finding: a 5,000-character include name made std::filesystem throw.
+  const std::string path = out_dir("long_include") + ".yaml";
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path) << "include: " << std::string(5000, 'a') << "\n";
+  const Result v = run("validate " + path);
+  EXPECT_EQ(v.code, 2) << v.output;
+  EXPECT_THAT(v.output, HasSubstr(path + ":1:10: error: include: cannot open"));
+  EXPECT_THAT(v.output, HasSubstr("File name too long"));
+}
