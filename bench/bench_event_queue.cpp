@@ -33,23 +33,7 @@ void BM_Hold_EventQueue(benchmark::State& state) {
 }
 
 void BM_Hold_StdPriorityQueue(benchmark::State& state) {
-  using Entry = std::pair<std::int64_t, std::uint64_t>;  // (time, sequence)
-  const auto n = static_cast<std::size_t>(state.range(0));
-  const auto& inc = dcsim::bench::hold_increments();
-  const std::size_t mask = inc.size() - 1;
-  std::vector<Entry> storage;
-  storage.reserve(n + 1);
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> q(std::greater<>{}, std::move(storage));
-  std::uint64_t seq = 0;
-  for (std::size_t i = 0; i < n; ++i) q.emplace(inc[i & mask], seq++);
-  std::size_t k = n;
-  for (auto _ : state) {
-    const Entry e = q.top();
-    q.pop();
-    q.emplace(e.first + inc[k++ & mask], seq++);
-  }
-  benchmark::DoNotOptimize(q.top());
-  state.SetItemsProcessed(state.iterations());
+  dcsim::bench::std_heap_hold(state, static_cast<std::size_t>(state.range(0)));
 }
 
 BENCHMARK(BM_Hold_EventQueue)->RangeMultiplier(10)->Range(1000, 1000000);
