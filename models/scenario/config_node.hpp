@@ -2,28 +2,32 @@
 // A YAML document as a tree that remembers where every value came from (file, line,
 // column, or a --set override), so errors can point at it after includes and overrides
 // have been merged. yaml-cpp parses; this tree only adds provenance and merging.
-#include <filesystem>
-#include <memory>
+#include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
-#include <vector>
+
+#include "models/scenario/compact_text.hpp"
+#include "models/scenario/compact_vector.hpp"
 
 namespace dcsim::scenario {
 
 // A file name kept once however many locations point into the file (a 50 MB scenario has
-// millions of nodes, each with a location).
+// millions of nodes, each with a location): 4 bytes, the name's number in a process-wide table.
 class InternedName {
  public:
-  InternedName();
-  InternedName(const std::string& name);  // NOLINT: implicit, so locations read like strings
-  InternedName(const char* name) : InternedName(std::string(name)) {}
-  operator const std::string&() const { return *name_; }
-  const std::string& str() const { return *name_; }
-  friend bool operator==(const InternedName& a, const InternedName& b) { return a.name_ == b.name_; }
-  friend bool operator<(const InternedName& a, const InternedName& b) { return *a.name_ < *b.name_; }
+  InternedName() = default;  // the empty name
+  InternedName(std::string_view name);  // NOLINT: implicit, so locations read like strings
+  InternedName(const std::string& name) : InternedName(std::string_view(name)) {}  // NOLINT
+  InternedName(const char* name) : InternedName(std::string_view(name)) {}          // NOLINT
+  operator const std::string&() const { return str(); }
+  const std::string& str() const;
+  friend bool operator==(const InternedName& a, const InternedName& b) { return a.id_ == b.id_; }
+  friend bool operator<(const InternedName& a, const InternedName& b) { return a.str() < b.str(); }
 
  private:
-  const std::string* name_;
+  std::uint32_t id_ = 0;
 };
 
 struct SourceLocation {
@@ -35,7 +39,7 @@ struct SourceLocation {
 
 class ConfigNode {
  public:
-  enum class Kind { Null, Scalar, Map, Sequence };
+  enum class Kind : std::uint8_t { Null, Scalar, Map, Sequence };
 
   // Special members are defined where Member is complete (config_node.cpp): a vector of an
   // incomplete type may be declared, not copied or destroyed.
@@ -45,7 +49,7 @@ class ConfigNode {
   ConfigNode(ConfigNode&&) noexcept;
   ConfigNode& operator=(const ConfigNode&);
   ConfigNode& operator=(ConfigNode&&) noexcept;
-  static ConfigNode scalar(std::string text, SourceLocation where);
+  static ConfigNode scalar(std::string_view text, SourceLocation where);
   static ConfigNode map(SourceLocation where);
   static ConfigNode sequence(SourceLocation where);
   static ConfigNode null_at(SourceLocation where);
@@ -57,37 +61,48 @@ class ConfigNode {
   bool is_scalar() const { return kind_ == Kind::Scalar; }
   bool is_map() const { return kind_ == Kind::Map; }
   bool is_sequence() const { return kind_ == Kind::Sequence; }
-  const std::string& text() const { return text_; }
+  std::string_view text() const { return is_scalar() ? text_.view() : std::string_view(); }
   const SourceLocation& where() const { return where_; }
 
   // Maps keep their keys in file order.
   struct Member;
-  const std::vector<Member>& members() const { return members_; }
-  const ConfigNode* find(const std::string& key) const;
-  ConfigNode* find(const std::string& key);
-  void set(std::string key, SourceLocation key_where, ConfigNode value);
-  void erase(const std::string& key);
+  std::span<const Member> members() const;
+  const ConfigNode* find(std::string_view key) const;
+  ConfigNode* find(std::string_view key);
+  void set(std::string_view key, SourceLocation key_where, ConfigNode value);
+  void erase(std::string_view key);
 
-  const std::vector<ConfigNode>& items() const { return items_; }
-  void push_back(ConfigNode item) { items_.push_back(std::move(item)); }
+  std::span<const ConfigNode> items() const { return is_sequence() ? items_.span() : std::span<const ConfigNode>(); }
+  void push_back(ConfigNode item);  // only on a sequence
 
   // Deep merge: maps merge key by key, anything else in `over` replaces what is here.
   void merge_from(const ConfigNode& over);
   void merge_from(ConfigNode&& over);  // the same, taking `over`'s nodes instead of copying
 
  private:
-  Kind kind_ = Kind::Null;
-  std::string text_;
+  // Which of the union is alive follows kind_: text_ for a scalar, members_ for a map,
+  // items_ for a sequence, none for null. 32 bytes a node; a 50 MB scenario has millions.
+  void destroy_payload() noexcept;
+  void copy_payload_from(const ConfigNode& other);
+  void move_payload_from(ConfigNode& other) noexcept;
+
   SourceLocation where_;
-  std::vector<Member> members_;
-  std::vector<ConfigNode> items_;
+  Kind kind_ = Kind::Null;
+  union {
+    CompactText text_;
+    CompactVector<Member> members_;
+    CompactVector<ConfigNode> items_;
+  };
 };
 
 struct ConfigNode::Member {
-  std::string key;
+  CompactText key;
   SourceLocation key_where;
   ConfigNode value;
 };
+inline std::span<const ConfigNode::Member> ConfigNode::members() const {
+  return is_map() ? members_.span() : std::span<const Member>();
+}
 
 std::string kind_name(ConfigNode::Kind k);
 

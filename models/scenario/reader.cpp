@@ -146,7 +146,7 @@ std::int64_t MapReader::integer(const std::string& key, std::optional<std::int64
     return fallback.value_or(std::max<std::int64_t>(min, 0));
   }
   std::int64_t value = 0;
-  const std::string& t = v->text();
+  const std::string_view t = v->text();
   const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
   if (ec != std::errc() || end != t.data() + t.size()) {
     diag_.error(v->where(), key_path(key), fmt::format("\"{}\" is not {}", t, allowed));
@@ -170,7 +170,7 @@ double MapReader::number(const std::string& key, std::optional<double> fallback,
     return fallback.value_or(std::isfinite(min) ? min : 0.0);
   }
   double value = 0;
-  const std::string& t = v->text();
+  const std::string_view t = v->text();
   const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
   if (ec != std::errc() || end != t.data() + t.size() || !std::isfinite(value)) {
     diag_.error(v->where(), key_path(key), fmt::format("\"{}\" is not {}", t, allowed));
@@ -203,7 +203,7 @@ std::string MapReader::string(const std::string& key, std::optional<std::string>
     if (!was_present && !fallback) require_missing(key, "expected a text value");
     return fallback.value_or("");
   }
-  return v->text();
+  return std::string(v->text());
 }
 
 std::string MapReader::choice(const std::string& key, const std::vector<std::string>& allowed,
@@ -215,9 +215,10 @@ std::string MapReader::choice(const std::string& key, const std::vector<std::str
     if (!was_present && !fallback) require_missing(key, expected);
     return fallback.value_or(allowed.empty() ? "" : allowed.front());
   }
-  if (std::find(allowed.begin(), allowed.end(), v->text()) != allowed.end()) return v->text();
-  std::string message = fmt::format("\"{}\" is not allowed", v->text());
-  if (auto guess = closest_match(v->text(), allowed)) message += fmt::format("; did you mean \"{}\"?", *guess);
+  const std::string text(v->text());
+  if (std::find(allowed.begin(), allowed.end(), text) != allowed.end()) return text;
+  std::string message = fmt::format("\"{}\" is not allowed", text);
+  if (auto guess = closest_match(text, allowed)) message += fmt::format("; did you mean \"{}\"?", *guess);
   diag_.error(v->where(), key_path(key), message + "; allowed: " + list_of(allowed));
   return fallback.value_or(allowed.empty() ? "" : allowed.front());
 }
@@ -255,7 +256,7 @@ std::vector<std::string> MapReader::strings(const std::string& key, std::optiona
     if (!fallback) require_missing(key, "expected a list of values");
     return fallback.value_or(std::vector<std::string>{});
   }
-  if (v->is_scalar()) return {v->text()};
+  if (v->is_scalar()) return {std::string(v->text())};
   std::vector<std::string> out;
   if (!v->is_sequence()) {
     diag_.error(v->where(), key_path(key), fmt::format("expected a list of values, found {}", kind_name(v->kind())));
@@ -266,7 +267,7 @@ std::vector<std::string> MapReader::strings(const std::string& key, std::optiona
     if (!item.is_scalar())
       diag_.error(item.where(), fmt::format("{}[{}]", key_path(key), i), "expected a single value");
     else
-      out.push_back(item.text());
+      out.emplace_back(item.text());
   }
   return out;
 }
@@ -302,7 +303,7 @@ const ConfigNode* MapReader::raw(const std::string& key) {
 std::vector<std::string> MapReader::keys() const {
   std::vector<std::string> out;
   if (node_)
-    for (const auto& m : node_->members()) out.push_back(m.key);
+    for (const auto& m : node_->members()) out.push_back(m.key.str());
   return out;
 }
 
@@ -312,10 +313,11 @@ void MapReader::finish() {
   std::sort(known.begin(), known.end());
   known.erase(std::unique(known.begin(), known.end()), known.end());
   for (const auto& m : node_->members()) {
-    if (std::binary_search(known.begin(), known.end(), m.key)) continue;
-    std::string message = fmt::format("unknown key \"{}\"", m.key);
-    if (auto guess = closest_match(m.key, known)) message += fmt::format("; did you mean \"{}\"?", *guess);
-    diag_.error(m.key_where, key_path(m.key), message + "; allowed here: " + list_of(known));
+    const std::string key = m.key.str();
+    if (std::binary_search(known.begin(), known.end(), key)) continue;
+    std::string message = fmt::format("unknown key \"{}\"", key);
+    if (auto guess = closest_match(key, known)) message += fmt::format("; did you mean \"{}\"?", *guess);
+    diag_.error(m.key_where, key_path(key), message + "; allowed here: " + list_of(known));
   }
 }
 

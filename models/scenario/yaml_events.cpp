@@ -5,9 +5,11 @@
 #include <yaml-cpp/exceptions.h>
 #include <yaml-cpp/parser.h>
 
+#include <istream>
 #include <map>
 #include <optional>
-#include <sstream>
+#include <streambuf>
+#include <unordered_set>
 #include <vector>
 
 namespace dcsim::scenario {
@@ -53,6 +55,7 @@ class TreeBuilder : public YAML::EventHandler {
     std::size_t nodes_before = 0;  // nodes counted when it opened
     bool have_key = false;         // maps: a key waits for its value
     std::string key;
+    std::unordered_set<std::string> keys;  // a large map's keys, to find a repeat in constant time
     SourceLocation key_where;
     YAML::Mark key_mark;
   };
@@ -77,7 +80,7 @@ class TreeBuilder : public YAML::EventHandler {
     count(mark, 1);
     if (stack_.size() >= limits_.max_depth)
       throw YAML::ParserException(mark, fmt::format("nested more than {} levels deep", limits_.max_depth));
-    stack_.push_back(Frame{std::move(node), mark, anchor, nodes_ - 1, false, {}, {}, {}});
+    stack_.push_back(Frame{std::move(node), mark, anchor, nodes_ - 1, false, {}, {}, {}, {}});
   }
 
   void close() {
@@ -100,17 +103,28 @@ class TreeBuilder : public YAML::EventHandler {
     }
     if (!parent.have_key) {
       if (!node.is_scalar() && !node.is_null()) throw YAML::ParserException(mark, "a map key must be a plain value");
-      parent.key = node.text();
+      parent.key = std::string(node.text());
       parent.key_where = node.where();
       parent.key_mark = mark;
       parent.have_key = true;
       return;
     }
     // A repeated key is almost always a mistake; the later one would silently win.
-    if (parent.node.find(parent.key))
+    if (repeats_key(parent))
       throw YAML::ParserException(parent.key_mark, fmt::format("key \"{}\" appears twice", parent.key));
     parent.node.set(std::move(parent.key), parent.key_where, std::move(node));
     parent.have_key = false;
+  }
+
+  // Small maps are searched; a large one keeps a set of its keys, so a map of a million keys
+  // parses in linear time.
+  static bool repeats_key(Frame& map) {
+    constexpr std::size_t kSetAbove = 16;
+    const std::size_t size = map.node.members().size();
+    if (size < kSetAbove) return map.node.find(map.key) != nullptr;
+    if (map.keys.empty())
+      for (const ConfigNode::Member& m : map.node.members()) map.keys.emplace(m.key.view());
+    return !map.keys.insert(map.key).second;
   }
 
   std::string origin_;
@@ -122,8 +136,20 @@ class TreeBuilder : public YAML::EventHandler {
 
 }  // namespace
 
+namespace {
+// Reads the text where it is: a 50 MB scenario is not copied into a string stream.
+class TextBuffer : public std::streambuf {
+ public:
+  explicit TextBuffer(const std::string& text) {
+    char* begin = const_cast<char*>(text.data());  // only read: the get area is never written
+    setg(begin, begin, begin + text.size());
+  }
+};
+}  // namespace
+
 ConfigNode build_config_tree(const std::string& text, const std::string& origin, const YamlLimits& limits) {
-  std::istringstream in(text);
+  TextBuffer buffer(text);
+  std::istream in(&buffer);
   YAML::Parser parser(in);
   TreeBuilder builder(origin, limits);
   parser.HandleNextDocument(builder);

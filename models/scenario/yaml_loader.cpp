@@ -34,6 +34,17 @@ ConfigNode parse(const std::string& text, const std::string& origin, Diagnostics
   }
 }
 
+// The whole file in one string, read in blocks, stopping one byte past the limit (the file
+// may grow while it is read).
+std::string read_all(std::istream& in, std::uintmax_t expected_size) {
+  std::string text;
+  text.reserve(static_cast<std::size_t>(std::min(expected_size, kMaxFileBytes)));
+  char block[1 << 16];
+  while (text.size() <= kMaxFileBytes && (in.read(block, sizeof block) || in.gcount() > 0))
+    text.append(block, static_cast<std::size_t>(in.gcount()));
+  return text;
+}
+
 void load_into(const fs::path& file, const SourceLocation& included_from, std::vector<fs::path>& stack,
                ConfigNode& out, Diagnostics& diag) {
   std::error_code ec;
@@ -64,9 +75,13 @@ void load_into(const fs::path& file, const SourceLocation& included_from, std::v
                            exists ? "not readable" : ec ? ec.message() : "no such file"));
     return;
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  ConfigNode doc = parse(buffer.str(), file.string(), diag);
+  const std::string text = read_all(in, fs::file_size(file, ec));
+  if (text.size() > kMaxFileBytes) {
+    diag.error(included_from, where_key,
+               fmt::format("\"{}\" is over {} bytes; allowed: up to {} bytes", file.string(), kMaxFileBytes, kMaxFileBytes));
+    return;
+  }
+  ConfigNode doc = parse(text, file.string(), diag);
   if (doc.is_null()) {
     if (diag.empty()) diag.error({file.string(), 1, 1}, "", "the file is empty; a scenario is a map of keys");
     return;
