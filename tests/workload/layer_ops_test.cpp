@@ -114,6 +114,43 @@ TEST(LayerOps, ModeledLayersMatchTheLayersMeasuredOnAnH100) {
   }
 }
 
+// MPT-7B's block as llm-foundry's benchmark row L30 runs it (TP1, microbatch 6 x 2,048
+// tokens, eager PyTorch: LayerNorm without bias, F.gelu, no linear biases, flash attention),
+// measured on one H100 after a 25 s heat soak (tools/gpu/mpt_layer_bench.py,
+// tests/data/h100_mpt7b_layer.json: 1,380-1,395 MHz, 689-697 W): 8.07 ms forward, 25.64 ms
+// forward and backward with gradients set to None before each pass, as FSDP leaves them.
+// The block's only layout copy is the attention output's to [T, h] (and back in backward).
+TEST(LayerOps, ModeledMpt7bBlockMatchesTheBlockMeasuredOnAnH100) {
+  TransformerSpec m;
+  m.layers = 1;
+  m.hidden = 4096;
+  m.heads = 32;
+  m.kv_heads = 32;
+  m.ffn = 16384;
+  m.seq_len = 2048;
+  m.vocab = 1;
+  m.activation = Activation::Gelu;
+  m.rotary = false;
+  m.dropout = false;
+  ParallelPlan p;
+  p.tp = 1;
+  p.microbatch = 6;
+  p.fused_norm = false;
+  p.fused_activation = true;  // F.gelu is one kernel
+  auto fwd = layer_ops(m, p, false, Pass::Forward);
+  auto bwd = layer_ops(m, p, false, Pass::Backward);
+  const double T = 6.0 * 2048, h = 4096;
+  for (auto* ops : {&fwd, &bwd})
+    ops->push_back({"attention output copy", hardware::memory_op(4 * T * h, hardware::MemoryKernel::Stream), 1});
+  std::printf("mpt-7b block forward\n");
+  const double f = seconds(fwd, true);
+  std::printf("mpt-7b block backward\n");
+  const double b = seconds(bwd, true);
+  std::printf("mpt-7b block: model %.2f / %.2f ms, measured 8.07 / 25.64\n", f * 1e3, (f + b) * 1e3);
+  EXPECT_NEAR((f + b) * 1e3 / 25.64, 1.0, 0.05);
+  EXPECT_NEAR(f * 1e3 / 8.07, 1.0, 0.05);
+}
+
 namespace {
 // One Llama 3 70B layer at sequence 8,192, for the context-parallel checks.
 TransformerSpec llama3_70b_layer() {
