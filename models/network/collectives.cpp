@@ -309,6 +309,19 @@ double analytical_seconds(const CollectivePlan& plan, NetworkSim& net) {
 
 namespace {
 struct Runner : std::enable_shared_from_this<Runner> {
+  // A stage of identical, link-disjoint transfers (the rings inside each scale-up domain)
+  // runs as one batch.
+  void check_batch(const CollectiveStage& st) {
+    st.batch_checked = true;
+    auto parts = std::make_shared<std::vector<Prepared>>();
+    for (const CollectiveTransfer& t : st.transfers) {
+      if (!t.prepared) t.prepared = net.prepare(t.segments);
+      if (t.bytes != st.transfers.front().bytes || t.steps != st.transfers.front().steps) return;
+      parts->push_back(t.prepared);
+    }
+    st.batch = net.batch_of(*parts);
+    if (st.batch) st.batch_parts = std::move(parts);
+  }
   NetworkSim& net;
   const CollectivePlan& plan;
   NetworkSim::Done done;
@@ -322,8 +335,15 @@ struct Runner : std::enable_shared_from_this<Runner> {
       return;
     }
     const CollectiveStage& st = plan.stages[stage++];
-    outstanding = st.transfers.size();
     auto self = shared_from_this();
+    if (!st.batch_checked) check_batch(st);
+    if (st.batch) {
+      outstanding = 1;
+      const CollectiveTransfer& first = st.transfers.front();
+      net.start_batch(st.batch_parts, st.batch, first.bytes, first.steps, [self] { self->next(); });
+      return;
+    }
+    outstanding = st.transfers.size();
     for (const CollectiveTransfer& t : st.transfers) {
       if (!t.prepared) t.prepared = net.prepare(t.segments);
       net.start(t.prepared, t.bytes, t.steps, [self] {

@@ -42,6 +42,11 @@ struct CollectiveTransfer {
 };
 struct CollectiveStage {
   std::vector<CollectiveTransfer> transfers;
+  // Filled on first run: the stage as one batch (NetworkSim::start_batch) when its transfers
+  // are identical in size and steps and link-disjoint; null otherwise.
+  mutable bool batch_checked = false;
+  mutable Prepared batch;
+  mutable std::shared_ptr<const std::vector<Prepared>> batch_parts;
 };
 struct CollectivePlan {
   CollectiveOp op = CollectiveOp::AllReduce;

@@ -135,6 +135,12 @@ NetworkSim::FlowId NetworkSim::allocate_flow() {
 
 void NetworkSim::start(Prepared prepared, double bytes, int steps, Done done) {
   if (!(bytes >= 0) || steps < 0) throw std::invalid_argument("transfer bytes and steps must not be negative");
+  if (model_ == SharingModel::Flow) split_batches_on(*prepared);
+  const Time latency = Time::from_seconds(prepared->latency_s * steps);
+  start_flow(std::move(prepared), bytes, latency, std::move(done));
+}
+
+NetworkSim::FlowId NetworkSim::start_flow(Prepared prepared, double bytes, Time latency, Done done) {
   const FlowId id = allocate_flow();
   Flow& f = flows_[id];
   f.prep = std::move(prepared);
@@ -143,13 +149,101 @@ void NetworkSim::start(Prepared prepared, double bytes, int steps, Done done) {
   f.cls = kNotInHeap;
   f.heap_pos = kNotInHeap;
   f.serial = started_++;
-  f.latency = Time::from_seconds(f.prep->latency_s * steps);
+  f.latency = latency;
   f.done = std::move(done);
+  f.parts.reset();
   f.active = true;
   ++active_;
   if (model_ == SharingModel::Flow) attach_to_links(id);
   arrivals_.push_back(id);
   request_update();
+  return id;
+}
+
+namespace {
+// Runs `done` when the last of `left` parts has arrived.
+struct Join {
+  std::size_t left;
+  InplaceCallback done;
+};
+}  // namespace
+
+Prepared NetworkSim::batch_of(const std::vector<Prepared>& parts) const {
+  if (parts.size() < 2) return nullptr;
+  auto merged = std::make_shared<PreparedTransfer>();
+  for (const Prepared& p : parts) {
+    if (p->load.empty() || p->multiplicity != 1 || p->max_rate != parts.front()->max_rate ||
+        p->latency_s != parts.front()->latency_s)
+      return nullptr;
+    merged->load.insert(merged->load.end(), p->load.begin(), p->load.end());
+    for (int k = 0; k < kLinkClassCount; ++k) merged->class_load[k] += p->class_load[k];
+    merged->segments += p->segments;
+  }
+  std::sort(merged->load.begin(), merged->load.end());
+  for (std::size_t i = 1; i < merged->load.size(); ++i)
+    if (merged->load[i].first == merged->load[i - 1].first) return nullptr;  // two parts share a link
+  merged->max_rate = parts.front()->max_rate;
+  merged->latency_s = parts.front()->latency_s;
+  return merged;
+}
+
+void NetworkSim::start_batch(std::shared_ptr<const std::vector<Prepared>> parts, Prepared merged, double bytes,
+                             int steps, Done done) {
+  if (!(bytes >= 0) || steps < 0) throw std::invalid_argument("transfer bytes and steps must not be negative");
+  const Time latency = Time::from_seconds(merged->latency_s * steps);
+  bool alone = batching_;
+  if (model_ == SharingModel::Flow)
+    for (const auto& [l, w] : merged->load) alone = alone && links_[l].flows.empty();
+  if (alone) {
+    const FlowId id = start_flow(std::move(merged), bytes, latency, std::move(done));
+    flows_[id].parts = std::move(parts);
+    return;
+  }
+  auto join = std::make_shared<Join>(Join{parts->size(), std::move(done)});
+  for (const Prepared& p : *parts) {
+    if (model_ == SharingModel::Flow) split_batches_on(*p);
+    start_flow(p, bytes, latency, [join] {
+      if (--join->left == 0) join->done();
+    });
+  }
+}
+
+// A batch is alone on its links: a transfer about to cross one splits it first.
+void NetworkSim::split_batches_on(const PreparedTransfer& p) {
+  for (const auto& [l, w] : p.load) {
+    const auto& users = links_[l].flows;
+    if (users.size() == 1 && flows_[users.front().flow].parts) split(users.front().flow);
+  }
+}
+
+// The batch's parts continue as transfers of their own, each with the bytes the batch has
+// left (all parts have sent the same), and its callback runs when the last one arrives.
+void NetworkSim::split(FlowId id) {
+  ++batches_split_;
+  double left = flows_[id].bytes;
+  if (flows_[id].cls == kNotInHeap) {
+    std::erase(arrivals_, id);  // started this instant: nothing sent yet
+  } else {
+    left = remaining(flows_[id]);
+    remove_member(flows_[id].cls, id);
+  }
+  Flow& b = flows_[id];
+  const double sent = b.bytes - left;
+  for (const auto& [l, w] : b.load()) link_bytes_[l] += (sent - b.booked) * w;
+  delivered_ += sent * b.prep->segments;
+  std::vector<LinkId> no_seeds;  // (its links are private: none)
+  detach_from_links(id, no_seeds);
+  auto parts = std::move(b.parts);
+  auto join = std::make_shared<Join>(Join{parts->size(), std::move(b.done)});
+  const Time latency = b.latency;
+  b.active = false;
+  b.prep.reset();
+  --active_;
+  free_flows_.push_back(id);
+  for (const Prepared& p : *parts)
+    start_flow(p, left, latency, [join] {
+      if (--join->left == 0) join->done();
+    });
 }
 
 // Joins the flow lists of its links; a link that becomes shared may bind from now on.

@@ -30,6 +30,11 @@
 //    outside it is treated unfairly; starts and ends at one instant are one change.
 //  - A transfer may stand for its images under permutations of GPU positions that leave
 //    the fabric unchanged (MemberSymmetry): its loads fold onto link orbits.
+//  - Identical transfers on disjoint links that no other transfer crosses (the rings inside
+//    each server of a hierarchical collective) run as one batch while they stay alone: each
+//    runs at its own cap, so one transfer of all their segments has their rate, times and
+//    bytes. The first transfer to touch one of its links splits the batch into its parts,
+//    each with the bytes it has left, before it joins (docs/network.md, "Batches").
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -89,6 +94,16 @@ class NetworkSim {
   void start(const std::vector<Segment>& segments, double bytes, int steps, Done done);
   void start(Prepared prepared, double bytes, int steps, Done done);
   Prepared prepare(const std::vector<Segment>& segments, const MemberSymmetry* symmetry = nullptr);
+  // One transfer standing for all of `parts` (start_batch), or null when they cannot run as
+  // one: each must be link-disjoint from the others, with the same cap and latency, and no
+  // symmetry folding.
+  Prepared batch_of(const std::vector<Prepared>& parts) const;
+  // Starts every part with `bytes` and `steps`; `done` runs when all have arrived. They run
+  // as the batch `merged` (from batch_of) while none of its links carries anything else.
+  void start_batch(std::shared_ptr<const std::vector<Prepared>> parts, Prepared merged, double bytes, int steps,
+                   Done done);
+  void set_batching(bool on) { batching_ = on; }  // off: start_batch starts the parts one by one
+  std::uint64_t batches_split() const { return batches_split_; }
   // Traffic timed elsewhere (tensor-parallel collectives, which the compute model overlaps
   // with the GEMMs): it counts in the link statistics, bytes and utilization by class, at a
   // steady rate while it lasts, but takes no bandwidth from transfers (docs/network.md).
@@ -141,6 +156,7 @@ class NetworkSim {
     std::vector<std::uint32_t> slots;     // its index in each of its links' flow lists
     Time latency;
     Done done;
+    std::shared_ptr<const std::vector<Prepared>> parts;  // a batch: what it stands for
     bool active = false;
     const std::vector<std::pair<LinkId, double>>& load() const { return prep->load; }
   };
@@ -250,6 +266,9 @@ class NetworkSim {
 
   // Transfers (network_sim.cpp).
   FlowId allocate_flow();
+  FlowId start_flow(Prepared prepared, double bytes, Time latency, Done done);
+  void split_batches_on(const PreparedTransfer& p);
+  void split(FlowId batch);
   void attach_to_links(FlowId id);
   void detach_from_links(FlowId id, std::vector<LinkId>& seeds);
   void on_drain();
@@ -396,6 +415,8 @@ class NetworkSim {
   std::vector<FlowId> finished_scratch_;
   std::vector<ClassKeyLink> key_scratch_;
 
+  bool batching_ = true;
+  std::uint64_t batches_split_ = 0;
   std::size_t active_ = 0;
   std::uint64_t started_ = 0, recomputations_ = 0, resolved_ = 0, groups_resolved_ = 0;
   double delivered_ = 0;
