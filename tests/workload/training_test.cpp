@@ -37,6 +37,7 @@ struct JobRun {
   std::vector<double> link_bytes;
   std::vector<network::LinkClass> link_class;
   bool reduced = false;
+  std::uint64_t transfers = 0;
 };
 
 JobRun run(const ParallelPlan& plan, bool grouped, network::SharingModel model, std::int64_t servers,
@@ -44,12 +45,14 @@ JobRun run(const ParallelPlan& plan, bool grouped, network::SharingModel model, 
              network::FabricSpec s;
              s.radix = 16;
              return s;
-           }()) {
+           }(),
+           bool batching = true) {
   const auto* server = catalog().server("p5.48xlarge");
   const hardware::Cluster cluster({server, catalog().accelerator("H100-SXM"), servers, 4, 0});
   network::Fabric fabric(cluster, spec);
   Simulator sim;
   network::NetworkSim net(sim, fabric, model);
+  net.set_batching(batching);
   power::PowerModel power(cluster, power::FacilitySpec{});
   JobRun r;
   r.costs = training_costs(small_model(), plan, cluster.accelerator(), net);
@@ -63,6 +66,7 @@ JobRun run(const ParallelPlan& plan, bool grouped, network::SharingModel model, 
   const auto ranks_a = rank_of(plan, {0, 0, 0, 0}), ranks_b = rank_of(plan, {0, 0, 0, 1});
   if (plan.pp > 1) r.message_s = net.isolated_seconds({{ranks_a, ranks_b}}, r.costs.pp_message_bytes, 1);
   net.finish();
+  r.transfers = net.transfers_started();
   for (std::size_t l = 0; l < fabric.topology().link_count(); ++l) {
     r.link_bytes.push_back(net.link_bytes(network::LinkId(l)));
     r.link_class.push_back(fabric.topology().link(network::LinkId(l)).cls);
@@ -266,6 +270,32 @@ TEST(Training, OneMemberStandingForItsUnitGivesExactlyTheFullModelsResult) {
     ASSERT_EQ(grouped.link_bytes.size(), full.link_bytes.size());
     for (std::size_t l = 0; l < full.link_bytes.size(); ++l)
       EXPECT_NEAR(grouped.link_bytes[l], full.link_bytes[l], 1e-9 * full.link_bytes[l] + 1e-3) << "link " << l;
+  }
+}
+
+// Two data-parallel ranks per server (TP4) make `auto` pick the hierarchical algorithm, whose
+// rings inside the servers run as batches (network_sim.hpp): the iteration must be the one
+// that starts every ring on its own, to the nanosecond, with the same bytes on every link.
+TEST(Training, BatchedRingsGiveExactlyTheRunWithEveryRingOnItsOwn) {
+  for (auto model : {network::SharingModel::Flow, network::SharingModel::Analytical}) {
+    ParallelPlan plan;
+    plan.tp = 4;
+    plan.pp = 2;
+    plan.dp = 8;
+    plan.global_batch = 4 * plan.dp * plan.pp;
+    plan.bucket_params = 20e6;
+    network::FabricSpec spec;
+    spec.kind = network::FabricKind::RailOptimized;
+    spec.radix = 16;
+    spec.oversubscription = 2;
+    const JobRun batched = run(plan, false, model, 8, spec, true);
+    const JobRun single = run(plan, false, model, 8, spec, false);
+    EXPECT_LT(batched.transfers, single.transfers);
+    EXPECT_NEAR(batched.result.seconds, single.result.seconds, 1e-9);
+    EXPECT_NEAR(batched.energy_j, single.energy_j, 1e-9 * single.energy_j);
+    ASSERT_EQ(batched.link_bytes.size(), single.link_bytes.size());
+    for (std::size_t l = 0; l < single.link_bytes.size(); ++l)
+      EXPECT_NEAR(batched.link_bytes[l], single.link_bytes[l], 1e-9 * single.link_bytes[l] + 1e-3) << "link " << l;
   }
 }
 
