@@ -284,6 +284,8 @@ class NetworkSim {
 
   // Rate classes (rate_classes.cpp).
   ClassId table_find(const std::vector<ClassKeyLink>& key, double cap, std::uint64_t hash) const;
+  template <class Same>
+  ClassId table_find_if(std::uint64_t hash, double cap, Same same) const;
   void table_insert(ClassId c);
   void place(ClassId c);
   void table_erase(ClassId c);
@@ -300,6 +302,7 @@ class NetworkSim {
   void promote(LinkId l);
   void demote(LinkId l);
   void rekey_without(ClassId c, LinkId l);
+  void rekey_with(ClassId c, ClassKeyLink e, std::uint64_t hash);
 
   // Bottleneck groups (bottleneck_groups.cpp).
   GroupId make_group(LinkId link, double cap, bool by_cap, double rate);

@@ -22,11 +22,17 @@ std::uint64_t mix(std::uint64_t z) {
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
   return z ^ (z >> 31);
 }
+// A key's hash is its cap's plus one term per link, summed: adding or dropping a link updates
+// it in constant time, which matters for transfers of hundreds of links (a ring across
+// servers) re-keyed whenever one of their links becomes shared or private again.
+template <class KeyLink>
+std::uint64_t key_term(const KeyLink& e) {
+  return mix((std::uint64_t(std::uint32_t(e.link)) * 0x100000001b3ull) ^ mix(std::bit_cast<std::uint64_t>(e.weight)));
+}
 template <class Key>
 std::uint64_t hash_key(const Key& key, double cap) {
   std::uint64_t h = mix(std::bit_cast<std::uint64_t>(cap));
-  for (const auto& e : key) h = mix(h ^ (std::uint64_t(std::uint32_t(e.link)) * 0x100000001b3ull) ^
-                                    mix(std::bit_cast<std::uint64_t>(e.weight)));
+  for (const auto& e : key) h += key_term(e);
   return h;
 }
 }  // namespace
@@ -45,6 +51,19 @@ NetworkSim::ClassId NetworkSim::table_find(const std::vector<ClassKeyLink>& key,
     if (e == kTombstone) continue;
     const RateClass& c = classes_[e];
     if (c.hash == h && c.cap == cap && c.key == key) return e;
+  }
+  return kNotInHeap;
+}
+
+// The class with hash h and cap whose key `same` accepts (checked only on a hash match).
+template <class Same>
+NetworkSim::ClassId NetworkSim::table_find_if(std::uint64_t h, double cap, Same same) const {
+  const std::size_t mask = table_.size() - 1;
+  for (std::size_t i = h & mask; table_[i] != kEmpty; i = (i + 1) & mask) {
+    const std::uint32_t e = table_[i];
+    if (e == kTombstone) continue;
+    const RateClass& c = classes_[e];
+    if (c.hash == h && c.cap == cap && same(c.key)) return e;
   }
   return kNotInHeap;
 }
@@ -245,14 +264,45 @@ void NetworkSim::promote(LinkId l) {
     const FlowId f = lf.flow;
     if (flows_[f].cls == kNotInHeap) continue;  // arriving now: keyed once all its links are attached
     const ClassId from = flows_[f].cls;
-    key_scratch_.assign(classes_[from].key.begin(), classes_[from].key.end());
+    const RateClass& c = classes_[from];
     const ClassKeyLink add{l, lf.weight};
-    key_scratch_.insert(std::lower_bound(key_scratch_.begin(), key_scratch_.end(), add,
-                                         [](const ClassKeyLink& a, const ClassKeyLink& b) { return a.link < b.link; }),
-                        add);
-    const ClassId to = find_or_make_class(key_scratch_, classes_[from].cap, classes_[from].group);
-    move_flow(f, to);
+    const std::size_t at = c.key_index(l);
+    const std::uint64_t h = c.hash + key_term(add);
+    // The key with `add` inserted at `at`, compared without building it.
+    const ClassId to = table_find_if(h, c.cap, [&](const std::vector<ClassKeyLink>& k) {
+      return k.size() == c.key.size() + 1 && std::equal(c.key.begin(), c.key.begin() + std::ptrdiff_t(at), k.begin()) &&
+             k[at] == add && std::equal(c.key.begin() + std::ptrdiff_t(at), c.key.end(), k.begin() + std::ptrdiff_t(at) + 1);
+    });
+    if (to != kNotInHeap) {
+      move_flow(f, to);
+    } else if (c.n == 1) {
+      rekey_with(from, add, h);  // a class of one (a long ring's transfer): edit its key in place
+    } else {
+      key_scratch_.assign(c.key.begin(), c.key.end());
+      key_scratch_.insert(key_scratch_.begin() + std::ptrdiff_t(at), add);
+      move_flow(f, find_or_make_class(key_scratch_, c.cap, c.group));
+    }
   }
+}
+
+// The class's members all cross link e.link, which becomes active: the link joins its key,
+// its row and its group's column, as if the class had been made with it. Members, group,
+// clock and rate stay: the link was not binding. (A class of hundreds of links re-made for
+// every link that becomes shared was most of the cost of large runs.)
+void NetworkSim::rekey_with(ClassId id, ClassKeyLink e, std::uint64_t hash) {
+  RateClass& c = classes_[id];
+  const std::size_t i = c.key_index(e.link);
+  const auto at = [i](auto& v) { return v.begin() + std::ptrdiff_t(i); };
+  table_erase(id);
+  c.key.insert(at(c.key), e);
+  c.hash = hash;
+  table_insert(id);
+  auto& row = links_[e.link].row;
+  c.row_pos.insert(at(c.row_pos), static_cast<std::uint32_t>(row.size()));
+  row.push_back({id, e.weight});
+  const std::uint32_t entry = acquire_entry(c.group, e.link);
+  classes_[id].entries.insert(at(classes_[id].entries), entry);
+  add_entry_weight(entry, e.weight * classes_[id].n);
 }
 
 // The link cannot bind (a single transfer, or load far below capacity): it leaves every
@@ -278,11 +328,13 @@ void NetworkSim::demote(LinkId l) {
 void NetworkSim::rekey_without(ClassId id, LinkId l) {
   RateClass& c = classes_[id];
   const std::size_t i = c.key_index(l);
-  key_scratch_.assign(c.key.begin(), c.key.end());
-  key_scratch_.erase(key_scratch_.begin() + std::ptrdiff_t(i));
   // An existing class with the shorter key takes the members.
-  const std::uint64_t h = hash_key(key_scratch_, c.cap);
-  if (const ClassId into = table_find(key_scratch_, c.cap, h); into != kNotInHeap) {
+  const std::uint64_t h = c.hash - key_term(c.key[i]);
+  const ClassId into = table_find_if(h, c.cap, [&](const std::vector<ClassKeyLink>& k) {
+    return k.size() + 1 == c.key.size() && std::equal(k.begin(), k.begin() + std::ptrdiff_t(i), c.key.begin()) &&
+           std::equal(k.begin() + std::ptrdiff_t(i), k.end(), c.key.begin() + std::ptrdiff_t(i) + 1);
+  });
+  if (into != kNotInHeap) {
     // Members that speed up by joining count in the drift that bounds dormant links' load.
     const double from_rate = ghot_[c.group].rate, to_rate = ghot_[classes_[into].group].rate;
     if (from_rate > 0 && to_rate > from_rate) grow_drift(to_rate / from_rate);
