@@ -85,6 +85,8 @@ def parse_output(out, binary):
         return []
     rows = {}
     for b in json.loads(out).get("benchmarks", []):
+        if "real_time" not in b:
+            continue  # a complexity fit (BigO, RMS): no speed of its own
         name = base_name(b.get("run_name", b["name"]))
         row = rows.setdefault(name, {"name": name, "binary": binary})
         agg = b.get("aggregate_name")
