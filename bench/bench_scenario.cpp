@@ -1,7 +1,7 @@
 // Loading a scenario of N explicit flows (the YAML a trace converter writes): parse, build
 // the provenance tree, read and check every flow. The target is linear time and memory a
 // small multiple of the file: Google Benchmark fits the complexity over N, and the counters
-// give bytes per second and the process's peak RSS over the file's size at the largest N.
+// give bytes per second and the process's peak RSS over the file's size (see below).
 #include <benchmark/benchmark.h>
 
 #include "reference.hpp"
@@ -57,7 +57,8 @@ void BM_LoadFlowScenario(benchmark::State& state) {
   state.SetItemsProcessed(state.range(0) * state.iterations());
   state.SetComplexityN(state.range(0));
   state.counters["file_MB"] = file_bytes / 1e6;
-  // The peak of the whole process so far: meaningful for the largest size, run last.
+  // The peak of the whole process so far, so only meaningful for a run of the largest size
+  // alone (--benchmark_filter=BM_LoadFlowScenario/160000): tools/bench interleaves sizes.
   state.counters["peak_rss_per_file_byte"] = peak_rss_bytes() / file_bytes;
 }
 
