@@ -1,4 +1,5 @@
-// Scenario throughput, end to end (load, build, simulate one iteration, write results):
+// Scenario throughput, end to end through the library (load, build, simulate one iteration,
+// build the results; no files written):
 //  - train_gpt.yaml (GPT-3 175B, 1,024 H100, flow model): target under 1 s;
 //  - llama3_405b_h100_16k.yaml (16,384 H100, flow model), rail-optimized and fat-tree, with
 //    and without recomputation: target 2 s;
@@ -12,12 +13,10 @@
 #include "reference.hpp"
 #include <sys/resource.h>
 
-#include <fstream>
 #include <string>
 #include <vector>
-#include <nlohmann/json.hpp>
 
-#include "tools/run_command.hpp"
+#include "engine/engine.hpp"
 
 namespace {
 double peak_rss_mib() {
@@ -29,18 +28,14 @@ double peak_rss_mib() {
 void run_scenario(benchmark::State& state, const char* name, std::vector<std::string> overrides = {}) {
   double events = 0;
   for (auto _ : state) {
-    dcsim::app::RunOptions o;
-    o.scenario = std::string(DCSIM_SOURCE_DIR "/scenarios/") + name + ".yaml";
-    o.out_dir = std::string("/tmp/dcsim_bench_") + name;
-    o.overrides = {"output.trace=false", "output.report=false", "output.timeseries=false"};
-    o.overrides.insert(o.overrides.end(), overrides.begin(), overrides.end());
-    o.quiet = true;
-    if (dcsim::app::run_scenario(o) != 0) {
-      state.SkipWithError("scenario failed");
+    try {
+      // Through the library, as a sweep runs it: no output files.
+      const auto s = dcsim::engine::load(std::string(DCSIM_SOURCE_DIR "/scenarios/") + name + ".yaml", overrides);
+      events += double(dcsim::engine::run(s).events);
+    } catch (const std::exception& e) {
+      state.SkipWithError(e.what());
       return;
     }
-    std::ifstream in(*o.out_dir / "results.json");
-    events += nlohmann::json::parse(in)["simulation"]["events_executed"].get<double>();
   }
   state.counters["events_per_s"] = benchmark::Counter(events, benchmark::Counter::kIsRate);
   state.counters["peak_rss_MiB"] = peak_rss_mib();

@@ -3,17 +3,10 @@
 // or jobs, 256 microbatches x virtual stages, 64 collective ranks): code paths, not sizes, are
 // what a mutation finds, and sizes are bounded up front by the checks fuzz_scenario covers.
 // Input errors are fine; crashes, hangs, leaks and any other exception are findings.
-#include <nlohmann/json.hpp>
-
+#include "engine/engine.hpp"
 #include "fuzz/fuzz_input.hpp"
 #include "models/scenario/diagnostics.hpp"
 #include "models/scenario/scenario.hpp"
-#include "models/workload/queueing_workload.hpp"
-#include "sim/random.hpp"
-#include "sim/simulator.hpp"
-#include "tools/cluster_runtime.hpp"
-#include "tools/run_network.hpp"
-#include "tools/run_training.hpp"
 
 namespace {
 using namespace dcsim;
@@ -35,24 +28,9 @@ bool small_enough(const scenario::Scenario& s) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto path = fuzz::scenario_file(data, size);
   try {
-    const scenario::Scenario s = scenario::load_scenario(path, {});
+    const scenario::Scenario s = engine::load(path);
     if (!small_enough(s)) return 0;
-    Simulator sim;
-    RandomStreams streams(s.seed);
-    nlohmann::ordered_json results;
-    if (s.workload_type == scenario::WorkloadType::Queueing) {
-      (void)workload::run_queueing(sim, s.queueing, streams, nullptr);
-      return 0;
-    }
-    app::ClusterRuntime rt(s, sim);
-    if (s.workload_type == scenario::WorkloadType::Training) {
-      std::string warnings;
-      (void)app::run_training_workload(rt, nullptr, results, warnings);
-    } else if (s.workload_type == scenario::WorkloadType::Collective) {
-      (void)app::run_collective_workload(rt, results);
-    } else {
-      (void)app::run_flows_workload(rt, streams, std::filesystem::temp_directory_path(), results);
-    }
+    (void)engine::run(s);  // no output folder: the whole run, no files
   } catch (const scenario::InputError&) {
   }
   return 0;

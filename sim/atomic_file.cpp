@@ -35,6 +35,11 @@ void unregister_temporary(int slot) {
   if (slot >= 0) g_used[static_cast<std::size_t>(slot)].store(false);
 }
 
+std::uint64_t next_temporary_number() {
+  static std::atomic<std::uint64_t> counter{0};
+  return counter.fetch_add(1, std::memory_order_relaxed);
+}
+
 extern "C" void remove_temporaries_and_die(int sig) {
   for (std::size_t i = 0; i < kSlots; ++i)
     if (g_used[i].load()) ::unlink(g_paths[i].data());
@@ -52,7 +57,8 @@ void remove_temporary_files_on_signals() {
 
 AtomicFile::AtomicFile(std::filesystem::path target)
     : target_(std::move(target)),
-      temporary_(target_.string() + fmt::format(".tmp.{}", static_cast<long>(::getpid()))) {
+      // Unique per process and per file, so runs on several threads never share one.
+      temporary_(target_.string() + fmt::format(".tmp.{}.{}", static_cast<long>(::getpid()), next_temporary_number())) {
   out_.open(temporary_, std::ios::binary | std::ios::trunc);
   if (!out_) throw EnvironmentError(fmt::format("cannot write {}: cannot create {}", target_.string(), temporary_.string()));
   slot_ = register_temporary(temporary_);

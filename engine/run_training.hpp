@@ -5,9 +5,9 @@
 #include "models/workload/memory_model.hpp"
 #include "models/workload/training_costs.hpp"
 #include "sim/trace_writer.hpp"
-#include "tools/cluster_runtime.hpp"
+#include "engine/cluster_runtime.hpp"
 
-namespace dcsim::app {
+namespace dcsim::engine {
 // What a training run checks before it simulates: the chip supports the precision, the plan's
 // costs, memory per stage. Throws scenario::InputError for a plan the run would refuse
 // (`dcsim validate` calls it too, so it refuses the same plans with the same message).
@@ -24,4 +24,4 @@ PlannedTraining plan_training(ClusterRuntime& rt);
 // Throws scenario::InputError when the plan does not fit in memory.
 std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohmann::ordered_json& results,
                                   std::string& warnings);
-}  // namespace dcsim::app
+}  // namespace dcsim::engine

@@ -1,4 +1,4 @@
-#include "tools/run_outputs.hpp"
+#include "engine/run_outputs.hpp"
 
 #include "models/scenario/units.hpp"
 
@@ -7,9 +7,9 @@
 #include <algorithm>
 
 #include "sim/atomic_file.hpp"
-#include "tools/svg_charts.hpp"
+#include "engine/svg_charts.hpp"
 
-namespace dcsim::app {
+namespace dcsim::engine {
 
 TimeSeriesTable sample_timeseries(const ClusterRuntime& rt, std::size_t points) {
   TimeSeriesTable t;
@@ -67,17 +67,22 @@ void write_timeseries_csv(const std::filesystem::path& file, const TimeSeriesTab
   out.commit();
 }
 
-void move_timeline_to_csv(const std::filesystem::path& file, nlohmann::ordered_json& results) {
+void write_timeline_csv(const std::filesystem::path& file, const nlohmann::ordered_json& results) {
   if (!results.contains("training") || !results["training"].contains("timeline")) return;
-  auto& timeline = results["training"]["timeline"];
   AtomicFile out(file);
   out.write("stage,kind,start_s,end_s,microbatch,chunk\n");
-  for (const auto& sp : timeline["spans"])
+  for (const auto& sp : results["training"]["timeline"]["spans"])
     out.write(fmt::format("{},{},{:.9g},{:.9g},{},{}\n", sp[0].get<int>(), sp[1].get<std::string>(), sp[2].get<double>(),
                           sp[3].get<double>(), sp[4].get<int>(), sp[5].get<int>()));
   out.commit();
-  const std::size_t spans = timeline["spans"].size();
-  timeline = {{"replica", 0}, {"file", file.filename().string()}, {"spans", spans}};
+}
+
+nlohmann::ordered_json take_timeline(nlohmann::ordered_json& results) {
+  if (!results.contains("training") || !results["training"].contains("timeline")) return nlohmann::ordered_json::array();
+  auto& timeline = results["training"]["timeline"];
+  nlohmann::ordered_json spans = std::move(timeline["spans"]);
+  timeline = {{"replica", 0}, {"file", kTimelineFile}, {"spans", spans.size()}};
+  return spans;
 }
 
 void add_power_counters(TraceWriter& trace, const TimeSeriesTable& table) {
@@ -297,4 +302,4 @@ window.addEventListener('load', function () {{
   write_file_atomically(file, html);
 }
 
-}  // namespace dcsim::app
+}  // namespace dcsim::engine

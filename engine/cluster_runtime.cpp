@@ -1,11 +1,11 @@
-#include "tools/cluster_runtime.hpp"
+#include "engine/cluster_runtime.hpp"
 
 #include <fmt/format.h>
 
 #include "models/power/cost.hpp"
 #include "models/scenario/units.hpp"
 
-namespace dcsim::app {
+namespace dcsim::engine {
 using scenario::Dimension;
 using scenario::format_quantity;
 
@@ -112,4 +112,4 @@ std::string ClusterRuntime::summary(double run_seconds) const {
   return out;
 }
 
-}  // namespace dcsim::app
+}  // namespace dcsim::engine

@@ -1,4 +1,4 @@
-#include "tools/run_network.hpp"
+#include "engine/run_network.hpp"
 
 #include <fmt/format.h>
 
@@ -10,7 +10,7 @@
 #include "sim/atomic_file.hpp"
 #include "sim/statistics.hpp"
 
-namespace dcsim::app {
+namespace dcsim::engine {
 using scenario::Dimension;
 using scenario::format_quantity;
 
@@ -53,7 +53,7 @@ std::string run_collective_workload(ClusterRuntime& rt, nlohmann::ordered_json& 
   return text;
 }
 
-std::string run_flows_workload(ClusterRuntime& rt, RandomStreams& streams, const std::filesystem::path& out,
+std::string run_flows_workload(ClusterRuntime& rt, RandomStreams& streams, const std::filesystem::path* out,
                                nlohmann::ordered_json& results) {
   std::vector<workload::FlowSpec> flows = rt.scenario.flows;
   for (std::size_t i = 0; i < rt.scenario.flow_patterns.size(); ++i) {
@@ -62,16 +62,20 @@ std::string run_flows_workload(ClusterRuntime& rt, RandomStreams& streams, const
     flows.insert(flows.end(), more.begin(), more.end());
   }
   const auto records = workload::run_flows(rt.sim, *rt.network, flows, rt.power.get());
-  AtomicFile csv(out / "flows.csv");
-  csv.write("id,src,dst,bytes,start_s,end_s\n");
   Histogram fct;
   double bytes = 0;
   for (const auto& r : records) {
-    csv.write(fmt::format("{},{},{},{:.0f},{:.9f},{:.9f}\n", r.id, r.src, r.dst, r.bytes, r.start.seconds(), r.end.seconds()));
     fct.add((r.end - r.start).seconds());
     bytes += r.bytes;
   }
-  csv.commit();
+  if (out) {
+    AtomicFile csv(*out / "flows.csv");
+    csv.write("id,src,dst,bytes,start_s,end_s\n");
+    for (const auto& r : records)
+      csv.write(fmt::format("{},{},{},{:.0f},{:.9f},{:.9f}\n", r.id, r.src, r.dst, r.bytes, r.start.seconds(),
+                            r.end.seconds()));
+    csv.commit();
+  }
   results["flows"] = {{"count", records.size()},
                       {"bytes", bytes},
                       {"completion_time_mean_s", fct.mean()},
@@ -85,4 +89,4 @@ std::string run_flows_workload(ClusterRuntime& rt, RandomStreams& streams, const
                      format_quantity(rt.sim.now().seconds(), Dimension::Duration));
 }
 
-}  // namespace dcsim::app
+}  // namespace dcsim::engine

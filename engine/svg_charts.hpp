@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-namespace dcsim::app::svg {
+namespace dcsim::engine::svg {
 
 struct Series {
   std::string name;
@@ -30,4 +30,4 @@ std::string timeline(const std::string& title, const std::string& x_label, const
                      const std::vector<Kind>& kinds, const std::vector<Bar>& bars);
 std::string escape(const std::string& text);
 
-}  // namespace dcsim::app::svg
+}  // namespace dcsim::engine::svg

@@ -12,7 +12,7 @@
 #include "models/scenario/scenario.hpp"
 #include "sim/simulator.hpp"
 
-namespace dcsim::app {
+namespace dcsim::engine {
 
 struct ClusterRuntime {
   // Throws scenario::InputError when the hardware described cannot be built (a fabric that
@@ -37,4 +37,4 @@ struct ClusterRuntime {
   std::string summary(double run_seconds) const;  // the power/energy/cost lines
 };
 
-}  // namespace dcsim::app
+}  // namespace dcsim::engine

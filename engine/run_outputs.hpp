@@ -7,15 +7,11 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/trace_writer.hpp"
-#include "tools/cluster_runtime.hpp"
+#include "engine/cluster_runtime.hpp"
+#include "engine/timeseries_table.hpp"
 
-namespace dcsim::app {
+namespace dcsim::engine {
 
-// The common time grid for timeseries.csv and the report's charts.
-struct TimeSeriesTable {
-  std::vector<std::string> columns;       // name_unit, first "time_s"
-  std::vector<std::vector<double>> rows;  // one per grid point
-};
 TimeSeriesTable sample_timeseries(const ClusterRuntime& rt, std::size_t points = 400);
 
 void write_timeseries_csv(const std::filesystem::path& file, const TimeSeriesTable& table);
@@ -23,7 +19,11 @@ void write_report_html(const std::filesystem::path& file, const nlohmann::ordere
                        const TimeSeriesTable& table);
 void add_power_counters(TraceWriter& trace, const TimeSeriesTable& table);
 // timeline.csv: one iteration's pipeline timeline (results.training.timeline's spans, which
-// the report draws); results.json keeps the file's name and the number of spans.
-void move_timeline_to_csv(const std::filesystem::path& file, nlohmann::ordered_json& results);
+// the report draws). Nothing for a run without one.
+inline constexpr const char* kTimelineFile = "timeline.csv";
+void write_timeline_csv(const std::filesystem::path& file, const nlohmann::ordered_json& results);
+// Moves the spans out of the results (returned; empty when there are none): results.json
+// keeps the file's name and the number of spans.
+nlohmann::ordered_json take_timeline(nlohmann::ordered_json& results);
 
-}  // namespace dcsim::app
+}  // namespace dcsim::engine

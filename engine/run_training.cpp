@@ -1,4 +1,4 @@
-#include "tools/run_training.hpp"
+#include "engine/run_training.hpp"
 
 #include <fmt/format.h>
 
@@ -12,7 +12,7 @@
 #include "models/workload/training_costs.hpp"
 #include "models/workload/training_sim.hpp"
 
-namespace dcsim::app {
+namespace dcsim::engine {
 using scenario::Dimension;
 using scenario::format_quantity;
 using namespace workload;
@@ -304,4 +304,4 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
   return out;
 }
 
-}  // namespace dcsim::app
+}  // namespace dcsim::engine

@@ -1,11 +1,11 @@
-#include "tools/svg_charts.hpp"
+#include "engine/svg_charts.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 
-namespace dcsim::app::svg {
+namespace dcsim::engine::svg {
 namespace {
 constexpr double W = 800, H = 320, L = 70, R = 200, T = 36, B = 48;  // size and margins
 const char* kColors[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
@@ -172,4 +172,4 @@ std::string timeline(const std::string& title, const std::string& x_label, const
   return out + "</svg>";
 }
 
-}  // namespace dcsim::app::svg
+}  // namespace dcsim::engine::svg
