@@ -7,6 +7,7 @@
 #include "tools/calibrate_command.hpp"
 #include "tools/compare_command.hpp"
 #include "tools/run_command.hpp"
+#include "tools/sweep_command.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"dcsim: a discrete-event simulator of AI datacenters"};
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   dcsim catalog                                       the accelerators and servers dcsim knows
   dcsim calibrate my_gemms.csv --chip H100-SXM        refit the compute model to your measurements
   dcsim compare out/a/results.json out/b/results.json two runs side by side
+  dcsim sweep sweeps/train_gpt_scaling.yaml --csv     every point of a sweep on all cores
 
 Exit codes: 0 success, 2 bad input, 3 the machine refused (output folder or disk), 1 internal error.)");
   app.set_version_flag("--version", std::string("dcsim ") + DCSIM_VERSION);
@@ -61,6 +63,16 @@ Exit codes: 0 success, 2 bad input, 3 the machine refused (output folder or disk
                         "GEMM samples of this source were measured at another clock: fit their level apart");
   calibrate->add_option("--half-mn", cal.half_mn, "hold the GEMM curve's h_mn at this value")->check(CLI::PositiveNumber);
 
+  auto* sweep = app.add_subcommand("sweep", "run every point of a sweep file on all cores, into a database");
+  dcsim::app::SweepCommandOptions sw;
+  std::string sweep_out;
+  sweep->add_option("sweep", sw.file, "sweep YAML file")->required()->check(CLI::ExistingFile);
+  auto* sweep_out_opt = sweep->add_option("--out", sweep_out, "output folder (default: out/<sweep name>)");
+  sweep->add_option("--jobs,-j", sw.jobs, "threads (default: one per core)")->check(CLI::Range(1, 4096));
+  sweep->add_flag("--csv", sw.csv, "also write sweep.csv (every column but the full results)");
+  sweep->add_flag("--dry-run", sw.dry_run, "check every point and say which would be refused; run none");
+  sweep->add_flag("--quiet,-q", sw.quiet, "print nothing but errors");
+
   auto* compare = app.add_subcommand("compare", "two runs' results.json side by side, with their differences");
   std::string compare_a, compare_b;
   compare->add_option("a", compare_a, "first results.json")->required();
@@ -77,6 +89,10 @@ Exit codes: 0 success, 2 bad input, 3 the machine refused (output folder or disk
     if (*catalog) return dcsim::app::print_catalog(catalog_scenario);
     if (*compare) return dcsim::app::compare_results(compare_a, compare_b);
     if (*calibrate) return dcsim::app::calibrate(cal);
+    if (*sweep) {
+      if (*sweep_out_opt) sw.out_dir = sweep_out;
+      return dcsim::app::run_sweep_command(sw);
+    }
     if (run.scenario.empty()) {
       std::cerr << app.help();
       return 2;
