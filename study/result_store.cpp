@@ -82,6 +82,16 @@ ResultStore::ResultStore(const std::filesystem::path& file, const std::map<std::
     db_ = nullptr;
     throw EnvironmentError(fmt::format("cannot open {}: {}", file.string(), why));
   }
+  try {
+    open_tables(meta);
+  } catch (...) {
+    sqlite3_close(db_);  // the destructor does not run for a constructor that throws
+    db_ = nullptr;
+    throw;
+  }
+}
+
+void ResultStore::open_tables(const std::map<std::string, std::string>& meta) {
   sqlite3_busy_timeout(db_, 10'000);
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=NORMAL");
@@ -94,17 +104,19 @@ ResultStore::ResultStore(const std::filesystem::path& file, const std::map<std::
     Statement cols(db_, "SELECT name FROM pragma_table_info('points')");
     while (cols.step()) columns_.insert(cols.column_text(0));
   }
-  // The keys that define the study must match a database made before.
+  // The keys that define the study must match a database made before; only then is the
+  // meta table brought up to date.
   for (const auto& [key, value] : meta) {
     Statement get(db_, "SELECT value FROM meta WHERE key = ?");
     get.bind_text(1, key);
-    if (get.step()) {
-      const std::string before = get.column_text(0);
-      if (before != value && key != "dcsim_version")
-        throw scenario::InputError(fmt::format(
-            "error: {} holds another sweep's points ({} was \"{}\", now \"{}\"); give another --out or remove it\n",
-            file.string(), key, before, value));
-    }
+    if (!get.step()) continue;
+    const std::string before = get.column_text(0);
+    if (before != value && key != "dcsim_version")
+      throw scenario::InputError(fmt::format(
+          "error: {} holds another sweep's points ({} was \"{}\", now \"{}\"); give another --out or remove it\n",
+          file_.string(), key, before, value));
+  }
+  for (const auto& [key, value] : meta) {
     Statement put(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
     put.bind_text(1, key);
     put.bind_text(2, value);

@@ -50,6 +50,7 @@ class ResultStore {
   Table table() const;
 
  private:
+  void open_tables(const std::map<std::string, std::string>& meta);
   std::vector<std::string> ordered_columns() const;
   void exec(const std::string& sql) const;
   void ensure_column(const std::string& name, const char* type);

@@ -1,12 +1,15 @@
 // dcsim: the command line. Parsing only; each command lives in its own file.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
+#include <map>
 
 #include "dcsim_version.hpp"
 #include "tools/calibrate_command.hpp"
 #include "tools/compare_command.hpp"
 #include "tools/run_command.hpp"
+#include "tools/plan_command.hpp"
 #include "tools/sweep_command.hpp"
 
 int main(int argc, char** argv) {
@@ -19,6 +22,7 @@ int main(int argc, char** argv) {
   dcsim calibrate my_gemms.csv --chip H100-SXM        refit the compute model to your measurements
   dcsim compare out/a/results.json out/b/results.json two runs side by side
   dcsim sweep sweeps/train_gpt_scaling.yaml --csv     every point of a sweep on all cores
+  dcsim plan scenarios/train_gpt.yaml --top 20        the best parallel plans for a model and cluster
 
 Exit codes: 0 success, 2 bad input, 3 the machine refused (output folder or disk), 1 internal error.)");
   app.set_version_flag("--version", std::string("dcsim ") + DCSIM_VERSION);
@@ -73,6 +77,20 @@ Exit codes: 0 success, 2 bad input, 3 the machine refused (output folder or disk
   sweep->add_flag("--dry-run", sw.dry_run, "check every point and say which would be refused; run none");
   sweep->add_flag("--quiet,-q", sw.quiet, "print nothing but errors");
 
+  auto* plan = app.add_subcommand("plan", "search the parallel plans of a training scenario: screen all, simulate the best");
+  dcsim::app::PlanCommandOptions pl;
+  std::string plan_out;
+  std::map<std::string, std::string> dims;
+  plan->add_option("scenario", pl.scenario, "training scenario YAML file")->required()->check(CLI::ExistingFile);
+  plan->add_option("--set", pl.overrides, "override a key of the base scenario")->allow_extra_args(false);
+  auto* plan_out_opt = plan->add_option("--out", plan_out, "output folder (default: out/<scenario>_plans)");
+  plan->add_option("--top", pl.top, "plans the simulation ranks")->check(CLI::Range(1, 100000))->capture_default_str();
+  plan->add_option("--jobs,-j", pl.jobs, "threads (default: one per core)")->check(CLI::Range(1, 4096));
+  for (const char* d : {"tp", "pp", "cp", "ep", "vs", "microbatch", "zero"})
+    plan->add_option(std::string("--") + d, dims[d], std::string("values of ") + d + ", e.g. 1,2,4 (default: all that fit the model)");
+  plan->add_option("--recompute", dims["recompute"], "none,selective,full (default: all three)");
+  plan->add_flag("--quiet,-q", pl.quiet, "print nothing but errors");
+
   auto* compare = app.add_subcommand("compare", "two runs' results.json side by side, with their differences");
   std::string compare_a, compare_b;
   compare->add_option("a", compare_a, "first results.json")->required();
@@ -89,6 +107,39 @@ Exit codes: 0 success, 2 bad input, 3 the machine refused (output folder or disk
     if (*catalog) return dcsim::app::print_catalog(catalog_scenario);
     if (*compare) return dcsim::app::compare_results(compare_a, compare_b);
     if (*calibrate) return dcsim::app::calibrate(cal);
+    if (*plan) {
+      if (*plan_out_opt) pl.out_dir = plan_out;
+      std::vector<std::int64_t>* lists[] = {&pl.space.tp, &pl.space.pp, &pl.space.cp, &pl.space.ep,
+                                            &pl.space.virtual_stages, &pl.space.microbatch};
+      const char* names[] = {"tp", "pp", "cp", "ep", "vs", "microbatch"};
+      for (int i = 0; i < 6; ++i)
+        if (!dims[names[i]].empty() && !dcsim::app::parse_int_list(dims[names[i]], *lists[i])) {
+          std::cerr << "error: --" << names[i] << " " << dims[names[i]] << ": expected whole numbers >= 1 separated by commas\n";
+          return 2;
+        }
+      std::vector<std::int64_t> zeros;
+      if (!dims["zero"].empty()) {
+        if (!dcsim::app::parse_int_list(dims["zero"], zeros) || std::any_of(zeros.begin(), zeros.end(), [](auto z) { return z > 3; })) {
+          std::cerr << "error: --zero " << dims["zero"] << ": expected stages 1 to 3 separated by commas\n";
+          return 2;
+        }
+        for (auto z : zeros) pl.space.zero.push_back(int(z));
+      }
+      for (std::size_t at = 0; !dims["recompute"].empty() && at <= dims["recompute"].size();) {
+        const std::string& t = dims["recompute"];
+        const std::size_t end = std::min(t.find(',', at), t.size());
+        const std::string r = t.substr(at, end - at);
+        if (r == "none") pl.space.recompute.push_back(dcsim::workload::Recompute::None);
+        else if (r == "selective") pl.space.recompute.push_back(dcsim::workload::Recompute::Selective);
+        else if (r == "full") pl.space.recompute.push_back(dcsim::workload::Recompute::Full);
+        else {
+          std::cerr << "error: --recompute " << t << ": \"" << r << "\" is not none, selective or full\n";
+          return 2;
+        }
+        at = end + 1;
+      }
+      return dcsim::app::run_plan_command(pl);
+    }
     if (*sweep) {
       if (*sweep_out_opt) sw.out_dir = sweep_out;
       return dcsim::app::run_sweep_command(sw);

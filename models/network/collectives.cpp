@@ -188,7 +188,9 @@ CollectivePlan rooted(CollectiveOp op, const Ranks& r, double S, Algorithm a) {
   return p;
 }
 
-std::vector<Algorithm> candidates(CollectiveOp op, const Ranks& r, const Fabric& fabric) {
+}  // namespace
+
+std::vector<Algorithm> auto_candidates(CollectiveOp op, const Ranks& r, const Fabric& fabric) {
   std::vector<Algorithm> c;
   const bool multi_domain = fabric.domain_size() > 1 && std::any_of(r.begin(), r.end(), [&](std::int64_t x) {
     return !fabric.same_domain(x, r.front());
@@ -213,8 +215,6 @@ std::vector<Algorithm> candidates(CollectiveOp op, const Ranks& r, const Fabric&
   }
   return c;
 }
-
-}  // namespace
 
 const std::vector<std::string>& collective_op_names() {
   static const std::vector<std::string> n = {"all_reduce", "reduce_scatter", "all_gather", "all_to_all",
@@ -245,7 +245,7 @@ CollectivePlan plan_collective(CollectiveOp op, Algorithm a, const Ranks& r, dou
   if (a == Algorithm::Auto) {
     CollectivePlan best;
     double best_t = std::numeric_limits<double>::infinity();
-    for (Algorithm c : candidates(op, r, net.fabric())) {
+    for (Algorithm c : auto_candidates(op, r, net.fabric())) {
       CollectivePlan p = plan_collective(op, c, r, S, net);
       const double t = analytical_seconds(p, net);
       if (t < best_t) {

@@ -59,6 +59,9 @@ struct CollectivePlan {
 CollectivePlan plan_collective(CollectiveOp op, Algorithm algorithm, const std::vector<std::int64_t>& ranks,
                                double bytes, NetworkSim& net);
 
+// The algorithms Algorithm::Auto chooses among for this group (the fastest, timed alone).
+std::vector<Algorithm> auto_candidates(CollectiveOp op, const std::vector<std::int64_t>& ranks, const Fabric& fabric);
+
 // Sum over stages of the slowest transfer, each alone on the network.
 double analytical_seconds(const CollectivePlan& plan, NetworkSim& net);
 

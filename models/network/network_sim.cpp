@@ -110,13 +110,21 @@ void NetworkSim::apply_symmetry(PreparedTransfer& p, const std::vector<Segment>&
   p.multiplicity = k;
 }
 
-double NetworkSim::isolated_seconds(const std::vector<Segment>& segments, double bytes, int steps) {
+NetworkSim::Isolated NetworkSim::isolated(const std::vector<Segment>& segments) {
   std::vector<std::pair<LinkId, double>> load;
-  double latency = 0;
-  build_load(fabric_, segments, load, latency);
-  const double rate = isolated_rate(fabric_, load);
-  const Time drain = load.empty() ? Time::zero() : Time::from_seconds(bytes / rate);
+  Isolated out;
+  build_load(fabric_, segments, load, out.latency);
+  out.rate = load.empty() ? std::numeric_limits<double>::infinity() : isolated_rate(fabric_, load);
+  return out;
+}
+
+double NetworkSim::Isolated::seconds(double bytes, int steps) const {
+  const Time drain = std::isinf(rate) ? Time::zero() : Time::from_seconds(bytes / rate);
   return (drain + Time::from_seconds(latency * steps)).seconds();
+}
+
+double NetworkSim::isolated_seconds(const std::vector<Segment>& segments, double bytes, int steps) {
+  return isolated(segments).seconds(bytes, steps);
 }
 
 void NetworkSim::start(const std::vector<Segment>& segments, double bytes, int steps, Done done) {

@@ -111,6 +111,13 @@ class NetworkSim {
   void end_side_traffic(const Prepared& p, double bytes_per_s, double seconds);
   // The time the transfer would take alone on the network (the analytical model's answer).
   double isolated_seconds(const std::vector<Segment>& segments, double bytes, int steps);
+  // What isolated_seconds is made of: the transfer's rate alone (infinite when it crosses no
+  // link) and its path latency per step.
+  struct Isolated {
+    double rate = 0, latency = 0;
+    double seconds(double bytes, int steps) const;  // rounded as isolated_seconds rounds
+  };
+  Isolated isolated(const std::vector<Segment>& segments);
 
   SharingModel model() const { return model_; }
   Fabric& fabric() { return fabric_; }

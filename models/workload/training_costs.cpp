@@ -49,18 +49,17 @@ std::vector<std::int64_t> group(const ParallelPlan& plan, char dim, std::int64_t
   return ranks;
 }
 
-double collective_s(network::NetworkSim& net, network::CollectiveOp op, const std::vector<std::int64_t>& ranks,
+double collective_s(network::CollectiveTimer& timer, network::CollectiveOp op, const std::vector<std::int64_t>& ranks,
                     double bytes) {
   if (ranks.size() < 2 || bytes <= 0) return 0;
-  const auto p = network::plan_collective(op, network::Algorithm::Auto, ranks, bytes, net);
-  return network::analytical_seconds(p, net);
+  return timer.seconds(op, ranks, bytes);
 }
 
 struct LayerContext {
   const TransformerSpec& m;
   const ParallelPlan& plan;
   const hardware::AcceleratorSpec& chip;
-  network::NetworkSim& net;
+  network::CollectiveTimer& net;
   double tokens = 0;  // per rank: microbatch x sequence / CP
   double tp_ag_s = 0, tp_rs_s = 0, tp_ar_s = 0, ep_a2a_s = 0, cp_kv_s = 0;
   double tp_message_bytes = 0;  // a TP collective's full buffer: the rank's hidden state
@@ -161,6 +160,12 @@ std::vector<std::int64_t> layers_per_stage(std::int64_t layers, std::int64_t sta
 
 TrainingCosts training_costs(const TransformerSpec& m, const ParallelPlan& plan, const hardware::AcceleratorSpec& chip,
                              network::NetworkSim& net) {
+  network::CollectiveTimer timer(net);
+  return training_costs(m, plan, chip, timer);
+}
+
+TrainingCosts training_costs(const TransformerSpec& m, const ParallelPlan& plan, const hardware::AcceleratorSpec& chip,
+                             network::CollectiveTimer& net) {
   LayerContext x{m, plan, chip, net};
   x.tokens = double(plan.microbatch) * double(m.seq_len) / double(plan.cp);
   const double act = x.tokens * double(m.hidden) * kActivationBytes;  // a rank's full hidden state

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "models/hardware/accelerator.hpp"
+#include "models/network/collective_timer.hpp"
 #include "models/network/network_sim.hpp"
 #include "models/workload/parallel_plan.hpp"
 #include "models/workload/transformer.hpp"
@@ -49,5 +50,9 @@ std::vector<std::int64_t> layers_per_stage(std::int64_t layers, std::int64_t sta
 
 TrainingCosts training_costs(const TransformerSpec& model, const ParallelPlan& plan,
                              const hardware::AcceleratorSpec& chip, network::NetworkSim& net);
+// The same, timing collectives with `timer` (its network's), which remembers the groups it
+// has timed: for many plans on one cluster (plan search).
+TrainingCosts training_costs(const TransformerSpec& model, const ParallelPlan& plan,
+                             const hardware::AcceleratorSpec& chip, network::CollectiveTimer& timer);
 
 }  // namespace dcsim::workload
