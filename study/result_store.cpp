@@ -126,6 +126,46 @@ void ResultStore::open_tables(const std::map<std::string, std::string>& meta) {
 
 ResultStore::~ResultStore() { sqlite3_close(db_); }
 
+std::int64_t ResultStore::merge_from(const std::filesystem::path& other) {
+  if (!std::filesystem::is_regular_file(other))
+    throw scenario::InputError(fmt::format("error: --merge: no database at {}\n", other.string()));
+  {
+    Statement attach(db_, "ATTACH DATABASE ? AS other");
+    attach.bind_text(1, other.string());
+    attach.step();
+  }
+  try {
+    for (const char* key : {"scenario", "set", "axes"}) {
+      Statement a(db_, "SELECT value FROM main.meta WHERE key = ?"), b(db_, "SELECT value FROM other.meta WHERE key = ?");
+      a.bind_text(1, key);
+      b.bind_text(1, key);
+      const std::string mine = a.step() ? a.column_text(0) : "", theirs = b.step() ? b.column_text(0) : "";
+      if (mine != theirs)
+        throw scenario::InputError(fmt::format("error: --merge: {} is another sweep's database ({} is \"{}\", here \"{}\")\n",
+                                               other.string(), key, theirs, mine));
+    }
+    std::vector<std::string> cols;
+    {
+      Statement info(db_, "SELECT name, type FROM pragma_table_info('points', 'other')");
+      while (info.step()) {
+        const std::string name = info.column_text(0), type = info.column_text(1);
+        ensure_column(name, type.c_str());
+        cols.push_back(quote_identifier(name));
+      }
+    }
+    std::string list;
+    for (const auto& c : cols) list += (list.empty() ? "" : ", ") + c;
+    const int before = sqlite3_total_changes(db_);
+    exec(fmt::format("INSERT OR IGNORE INTO main.points ({0}) SELECT {0} FROM other.points", list));
+    const std::int64_t added = sqlite3_total_changes(db_) - before;
+    exec("DETACH DATABASE other");
+    return added;
+  } catch (...) {
+    sqlite3_exec(db_, "DETACH DATABASE other", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
 void ResultStore::exec(const std::string& sql) const {
   char* message = nullptr;
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {

@@ -24,6 +24,7 @@ struct PointRow {
   double wall_seconds = 0;
   std::vector<std::pair<std::string, double>> scalars;  // a column each
   std::string results_json;     // empty when not ok
+  bool internal = false;        // the error is an internal one (a bug); not stored
 };
 
 class ResultStore {
@@ -37,6 +38,10 @@ class ResultStore {
   ResultStore& operator=(const ResultStore&) = delete;
 
   std::set<std::string> finished_keys() const;  // points that have a row
+  // Adds the rows of another sweep's database that this one lacks (by point), columns and
+  // all; a database of another study (meta: scenario, set, axes) is refused with
+  // scenario::InputError. Returns the rows added.
+  std::int64_t merge_from(const std::filesystem::path& other);
   void insert(const PointRow& row);             // one transaction: a killed sweep loses nothing written
   // Every column but results_json, as CSV (RFC 4180 quoting), rows by id; columns: id, point,
   // status, error, wall_s, the axes in the sweep's order ("axes" in meta, one key per line),

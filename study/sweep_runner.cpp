@@ -20,9 +20,6 @@
 namespace dcsim::study {
 namespace fs = std::filesystem;
 
-namespace {
-
-// What makes two runs of a sweep the same study: a database made with other values is refused.
 std::map<std::string, std::string> study_identity(const SweepSpec& spec) {
   std::string set, axes;
   for (const auto& s : spec.set) set += s + "\n";
@@ -32,6 +29,8 @@ std::map<std::string, std::string> study_identity(const SweepSpec& spec) {
           {"axes", axes},
           {"dcsim_version", DCSIM_VERSION}};
 }
+
+namespace {
 
 // Runs `count` tasks on `jobs` threads; `task(i)` must be thread-safe.
 void parallel_for(std::size_t count, int jobs, const std::function<void(std::size_t)>& task) {
@@ -76,7 +75,51 @@ PointRow error_row(const SweepPoint& p, std::string error) {
 
 }  // namespace
 
-SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& options) {
+PointRow run_point(const SweepSpec& spec, const SweepPoint& p, const scenario::Scenario* loaded) {
+  PointRow row = error_row(p, "");
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    const engine::RunResult r = engine::run(loaded ? *loaded : engine::load(spec.scenario, p.overrides(spec)));
+    row.ok = true;
+    row.scalars = r.scalars();
+    row.results_json = r.results.dump();
+  } catch (const scenario::InputError& e) {
+    row = error_row(p, e.what());
+  } catch (const std::exception& e) {
+    row = error_row(p, std::string("internal error: ") + e.what());
+    row.internal = true;
+  }
+  row.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return row;
+}
+
+// The runs on a pool of threads: workers hand finished rows to the calling thread, which
+// alone records them.
+void run_on_threads(const SweepSpec& spec, int jobs, const std::vector<const SweepPoint*>& points,
+                    std::vector<std::optional<scenario::Scenario>>& loaded, const std::function<void(PointRow&&)>& record) {
+  std::mutex mutex;
+  std::condition_variable ready;
+  std::deque<PointRow> finished_rows;
+  std::jthread pool([&] {
+    parallel_for(points.size(), job_count(jobs), [&](std::size_t k) {
+      PointRow row = run_point(spec, *points[k], loaded[k] ? &*loaded[k] : nullptr);
+      loaded[k].reset();  // its memory back as soon as it has run
+      std::lock_guard lock(mutex);
+      finished_rows.push_back(std::move(row));
+      ready.notify_one();
+    });
+  });
+  for (std::size_t written = 0; written < points.size(); ++written) {
+    std::unique_lock lock(mutex);
+    ready.wait(lock, [&] { return !finished_rows.empty(); });
+    PointRow row = std::move(finished_rows.front());
+    finished_rows.pop_front();
+    lock.unlock();
+    record(std::move(row));
+  }
+}
+
+SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& options, const SweepExecutor& executor) {
   const auto start = std::chrono::steady_clock::now();
   const auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   const int jobs = job_count(options.jobs);
@@ -110,58 +153,31 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& options) {
   std::vector<std::optional<scenario::Scenario>> loaded;
   std::vector<std::string> refused;
   load_points(spec, todo, jobs, loaded, refused);
-  std::vector<std::size_t> runnable;
+  std::vector<const SweepPoint*> runnable;
+  std::vector<std::optional<scenario::Scenario>> runnable_loaded;
   for (std::size_t i = 0; i < todo.size(); ++i) {
     if (loaded[i]) {
-      runnable.push_back(i);
+      runnable.push_back(todo[i]);
+      runnable_loaded.push_back(std::move(loaded[i]));
       continue;
     }
     record(error_row(*todo[i], refused[i]));
     ++summary.invalid;
   }
+  loaded.clear();
 
-  // The runs: workers hand finished rows to this thread, which alone writes the database.
-  std::mutex mutex;
-  std::condition_variable ready;
-  std::deque<PointRow> finished_rows;
-  std::atomic<std::int64_t> internal{0};
-  std::jthread pool([&] {
-    parallel_for(runnable.size(), jobs, [&](std::size_t k) {
-      const std::size_t i = runnable[k];
-      const SweepPoint& p = *todo[i];
-      PointRow row = error_row(p, "");
-      const auto t0 = std::chrono::steady_clock::now();
-      try {
-        const engine::RunResult r = engine::run(*loaded[i]);
-        row.ok = true;
-        row.scalars = r.scalars();
-        row.results_json = r.results.dump();
-      } catch (const scenario::InputError& e) {
-        row = error_row(p, e.what());
-      } catch (const std::exception& e) {
-        row = error_row(p, std::string("internal error: ") + e.what());
-        ++internal;
-      }
-      row.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      loaded[i].reset();  // its memory back as soon as it has run
-      std::lock_guard lock(mutex);
-      finished_rows.push_back(std::move(row));
-      ready.notify_one();
-    });
-  });
-  for (std::size_t written = 0; written < runnable.size(); ++written) {
-    std::unique_lock lock(mutex);
-    ready.wait(lock, [&] { return !finished_rows.empty(); });
-    PointRow row = std::move(finished_rows.front());
-    finished_rows.pop_front();
-    lock.unlock();
+  const auto record_run = [&](PointRow&& row) {
     if (row.ok)
       ++summary.ran;
     else
       ++summary.failed;
+    if (row.internal) ++summary.internal;
     record(row);
-  }
-  summary.internal = internal.load();
+  };
+  if (executor)
+    executor(runnable, runnable_loaded, record_run);
+  else
+    run_on_threads(spec, jobs, runnable, runnable_loaded, record_run);
   summary.wall_seconds = seconds();
   return summary;
 }

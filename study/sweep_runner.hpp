@@ -5,7 +5,15 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <string>
 
+#include <optional>
+#include <vector>
+
+#include "models/scenario/scenario.hpp"
+#include "study/result_store.hpp"
+#include "study/sweep_points.hpp"
 #include "study/sweep_spec.hpp"
 
 namespace dcsim::study {
@@ -36,9 +44,23 @@ struct SweepSummary {
 
 inline constexpr const char* kSweepDatabase = "sweep.db";
 
+// What makes two runs of a sweep the same study (the database's meta table): the base
+// scenario, the shared overrides, the axes, and the version that wrote it.
+std::map<std::string, std::string> study_identity(const SweepSpec& spec);
+
+// Runs the points that passed the checks (their scenarios loaded alongside, each may be
+// taken) and hands each finished row to `record`, on the calling thread. The default runs
+// them on a pool of threads; the MPI runner hands them out to other processes.
+using SweepExecutor = std::function<void(const std::vector<const SweepPoint*>& points,
+                                         std::vector<std::optional<scenario::Scenario>>& loaded,
+                                         const std::function<void(PointRow&&)>& record)>;
+
 // Throws scenario::InputError when the database belongs to another sweep, EnvironmentError
 // when it cannot be written.
-SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& options);
+SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& options, const SweepExecutor& executor = {});
+
+// One point's run and its row (`loaded`: its scenario, or null to load it here).
+PointRow run_point(const SweepSpec& spec, const SweepPoint& p, const scenario::Scenario* loaded);
 
 // Every point checked as a run checks it before simulating (overrides, cluster, plan and
 // memory: engine::check), none run: the refused ones

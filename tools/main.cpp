@@ -75,6 +75,8 @@ Exit codes: 0 success, 2 bad input, 3 the machine refused (output folder or disk
   sweep->add_option("--jobs,-j", sw.jobs, "threads (default: one per core)")->check(CLI::Range(1, 4096));
   sweep->add_flag("--csv", sw.csv, "also write sweep.csv (every column but the full results)");
   sweep->add_flag("--dry-run", sw.dry_run, "check every point and say which would be refused; run none");
+  sweep->add_option("--merge", sw.merge, "merge other runs' sweep.db of this sweep into --out's, run nothing")
+      ->check(CLI::ExistingFile);
   sweep->add_flag("--quiet,-q", sw.quiet, "print nothing but errors");
 
   auto* plan = app.add_subcommand("plan", "search the parallel plans of a training scenario: screen all, simulate the best");

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "models/scenario/diagnostics.hpp"
@@ -11,6 +12,9 @@
 #include "study/result_store.hpp"
 #include "study/sweep_report.hpp"
 #include "study/sweep_runner.hpp"
+#if DCSIM_WITH_MPI
+#include "study/mpi_sweep.hpp"
+#endif
 #include "tools/run_command.hpp"
 
 namespace dcsim::app {
@@ -74,13 +78,43 @@ int run_sweep_command(const SweepCommandOptions& options) {
   remove_temporary_files_on_signals();
   try {
     study::SweepSummary s;
+    if (!options.merge.empty()) {
+      // Several runs' databases (machines, clusters) into this one; nothing runs.
+      std::error_code ec;
+      fs::create_directories(out, ec);
+      if (ec) throw EnvironmentError(fmt::format("cannot create output folder {}: {}", out.string(), ec.message()));
+      study::ResultStore store(out / study::kSweepDatabase, study::study_identity(spec));
+      for (const auto& db : options.merge) {
+        const std::int64_t added = store.merge_from(db);
+        if (!options.quiet) fmt::print("{}: {} points merged from {}\n", spec.name, added, db.string());
+      }
+      const auto table = store.table();
+      study::write_sweep_report(out / "report.html", spec.name, table, spec.axis_keys());
+      if (options.csv) store.write_csv(out / "sweep.csv");
+      if (!options.quiet) fmt::print("  {} points in {}\n", table.rows.size(), (out / study::kSweepDatabase).string());
+      return 0;
+    }
     {
       SweepProgressBar bar(!options.quiet);
       study::SweepOptions so;
       so.out_dir = out;
       so.jobs = options.jobs;
       so.progress = [&bar](const study::SweepProgress& p) { bar.update(p); };
+#if DCSIM_WITH_MPI
+      if (study::launched_by_mpi()) {
+        const study::MpiSweep m = study::run_sweep_mpi(spec, so);
+        if (!m.coordinator) return 0;  // rank 0 reports
+        s = m.summary;
+      } else {
+        s = study::run_sweep(spec, so);
+      }
+#else
+      if (std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMI_SIZE")) {
+        std::cerr << "error: this dcsim was built without MPI; install libopenmpi-dev and rebuild, or run without mpirun\n";
+        return kEnvironmentErrorExit;
+      }
       s = study::run_sweep(spec, so);
+#endif
     }
     const study::ResultStore store(s.database, {});
     const auto table = store.table();

@@ -3,6 +3,7 @@
 // report.html (and sweep.csv with --csv). docs/sweeps.md.
 #include <filesystem>
 #include <optional>
+#include <vector>
 
 namespace dcsim::app {
 
@@ -12,6 +13,7 @@ struct SweepCommandOptions {
   int jobs = 0;                                  // 0: one per core
   bool csv = false;
   bool dry_run = false;  // check every point, run none
+  std::vector<std::filesystem::path> merge;  // other runs' databases to merge in, instead of running
   bool quiet = false;
 };
 

@@ -200,27 +200,31 @@ struct TrainingSim::Impl {
   std::vector<std::vector<Member>> first_member;
   const network::MemberSymmetry* sym() const { return reduced ? &symmetry : nullptr; }
 
-  // Member j of every unit maps to member j + m by one permutation of GPU positions, the
-  // same in every server; the fabric is unchanged by it. Then the members' traffic is the
-  // first member's, permuted.
+  // Tensor-parallel member t of every unit maps to member t + m (mod tp), in every context-
+  // parallel slice at once, by one permutation of GPU positions, the same in every server;
+  // the fabric is unchanged by it. Then the members' traffic is that of members (0, c), one
+  // per slice, permuted: they stand for all (a slice spanning servers keeps its own).
   bool find_symmetry() {
-    if (!options.group_identical_ranks || groups != 1 || !net.fabric().member_symmetric()) return false;
-    const std::size_t k = group_members[0].size();
+    if (!options.group_identical_ranks || !options.fold_symmetric_members || groups != 1 ||
+        !net.fabric().member_symmetric())
+      return false;
+    const std::size_t k = std::size_t(plan.tp);
     if (k < 2) return false;
     const int per = net.fabric().devices_per_server();
     std::vector<std::vector<int>> perms(k - 1, std::vector<int>(std::size_t(per), -1));
-    for (const Unit& u : units) {
-      std::vector<std::int64_t> dev;
-      for (const Member& mem : group_members[0]) dev.push_back(rank_of(plan, {mem.t, mem.c, u.d, u.p}));
-      for (std::size_t j = 0; j < k; ++j)
-        for (std::size_t m = 1; m < k; ++m) {
-          const std::int64_t from = dev[j], to = dev[(j + m) % k];
-          if (from / per != to / per) return false;  // a unit spanning servers
-          int& slot = perms[m - 1][std::size_t(from % per)];
-          if (slot >= 0 && slot != int(to % per)) return false;
-          slot = int(to % per);
-        }
-    }
+    std::vector<std::int64_t> dev(k);
+    for (const Unit& u : units)
+      for (std::int64_t c = 0; c < plan.cp; ++c) {
+        for (std::size_t t = 0; t < k; ++t) dev[t] = rank_of(plan, {std::int64_t(t), c, u.d, u.p});
+        for (std::size_t j = 0; j < k; ++j)
+          for (std::size_t m = 1; m < k; ++m) {
+            const std::int64_t from = dev[j], to = dev[(j + m) % k];
+            if (from / per != to / per) return false;  // a TP group spanning servers
+            int& slot = perms[m - 1][std::size_t(from % per)];
+            if (slot >= 0 && slot != int(to % per)) return false;
+            slot = int(to % per);
+          }
+      }
     for (auto& perm : perms) {
       // Positions no unit uses map to themselves; the whole must be a permutation.
       std::vector<bool> taken(std::size_t(per), false);
@@ -239,7 +243,8 @@ struct TrainingSim::Impl {
       if (!net.fabric().symmetric_under(perm)) return false;
     }
     symmetry.perms = std::move(perms);
-    first_member = {{group_members[0][0]}};
+    first_member.assign(1, {});
+    for (std::int64_t c = 0; c < plan.cp; ++c) first_member[0].push_back({0, c});
     return true;
   }
 

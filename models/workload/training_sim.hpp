@@ -69,6 +69,7 @@ struct IterationResult {
 
 struct TrainingOptions {
   bool group_identical_ranks = true;  // false: one unit per rank (the full model, for tests)
+  bool fold_symmetric_members = true;  // false: every member's traffic on the network (for tests)
   std::vector<std::int64_t> trace_ranks;  // ranks whose timelines go to the trace
   // How much longer every device's compute takes than the nominal chip's: the job runs at its
   // slowest device's pace (stragglers.hpp). One figure for all keeps identical ranks identical.

@@ -240,6 +240,32 @@ TEST(SweepRunner, ResumesWhereItStoppedAndThreadsChangeNothing) {
   EXPECT_EQ(a.table().columns, b.table().columns);
 }
 
+// Two halves of a sweep run apart (two machines, say) merge into the whole, row for row.
+TEST(SweepRunner, HalvesMergeIntoTheWhole) {
+  const fs::path dir = scratch("merge");
+  const SweepSpec spec = load_sweep(write_sweep(dir, kRunSweep));
+  SweepOptions whole, first, second;
+  whole.out_dir = dir / "whole";
+  first.out_dir = dir / "first";
+  second.out_dir = dir / "second";
+  const auto all = run_sweep(spec, whole);
+  run_sweep(load_sweep(write_sweep(dir, std::string(kRunSweep) + "filter: [\"workload.parallelism.dp == 1\"]\n")), first);
+  run_sweep(load_sweep(write_sweep(dir, std::string(kRunSweep) + "filter: [\"workload.parallelism.dp == 2\"]\n")), second);
+  ResultStore merged(dir / "merged.db", study_identity(spec));
+  EXPECT_EQ(merged.merge_from(dir / "first" / kSweepDatabase), 3);
+  EXPECT_EQ(merged.merge_from(dir / "second" / kSweepDatabase), 3);
+  EXPECT_EQ(merged.merge_from(dir / "second" / kSweepDatabase), 0);  // nothing twice
+  const ResultStore reference(all.database, {});
+  EXPECT_EQ(rows_by_point(merged.table()), rows_by_point(reference.table()));
+  EXPECT_EQ(merged.table().columns, reference.table().columns);
+  // Another sweep's database is refused.
+  SweepOptions other;
+  other.out_dir = dir / "other";
+  run_sweep(load_sweep(write_sweep(dir, "grid:\n  - {key: workload.batch.global, values: [4]}\n")), other);
+  EXPECT_THROW(merged.merge_from(dir / "other" / kSweepDatabase), scenario::InputError);
+  EXPECT_THROW(merged.merge_from(dir / "nowhere.db"), scenario::InputError);
+}
+
 TEST(SweepRunner, ADatabaseOfAnotherSweepIsRefused) {
   const fs::path dir = scratch("other");
   SweepOptions o;

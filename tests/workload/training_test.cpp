@@ -46,7 +46,7 @@ JobRun run(const ParallelPlan& plan, bool grouped, network::SharingModel model, 
              s.radix = 16;
              return s;
            }(),
-           bool batching = true) {
+           bool batching = true, bool fold = true) {
   const auto* server = catalog().server("p5.48xlarge");
   const hardware::Cluster cluster({server, catalog().accelerator("H100-SXM"), servers, 4, 0});
   network::Fabric fabric(cluster, spec);
@@ -58,6 +58,7 @@ JobRun run(const ParallelPlan& plan, bool grouped, network::SharingModel model, 
   r.costs = training_costs(small_model(), plan, cluster.accelerator(), net);
   TrainingOptions options;
   options.group_identical_ranks = grouped;
+  options.fold_symmetric_members = fold;
   TrainingSim ts(sim, net, &power, small_model(), plan, r.costs, nullptr, options);
   r.result = ts.run_iteration();
   r.reduced = ts.traffic_reduced();
@@ -240,6 +241,8 @@ TEST(Training, GroupingIdenticalRanksGivesExactlyTheFullModelsResult) {
 // iteration to the nanosecond, the energy, and every link's bytes. Two tiers (every link
 // serves one rail) and three (spine-core links serve all rails; the rails rotate), TP8 (the
 // members rotate) and TP4 (they rotate within each half of a server: refused on three tiers).
+// With context parallelism each CP slice keeps its first TP member, inside a server (TP4 CP2)
+// or across servers (TP8 CP2: a unit spans two).
 TEST(Training, OneMemberStandingForItsUnitGivesExactlyTheFullModelsResult) {
   struct Case {
     std::int64_t tp, pp, dp, servers;
@@ -270,6 +273,45 @@ TEST(Training, OneMemberStandingForItsUnitGivesExactlyTheFullModelsResult) {
     ASSERT_EQ(grouped.link_bytes.size(), full.link_bytes.size());
     for (std::size_t l = 0; l < full.link_bytes.size(); ++l)
       EXPECT_NEAR(grouped.link_bytes[l], full.link_bytes[l], 1e-9 * full.link_bytes[l] + 1e-3) << "link " << l;
+  }
+}
+
+// With context parallelism the first TP member of each CP slice stands for its slice, the
+// slices inside a server (TP4 CP2) or on servers of their own (TP8 CP2: a unit spans two).
+// The reference is the same grouped model with every member's traffic on the network: a
+// unit's pipeline message moves as one transfer at its slowest segment's pace, which one unit
+// per rank does not (CP slices on different servers meet different contention), so the model
+// of single ranks is not the reference here.
+TEST(Training, FirstMembersOfContextParallelSlicesGiveExactlyTheUnfoldedResult) {
+  struct Case {
+    std::int64_t tp, cp, pp, dp, servers;
+    int radix;
+  };
+  for (const Case& c : {Case{8, 2, 2, 2, 8, 32}, Case{8, 2, 2, 4, 32, 16}, Case{4, 2, 2, 4, 8, 32}, Case{8, 4, 2, 2, 32, 16}}) {
+    SCOPED_TRACE(::testing::Message() << "tp " << c.tp << " cp " << c.cp << " radix " << c.radix);
+    ParallelPlan plan;
+    plan.tp = c.tp;
+    plan.cp = c.cp;
+    plan.pp = c.pp;
+    plan.dp = c.dp;
+    plan.schedule = Schedule::Interleaved;
+    plan.virtual_stages = 2;
+    plan.global_batch = 4 * c.dp * c.pp;
+    plan.bucket_params = 20e6;
+    network::FabricSpec spec;
+    spec.kind = network::FabricKind::RailOptimized;
+    spec.radix = c.radix;
+    spec.oversubscription = 2;
+    const JobRun folded = run(plan, true, network::SharingModel::Flow, c.servers, spec);
+    const JobRun unfolded = run(plan, true, network::SharingModel::Flow, c.servers, spec, true, false);
+    EXPECT_TRUE(folded.reduced);
+    EXPECT_FALSE(unfolded.reduced);
+    EXPECT_LT(folded.transfers, unfolded.transfers);
+    EXPECT_EQ(folded.result.seconds, unfolded.result.seconds);
+    EXPECT_EQ(folded.energy_j, unfolded.energy_j);
+    ASSERT_EQ(folded.link_bytes.size(), unfolded.link_bytes.size());
+    for (std::size_t l = 0; l < unfolded.link_bytes.size(); ++l)
+      EXPECT_NEAR(folded.link_bytes[l], unfolded.link_bytes[l], 1e-9 * unfolded.link_bytes[l] + 1e-3) << "link " << l;
   }
 }
 
