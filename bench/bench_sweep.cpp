@@ -5,6 +5,8 @@
 //  - BM_SweepProcesses: the baseline, one `dcsim SCENARIO --set ...` process per point, two
 //    at a time, each writing its usual files.
 // Both report points per second; their ratio is the library's gain on 2 cores.
+// BM_PlanScreening: `dcsim plan`'s screening stage (enumerate, memory, analytical estimate)
+// on train_gpt.yaml (1,024 H100) and on the 16,384-GPU Llama 3 scenario, 2 threads: plans/s.
 #include <benchmark/benchmark.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -15,6 +17,8 @@
 #include <vector>
 
 #include "reference.hpp"
+#include "engine/engine.hpp"
+#include "study/plan_search.hpp"
 #include "study/sweep_points.hpp"
 #include "study/sweep_runner.hpp"
 #include "study/sweep_spec.hpp"
@@ -99,6 +103,21 @@ void BM_SweepProcesses(benchmark::State& state) {
   state.counters["points_per_s"] = benchmark::Counter(done, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_SweepProcesses)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
+
+void BM_PlanScreening(benchmark::State& state, const char* scenario) {
+  const auto s = engine::load(std::string(DCSIM_SOURCE_DIR "/scenarios/") + scenario + ".yaml");
+  double plans = 0;
+  for (auto _ : state) {
+    const auto candidates = study::screen_plans(s, study::enumerate_plans(s, {}), kJobs);
+    plans += double(candidates.size());
+  }
+  state.counters["plans_per_s"] = benchmark::Counter(plans, benchmark::Counter::kIsRate);
+}
+BENCHMARK_CAPTURE(BM_PlanScreening, train_gpt, "train_gpt")->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PlanScreening, llama3_405b_16k, "llama3_405b_h100_16k")
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->UseRealTime();
 
 }  // namespace
 
