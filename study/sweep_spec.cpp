@@ -94,12 +94,13 @@ Axis read_axis(MapReader& r, std::uint64_t seed, bool in_zip) {
   a.key = r.string("key");
   const std::vector<std::string> ways = {"values", "range", "geometric", "random", "expression"};
   std::vector<std::string> given;
-  for (const auto& w : ways)
+  for (const auto& w : ways) {
+    r.raw(w);  // known here, so a misspelt one is suggested
     if (r.has(w)) given.push_back(w);
+  }
   if (given.size() != 1) {
     r.error("key", fmt::format("axis {} needs exactly one of values, range, geometric, random or expression; it has {}",
                                a.key, given.empty() ? std::string("none") : fmt::format("{}", fmt::join(given, ", "))));
-    for (const auto& w : given) r.raw(w);  // known keys, only too many of them
     return a;
   }
   const std::string& way = given.front();

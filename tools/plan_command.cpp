@@ -87,7 +87,7 @@ int run_plan_command(const PlanCommandOptions& options) {
     return 2;
   }
   remove_temporary_files_on_signals();
-  try {
+  return with_exit_codes([&] {
     study::PlanSearchOptions po;
     po.space = options.space;
     po.top = options.top;
@@ -159,19 +159,13 @@ int run_plan_command(const PlanCommandOptions& options) {
       for (const auto& [why, n] : reasons)
         fmt::print("  {} plans rejected: {}\n", n, why == "memory" ? "do not fit in memory" : why);
       if (r.fitting > std::int64_t(ranked.size()))
-        fmt::print("  {} plans fit but were estimated slower than the {}th ({} or more)\n",
-                   r.fitting - std::int64_t(ranked.size()), ranked.size(),
+        fmt::print("  {} plans fit but were estimated slower than the last one ranked ({} or more)\n",
+                   r.fitting - std::int64_t(ranked.size()),
                    format_quantity(r.candidates[ranked.size() - 1].estimate.total(), Dimension::Duration));
       fmt::print("  results in {}/ (sweep.db, report.html, candidates.csv, plans.sweep.yaml)\n", out.string());
     }
     return r.ranking.internal ? 1 : 0;
-  } catch (const scenario::InputError& e) {
-    std::cerr << e.what();
-    return 2;
-  } catch (const EnvironmentError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return kEnvironmentErrorExit;
-  }
+  });
 }
 
 }  // namespace dcsim::app

@@ -27,21 +27,30 @@ int validate_scenario(const fs::path& path, const std::vector<std::string>& over
   }
 }
 
-int run_scenario(const RunOptions& options) {
-  scenario::Scenario s;
+int with_exit_codes(const std::function<int()>& body) {
   try {
-    s = engine::load(options.scenario, options.overrides, options.seed);
+    return body();
   } catch (const scenario::InputError& e) {
     std::cerr << e.what();
     return 2;
+  } catch (const EnvironmentError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kEnvironmentErrorExit;
+  } catch (const std::exception& e) {
+    std::cerr << "internal error: " << e.what() << "\n";
+    return 1;
   }
-  if (options.out_dir && options.out_dir->empty()) {
-    std::cerr << "error: --out: an empty folder name; give a folder, or leave --out out for out/<scenario name>/\n";
-    return 2;
-  }
-  const fs::path out = options.out_dir.value_or(default_out_dir(options.scenario));
-  remove_temporary_files_on_signals();
-  try {
+}
+
+int run_scenario(const RunOptions& options) {
+  return with_exit_codes([&] {
+    const scenario::Scenario s = engine::load(options.scenario, options.overrides, options.seed);
+    if (options.out_dir && options.out_dir->empty()) {
+      std::cerr << "error: --out: an empty folder name; give a folder, or leave --out out for out/<scenario name>/\n";
+      return 2;
+    }
+    const fs::path out = options.out_dir.value_or(default_out_dir(options.scenario));
+    remove_temporary_files_on_signals();
     ProgressLine progress(!options.quiet);
     engine::RunControl control;
     control.out_dir = out;
@@ -56,16 +65,7 @@ int run_scenario(const RunOptions& options) {
       fmt::print("  results in {}/\n", out.string());
     }
     return 0;
-  } catch (const scenario::InputError& e) {
-    std::cerr << e.what();
-    return 2;
-  } catch (const EnvironmentError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return kEnvironmentErrorExit;
-  } catch (const std::exception& e) {
-    std::cerr << "internal error: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }
 
 }  // namespace dcsim::app

@@ -2,6 +2,7 @@
 // What `dcsim SCENARIO` does: load and validate, run the workload, write results, summarize.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,5 +27,9 @@ std::filesystem::path default_out_dir(const std::filesystem::path& scenario);
 // Exit code when the machine refuses (an output folder that cannot be created, a disk that is
 // full or read-only): neither bad input (2) nor a bug (1).
 inline constexpr int kEnvironmentErrorExit = 3;
+
+// Runs a command's body and maps what it throws to the exit codes every command shares:
+// scenario::InputError 2 (its message as is), EnvironmentError 3, anything else 1.
+int with_exit_codes(const std::function<int()>& body);
 
 }  // namespace dcsim::app

@@ -59,16 +59,8 @@ int dry_run(const study::SweepSpec& spec, int jobs) {
   return refused.empty() ? 0 : 2;
 }
 
-}  // namespace
-
-int run_sweep_command(const SweepCommandOptions& options) {
-  study::SweepSpec spec;
-  try {
-    spec = study::load_sweep(options.file);
-  } catch (const scenario::InputError& e) {
-    std::cerr << e.what();
-    return 2;
-  }
+int sweep(const SweepCommandOptions& options) {
+  const study::SweepSpec spec = study::load_sweep(options.file);
   if (options.out_dir && options.out_dir->empty()) {
     std::cerr << "error: --out: an empty folder name; give a folder, or leave --out out for out/<sweep name>/\n";
     return 2;
@@ -76,74 +68,72 @@ int run_sweep_command(const SweepCommandOptions& options) {
   if (options.dry_run) return dry_run(spec, options.jobs);
   const fs::path out = options.out_dir.value_or(fs::path("out") / spec.name);
   remove_temporary_files_on_signals();
-  try {
-    study::SweepSummary s;
-    if (!options.merge.empty()) {
-      // Several runs' databases (machines, clusters) into this one; nothing runs.
-      std::error_code ec;
-      fs::create_directories(out, ec);
-      if (ec) throw EnvironmentError(fmt::format("cannot create output folder {}: {}", out.string(), ec.message()));
-      study::ResultStore store(out / study::kSweepDatabase, study::study_identity(spec));
-      for (const auto& db : options.merge) {
-        const std::int64_t added = store.merge_from(db);
-        if (!options.quiet) fmt::print("{}: {} points merged from {}\n", spec.name, added, db.string());
-      }
-      const auto table = store.table();
-      study::write_sweep_report(out / "report.html", spec.name, table, spec.axis_keys());
-      if (options.csv) store.write_csv(out / "sweep.csv");
-      if (!options.quiet) fmt::print("  {} points in {}\n", table.rows.size(), (out / study::kSweepDatabase).string());
-      return 0;
+  study::SweepSummary s;
+  if (!options.merge.empty()) {
+    // Several runs' databases (machines, clusters) into this one; nothing runs.
+    std::error_code ec;
+    fs::create_directories(out, ec);
+    if (ec) throw EnvironmentError(fmt::format("cannot create output folder {}: {}", out.string(), ec.message()));
+    study::ResultStore store(out / study::kSweepDatabase, study::study_identity(spec));
+    for (const auto& db : options.merge) {
+      const std::int64_t added = store.merge_from(db);
+      if (!options.quiet) fmt::print("{}: {} points merged from {}\n", spec.name, added, db.string());
     }
-    {
-      SweepProgressBar bar(!options.quiet);
-      study::SweepOptions so;
-      so.out_dir = out;
-      so.jobs = options.jobs;
-      so.progress = [&bar](const study::SweepProgress& p) { bar.update(p); };
-#if DCSIM_WITH_MPI
-      if (study::launched_by_mpi()) {
-        const study::MpiSweep m = study::run_sweep_mpi(spec, so);
-        if (!m.coordinator) return 0;  // rank 0 reports
-        s = m.summary;
-      } else {
-        s = study::run_sweep(spec, so);
-      }
-#else
-      if (std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMI_SIZE")) {
-        std::cerr << "error: this dcsim was built without MPI; install libopenmpi-dev and rebuild, or run without mpirun\n";
-        return kEnvironmentErrorExit;
-      }
-      s = study::run_sweep(spec, so);
-#endif
-    }
-    const study::ResultStore store(s.database, {});
     const auto table = store.table();
     study::write_sweep_report(out / "report.html", spec.name, table, spec.axis_keys());
     if (options.csv) store.write_csv(out / "sweep.csv");
-    if (!options.quiet) {
-      fmt::print("{}: {} points; {} ran now, {} already done", spec.name, s.points, s.ran, s.skipped);
-      if (s.invalid) fmt::print(", {} refused before running", s.invalid);
-      if (s.failed) fmt::print(", {} failed while running", s.failed);
-      fmt::print(" ({:.1f} s wall, {:.3g} points/s)\n", s.wall_seconds,
-                 s.wall_seconds > 0 ? double(s.ran + s.failed) / s.wall_seconds : 0.0);
-      fmt::print("  results in {} (report.html{})\n", s.database.string(), options.csv ? ", sweep.csv" : "");
-    }
-    // The errors themselves, a few, so a researcher sees them without opening the database.
-    if (s.invalid || s.failed) {
-      int shown = 0;
-      for (const auto& row : table.rows)
-        if (row[2] != "ok" && shown++ < 5) std::cerr << fmt::format("point {} ({}): {}\n", row[0], row[1], row[3]);
-      if (shown > 5) std::cerr << fmt::format("... and {} more (status = 'error' in the database)\n", shown - 5);
-    }
-    if (s.internal) return 1;
-    return s.invalid || s.failed ? 2 : 0;
-  } catch (const scenario::InputError& e) {
-    std::cerr << e.what();
-    return 2;
-  } catch (const EnvironmentError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return kEnvironmentErrorExit;
+    if (!options.quiet) fmt::print("  {} points in {}\n", table.rows.size(), (out / study::kSweepDatabase).string());
+    return 0;
   }
+  {
+    SweepProgressBar bar(!options.quiet);
+    study::SweepOptions so;
+    so.out_dir = out;
+    so.jobs = options.jobs;
+    so.progress = [&bar](const study::SweepProgress& p) { bar.update(p); };
+#if DCSIM_WITH_MPI
+    if (study::launched_by_mpi()) {
+      const study::MpiSweep m = study::run_sweep_mpi(spec, so);
+      if (!m.coordinator) return 0;  // rank 0 reports
+      s = m.summary;
+    } else {
+      s = study::run_sweep(spec, so);
+    }
+#else
+    if (std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMI_SIZE")) {
+      std::cerr << "error: this dcsim was built without MPI; install libopenmpi-dev and rebuild, or run without mpirun\n";
+      return kEnvironmentErrorExit;
+    }
+    s = study::run_sweep(spec, so);
+#endif
+  }
+  const study::ResultStore store(s.database, {});
+  const auto table = store.table();
+  study::write_sweep_report(out / "report.html", spec.name, table, spec.axis_keys());
+  if (options.csv) store.write_csv(out / "sweep.csv");
+  if (!options.quiet) {
+    fmt::print("{}: {} points; {} ran now, {} already done", spec.name, s.points, s.ran, s.skipped);
+    if (s.invalid) fmt::print(", {} refused before running", s.invalid);
+    if (s.failed) fmt::print(", {} failed while running", s.failed);
+    fmt::print(" ({:.1f} s wall, {:.3g} points/s)\n", s.wall_seconds,
+               s.wall_seconds > 0 ? double(s.ran + s.failed) / s.wall_seconds : 0.0);
+    fmt::print("  results in {} (report.html{})\n", s.database.string(), options.csv ? ", sweep.csv" : "");
+  }
+  // The errors themselves, a few, so a researcher sees them without opening the database.
+  if (s.invalid || s.failed) {
+    int shown = 0;
+    for (const auto& row : table.rows)
+      if (row[2] != "ok" && shown++ < 5) std::cerr << fmt::format("point {} ({}): {}\n", row[0], row[1], row[3]);
+    if (shown > 5) std::cerr << fmt::format("... and {} more (status = 'error' in the database)\n", shown - 5);
+  }
+  if (s.internal) return 1;
+  return s.invalid || s.failed ? 2 : 0;
+}
+
+}  // namespace
+
+int run_sweep_command(const SweepCommandOptions& options) {
+  return with_exit_codes([&] { return sweep(options); });
 }
 
 }  // namespace dcsim::app
