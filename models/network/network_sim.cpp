@@ -65,17 +65,20 @@ Prepared NetworkSim::prepare(const std::vector<Segment>& segments, const MemberS
 }
 
 // The transfer stands for k images of itself. Every link is replaced by the representative
-// (lowest id) of its orbit under the permutations, carrying k / (orbit size) times the load:
-// a link every image crosses (a spine-core link serving all rails) carries k times it; a link
-// with k distinct images carries it once, and transfers crossing different links of one
-// orbit share the representative as their images share those links. The max-min rates of
-// these loads are the rates of all k images, equal by symmetry; every other link of an orbit
-// carries its representative's bytes (copied by finish()). Every route is checked to map
-// onto its image's route, so the reduction is exact or refused.
+// (lowest id) of its orbit under the symmetry group, carrying k / (orbit size) times the
+// load: a link every image crosses (a spine-core link serving all rails) carries k times it;
+// a link with k distinct images carries it once, and transfers crossing different links of
+// one orbit share the representative as their images share those links. When the group is
+// larger than the k images (MemberSymmetry::group), the traffic of the representatives is
+// itself invariant under the rest of the group, so averaging over each orbit still gives
+// every link of it the same load. The max-min rates of these loads are the rates of all
+// images, equal by symmetry; every other link of an orbit carries its representative's bytes
+// (copied by finish()). Every route is checked to map onto its image's route under every
+// element of the group, so the reduction is exact or refused.
 void NetworkSim::apply_symmetry(PreparedTransfer& p, const std::vector<Segment>& segments, const MemberSymmetry& sym) {
   const double k = double(sym.perms.size() + 1);
   for (const Segment& s : segments)
-    for (const auto& perm : sym.perms) {
+    for (const auto& perm : sym.orbit_perms()) {
       Route mapped = fabric_.route(s.src, s.dst);
       for (auto& [l, share] : mapped) l = fabric_.image_link(l, perm);
       Route image = fabric_.route(fabric_.image_device(s.src, perm), fabric_.image_device(s.dst, perm));
@@ -87,7 +90,7 @@ void NetworkSim::apply_symmetry(PreparedTransfer& p, const std::vector<Segment>&
   std::vector<LinkId> orbit;
   for (auto& [l, w] : p.load) {
     orbit.assign(1, l);
-    for (const auto& perm : sym.perms) orbit.push_back(fabric_.image_link(l, perm));
+    for (const auto& perm : sym.orbit_perms()) orbit.push_back(fabric_.image_link(l, perm));
     std::sort(orbit.begin(), orbit.end());
     orbit.erase(std::unique(orbit.begin(), orbit.end()), orbit.end());
     w *= k / double(orbit.size());
@@ -180,7 +183,7 @@ Prepared NetworkSim::batch_of(const std::vector<Prepared>& parts) const {
   if (parts.size() < 2) return nullptr;
   auto merged = std::make_shared<PreparedTransfer>();
   for (const Prepared& p : parts) {
-    if (p->load.empty() || p->multiplicity != 1 || p->max_rate != parts.front()->max_rate ||
+    if (p->load.empty() || p->multiplicity != parts.front()->multiplicity || p->max_rate != parts.front()->max_rate ||
         p->latency_s != parts.front()->latency_s)
       return nullptr;
     merged->load.insert(merged->load.end(), p->load.begin(), p->load.end());
@@ -192,6 +195,7 @@ Prepared NetworkSim::batch_of(const std::vector<Prepared>& parts) const {
     if (merged->load[i].first == merged->load[i - 1].first) return nullptr;  // two parts share a link
   merged->max_rate = parts.front()->max_rate;
   merged->latency_s = parts.front()->latency_s;
+  merged->multiplicity = parts.front()->multiplicity;
   return merged;
 }
 

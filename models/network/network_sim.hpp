@@ -75,6 +75,12 @@ struct PreparedTransfer {
 // docs/network.md, "Symmetry").
 struct MemberSymmetry {
   std::vector<std::vector<int>> perms;  // every image but the identity
+  // Every element but the identity of the group of permutations the whole traffic is
+  // invariant under, when the images alone do not form a group (TP4 on eight rails: the
+  // images are rotations by 1 to 3, the group all eight rotations); empty: `perms` is it.
+  // Link orbits are taken under the group.
+  std::vector<std::vector<int>> group;
+  const std::vector<std::vector<int>>& orbit_perms() const { return group.empty() ? perms : group; }
 };
 using Prepared = std::shared_ptr<const PreparedTransfer>;
 
@@ -95,8 +101,8 @@ class NetworkSim {
   void start(Prepared prepared, double bytes, int steps, Done done);
   Prepared prepare(const std::vector<Segment>& segments, const MemberSymmetry* symmetry = nullptr);
   // One transfer standing for all of `parts` (start_batch), or null when they cannot run as
-  // one: each must be link-disjoint from the others, with the same cap and latency, and no
-  // symmetry folding.
+  // one: each must be link-disjoint from the others, with the same cap, latency and
+  // multiplicity (symmetry folding).
   Prepared batch_of(const std::vector<Prepared>& parts) const;
   // Starts every part with `bytes` and `steps`; `done` runs when all have arrived. They run
   // as the batch `merged` (from batch_of) while none of its links carries anything else.

@@ -105,7 +105,8 @@ struct TrainingSim::Impl {
   std::vector<std::int64_t> bucket_arrivals, gather_arrivals;
   std::vector<std::size_t> bucket_base;  // first slot of virtual stage v
   std::size_t bucket_slots = 0;
-  std::map<std::tuple<int, std::int64_t, std::int64_t, double>, network::CollectivePlan> plan_cache;
+  using CollectiveKey = std::tuple<int, std::int64_t, std::int64_t, double>;
+  std::map<CollectiveKey, network::CollectivePlan> plan_cache;
   // NCCL runs a communicator's collectives one after another on its stream: one FIFO per
   // DP group (pipeline rank, TP/CP member, expert class).
   struct Stream {
@@ -200,16 +201,25 @@ struct TrainingSim::Impl {
   std::vector<std::vector<Member>> first_member;
   const network::MemberSymmetry* sym() const { return reduced ? &symmetry : nullptr; }
 
+  // Only the first TP member of every CP slice puts its traffic on the network, standing
+  // for the others (docs/network.md, "Symmetry"), when a permutation of GPU positions maps
+  // the traffic onto itself and the fabric too.
+  bool find_symmetry() {
+    if (!options.group_identical_ranks || !options.fold_symmetric_members || groups != 1 ||
+        !net.fabric().member_symmetric() || plan.tp < 2)
+      return false;
+    if (!find_member_permutations() && !find_rotations()) return false;
+    first_member.assign(1, {});
+    for (std::int64_t c = 0; c < plan.cp; ++c) first_member[0].push_back({0, c});
+    return true;
+  }
+
   // Tensor-parallel member t of every unit maps to member t + m (mod tp), in every context-
   // parallel slice at once, by one permutation of GPU positions, the same in every server;
   // the fabric is unchanged by it. Then the members' traffic is that of members (0, c), one
   // per slice, permuted: they stand for all (a slice spanning servers keeps its own).
-  bool find_symmetry() {
-    if (!options.group_identical_ranks || !options.fold_symmetric_members || groups != 1 ||
-        !net.fabric().member_symmetric())
-      return false;
+  bool find_member_permutations() {
     const std::size_t k = std::size_t(plan.tp);
-    if (k < 2) return false;
     const int per = net.fabric().devices_per_server();
     std::vector<std::vector<int>> perms(k - 1, std::vector<int>(std::size_t(per), -1));
     std::vector<std::int64_t> dev(k);
@@ -243,8 +253,92 @@ struct TrainingSim::Impl {
       if (!net.fabric().symmetric_under(perm)) return false;
     }
     symmetry.perms = std::move(perms);
-    first_member.assign(1, {});
-    for (std::int64_t c = 0; c < plan.cp; ++c) first_member[0].push_back({0, c});
+    return true;
+  }
+
+  // TP4 in servers of eight behind three tiers, where only rotations of all rails keep the
+  // fabric: the rotation by m maps member 0 of every unit to member m, but the rotations by
+  // 1..k-1 are not a group. They still stand for every member when the first members'
+  // traffic is itself unchanged by the rotation by k, which maps each unit onto another of
+  // the same stage (and each CP slice onto a slice): every pipeline message onto a pipeline
+  // message, every DP collective onto the collective of its image. Then the whole traffic is
+  // unchanged by every rotation, and link loads average over orbits of all of them
+  // (MemberSymmetry::group). Refused, and the run unfolded, when any of that fails.
+  bool find_rotations() {
+    const int per = net.fabric().devices_per_server();
+    const std::int64_t k = plan.tp;
+    if (per % k != 0 || k >= per) return false;
+    for (const ChunkCosts& ch : costs.chunks)
+      if (ch.expert_params > 0) return false;  // expert collectives run over parts of a DP group
+    std::vector<std::vector<int>> rotations;
+    for (int j = 1; j < per; ++j) {
+      std::vector<int> perm(static_cast<std::size_t>(per));
+      for (int i = 0; i < per; ++i) perm[std::size_t(i)] = (i + j) % per;
+      if (!net.fabric().symmetric_under(perm)) return false;
+      rotations.push_back(std::move(perm));
+    }
+    const std::vector<int>& by_k = rotations[std::size_t(k - 1)];
+    std::vector<std::int64_t> image_d(std::size_t(dp), -1), image_c(std::size_t(plan.cp), -1);
+    const auto assign = [](std::int64_t& slot, std::int64_t value) {
+      if (slot >= 0 && slot != value) return false;
+      slot = value;
+      return true;
+    };
+    for (const Unit& u : units)
+      for (std::int64_t c = 0; c < plan.cp; ++c) {
+        const std::int64_t first = rank_of(plan, {0, c, u.d, u.p});
+        for (std::int64_t t = 0; t < k; ++t) {
+          const std::int64_t r = rank_of(plan, {t, c, u.d, u.p});
+          if (r / per != first / per || r % per != (first % per + t) % per) return false;
+          const std::int64_t image = net.fabric().image_device(r, by_k);
+          if (image >= plan.world()) return false;
+          const RankCoord x = coord_of(plan, image);
+          if (x.t != t || x.p != u.p || !assign(image_d[std::size_t(u.d)], x.d) ||
+              !assign(image_c[std::size_t(c)], x.c))
+            return false;
+        }
+      }
+    // Pipeline messages connect units of one replica d: they map onto messages because the
+    // unit map above is the same on every stage. Collectives are checked one by one.
+    std::map<CollectiveKey, network::CollectivePlan> checked;
+    for (const auto& [op, p, bytes] : dense_collectives()) {
+      std::vector<network::CollectivePlan> of_slice;
+      for (std::int64_t c = 0; c < plan.cp; ++c)
+        of_slice.push_back(network::plan_collective(op, network::Algorithm::Auto, dp_ranks(p, {0, c}, -1), bytes, net));
+      for (std::int64_t c = 0; c < plan.cp; ++c)
+        if (!maps_onto(of_slice[std::size_t(c)], of_slice[std::size_t(image_c[std::size_t(c)])], by_k)) return false;
+      for (std::int64_t c = 0; c < plan.cp; ++c)
+        checked.emplace(collective_key(op, p, {0, c}, -1, bytes), std::move(of_slice[std::size_t(c)]));
+    }
+    symmetry.perms.assign(rotations.begin(), rotations.begin() + (k - 1));
+    symmetry.group = std::move(rotations);
+    rotation_checked = std::move(checked);
+    return true;
+  }
+  // The collectives checked by find_rotations, prepared on first use; no other may run.
+  std::map<CollectiveKey, network::CollectivePlan> rotation_checked;
+
+  // Whether `image`, with every GPU position mapped by `perm`, is stage for stage the same
+  // transfers as `target` (in any order within a stage).
+  bool maps_onto(const network::CollectivePlan& image, const network::CollectivePlan& target,
+                 const std::vector<int>& perm) const {
+    if (image.stages.size() != target.stages.size()) return false;
+    using Canonical = std::tuple<std::vector<std::pair<std::int64_t, std::int64_t>>, double, int>;
+    const auto canonical = [&](const network::CollectiveStage& stage, bool map) {
+      std::vector<Canonical> out;
+      for (const auto& t : stage.transfers) {
+        Canonical c{{}, t.bytes, t.steps};
+        for (const auto& s : t.segments)
+          std::get<0>(c).emplace_back(map ? net.fabric().image_device(s.src, perm) : s.src,
+                                      map ? net.fabric().image_device(s.dst, perm) : s.dst);
+        std::sort(std::get<0>(c).begin(), std::get<0>(c).end());
+        out.push_back(std::move(c));
+      }
+      std::sort(out.begin(), out.end());
+      return out;
+    };
+    for (std::size_t i = 0; i < image.stages.size(); ++i)
+      if (canonical(image.stages[i], true) != canonical(target.stages[i], false)) return false;
     return true;
   }
 
@@ -443,20 +537,71 @@ struct TrainingSim::Impl {
     }
   }
 
-  const network::CollectivePlan& collective(network::CollectiveOp op, std::int64_t p, const Member& mem,
-                                            std::int64_t expert_class, double bytes) {
-    const auto key = std::make_tuple(int(op) * 4096 + int(mem.t * plan.cp + mem.c), p * 1'000'003 + expert_class,
-                                     std::int64_t(0), bytes);
-    auto it = plan_cache.find(key);
-    if (it != plan_cache.end()) return it->second;
+  CollectiveKey collective_key(network::CollectiveOp op, std::int64_t p, const Member& mem, std::int64_t expert_class,
+                               double bytes) const {
+    return {int(op) * 4096 + int(mem.t * plan.cp + mem.c), p * 1'000'003 + expert_class, std::int64_t(0), bytes};
+  }
+  // The ranks of one DP group (of one expert class, or all with -1), in replica order.
+  std::vector<std::int64_t> dp_ranks(std::int64_t p, const Member& mem, std::int64_t expert_class) const {
     std::vector<std::int64_t> ranks;
     for (std::int64_t d = 0; d < dp; ++d)
       if (expert_class < 0 || d % plan.ep == expert_class) ranks.push_back(rank_of(plan, {mem.t, mem.c, d, p}));
-    auto plan_ = network::plan_collective(op, network::Algorithm::Auto, ranks, bytes, net);
+    return ranks;
+  }
+
+  const network::CollectivePlan& collective(network::CollectiveOp op, std::int64_t p, const Member& mem,
+                                            std::int64_t expert_class, double bytes) {
+    const CollectiveKey key = collective_key(op, p, mem, expert_class, bytes);
+    auto it = plan_cache.find(key);
+    if (it != plan_cache.end()) return it->second;
+    network::CollectivePlan plan_;
+    if (!symmetry.group.empty()) {
+      // Folded by rotations: only collectives shown to map onto their images may run.
+      auto checked = rotation_checked.find(key);
+      if (checked == rotation_checked.end())
+        throw std::logic_error("symmetry reduction: a data-parallel collective was not checked (dense_collectives)");
+      plan_ = std::move(checked->second);
+      rotation_checked.erase(checked);
+    } else {
+      plan_ = network::plan_collective(op, network::Algorithm::Auto, dp_ranks(p, mem, expert_class), bytes, net);
+    }
     if (reduced)
       for (auto& stage : plan_.stages)
         for (auto& t : stage.transfers) t.prepared = net.prepare(t.segments, sym());
     return plan_cache.emplace(key, std::move(plan_)).first->second;
+  }
+
+  // What each data-parallel collective moves (bucket_ready, after_optimizer,
+  // launch_parameter_gathers).
+  network::CollectiveOp reduction_op() const {
+    return plan.zero >= 1 ? network::CollectiveOp::ReduceScatter : network::CollectiveOp::AllReduce;
+  }
+  double bucket_bytes(std::int64_t v, std::int64_t b) const {
+    const ChunkCosts& ch = costs.chunks[std::size_t(v)];
+    const bool experts = b == buckets_per_chunk[std::size_t(v)];
+    return (experts ? ch.expert_params : ch.dense_params / double(buckets_per_chunk[std::size_t(v)])) * plan.grad_bytes;
+  }
+  double update_gather_bytes(std::int64_t p) const { return costs.dense_params[std::size_t(p)] * 2; }
+  double chunk_gather_bytes(std::int64_t v) const {
+    return costs.chunks[std::size_t(v)].dense_params * (plan.fp8_params ? 1.0 : 2.0);
+  }
+  // Every dense DP collective one iteration launches, per stage, for each member.
+  std::vector<std::tuple<network::CollectiveOp, std::int64_t, double>> dense_collectives() const {
+    std::vector<std::tuple<network::CollectiveOp, std::int64_t, double>> out;
+    if (dp <= 1) return out;
+    for (std::int64_t p = 0; p < pp; ++p)
+      for (std::int64_t k = 0; k < vp; ++k) {
+        const std::int64_t v = virtual_stage(p, k);
+        if (plan.zero < 3)
+          for (std::int64_t b = 0; b < buckets_per_chunk[std::size_t(v)]; ++b)
+            out.emplace_back(reduction_op(), p, bucket_bytes(v, b));
+        if (overlapped_gather()) out.emplace_back(network::CollectiveOp::AllGather, p, chunk_gather_bytes(v));
+      }
+    if (plan.zero >= 1 && plan.zero < 3 && !plan.overlap_param_gather)
+      for (std::int64_t p = 0; p < pp; ++p) out.emplace_back(network::CollectiveOp::AllGather, p, update_gather_bytes(p));
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
   }
 
   // Launches one reduction (or gather) over every DP group of (p, g); `done` runs once per
@@ -486,10 +631,7 @@ struct TrainingSim::Impl {
     const Unit& u = units[ui];
     auto& count = bucket_arrivals[std::size_t(u.g) * bucket_slots + bucket_base[std::size_t(v)] + std::size_t(b)];
     if (++count < dp) return;
-    const ChunkCosts& ch = costs.chunks[v];
     const bool experts = b == buckets_per_chunk[v];
-    const double params = experts ? ch.expert_params : ch.dense_params / double(buckets_per_chunk[v]);
-    const auto op = plan.zero >= 1 ? network::CollectiveOp::ReduceScatter : network::CollectiveOp::AllReduce;
     const std::int64_t group_size = experts ? dp / plan.ep : dp;
     // ZeRO-3 reduce-scatters each layer's gradients within the backward (training_costs).
     if (group_size <= 1 || dp <= 1 || plan.zero >= 3) {
@@ -498,7 +640,7 @@ struct TrainingSim::Impl {
     }
     const Time started = sim.now();
     const std::int64_t p = u.p, g = u.g;
-    launch(p, g, op, params * plan.grad_bytes, experts, [this, started](std::size_t unit) {
+    launch(p, g, reduction_op(), bucket_bytes(v, b), experts, [this, started](std::size_t unit) {
       if (units[unit].traced.size()) span(units[unit], true, "DP grad reduce", "dp", started, sim.now());
       reduction_done(unit);
     });
@@ -538,9 +680,8 @@ struct TrainingSim::Impl {
         for (std::int64_t d = 0; d < dp; ++d) gather_done(unit_index(u.p, d, u.g));
         return;
       }
-      double params = costs.dense_params[u.p];
       const Time started = sim.now();
-      launch(u.p, u.g, network::CollectiveOp::AllGather, params * 2, false, [this, started](std::size_t unit) {
+      launch(u.p, u.g, network::CollectiveOp::AllGather, update_gather_bytes(u.p), false, [this, started](std::size_t unit) {
         if (units[unit].traced.size()) span(units[unit], true, "DP param gather", "dp", started, sim.now());
         gather_done(unit);
       });
@@ -568,13 +709,11 @@ struct TrainingSim::Impl {
   // the steady state starts with the gathers of the previous step's update.
   bool overlapped_gather() const { return plan.overlap_param_gather && plan.zero >= 1 && plan.zero < 3 && dp > 1; }
   void launch_parameter_gathers() {
-    const double bytes_per_param = plan.fp8_params ? 1.0 : 2.0;
     for (std::int64_t p = 0; p < pp; ++p)
       for (std::int64_t g = 0; g < groups; ++g)
         for (std::int64_t k = 0; k < vp; ++k) {
-          const double params = costs.chunks[std::size_t(virtual_stage(p, k))].dense_params;
           const Time started = sim.now();
-          launch(p, g, network::CollectiveOp::AllGather, params * bytes_per_param, false, [this, k, started](std::size_t unit) {
+          launch(p, g, network::CollectiveOp::AllGather, chunk_gather_bytes(virtual_stage(p, k)), false, [this, k, started](std::size_t unit) {
             Unit& u = units[unit];
             if (u.traced.size()) span(u, true, "DP param gather", "dp", started, sim.now());
             u.gathered[std::size_t(k)] = 1;

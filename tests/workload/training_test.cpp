@@ -240,7 +240,8 @@ TEST(Training, GroupingIdenticalRanksGivesExactlyTheFullModelsResult) {
 // (network_sim.hpp, MemberSymmetry). It must give the full model's result exactly: the
 // iteration to the nanosecond, the energy, and every link's bytes. Two tiers (every link
 // serves one rail) and three (spine-core links serve all rails; the rails rotate), TP8 (the
-// members rotate) and TP4 (they rotate within each half of a server: refused on three tiers).
+// members rotate) and TP4 (they rotate within each half of a server; on three tiers the
+// rotations of all rails stand for them: see the next test).
 // With context parallelism each CP slice keeps its first TP member, inside a server (TP4 CP2)
 // or across servers (TP8 CP2: a unit spans two).
 TEST(Training, OneMemberStandingForItsUnitGivesExactlyTheFullModelsResult) {
@@ -250,7 +251,7 @@ TEST(Training, OneMemberStandingForItsUnitGivesExactlyTheFullModelsResult) {
     bool reduced;  // whether the reduction applies
   };
   for (const Case& c : {Case{8, 2, 4, 8, 32, true}, Case{8, 4, 8, 32, 16, true}, Case{4, 2, 8, 8, 32, true},
-                        Case{4, 4, 16, 32, 16, false}}) {
+                        Case{4, 4, 16, 32, 16, true}}) {
     SCOPED_TRACE(::testing::Message() << "tp " << c.tp << " radix " << c.radix);
     ParallelPlan plan;
     plan.tp = c.tp;
@@ -273,6 +274,55 @@ TEST(Training, OneMemberStandingForItsUnitGivesExactlyTheFullModelsResult) {
     ASSERT_EQ(grouped.link_bytes.size(), full.link_bytes.size());
     for (std::size_t l = 0; l < full.link_bytes.size(); ++l)
       EXPECT_NEAR(grouped.link_bytes[l], full.link_bytes[l], 1e-9 * full.link_bytes[l] + 1e-3) << "link " << l;
+  }
+}
+
+// On three tiers only rotations of all eight rails keep the fabric. TP4 (or TP2) members sit
+// in a quarter (or half) of a server: the rotations by 1..tp-1 map member 0 onto the others,
+// and stand for them when the rotation by tp maps the first members' traffic onto itself
+// (unit onto unit, collective onto collective). The folded run must be the unfolded one
+// exactly, with every way a DP group communicates: ZeRO-0 all-reduce, ZeRO-1 reduce-scatter
+// with the parameter gather after the step or overlapped with the next forward, CP slices.
+// A placement whose rotation maps a unit onto one of another stage (pp before dp) is refused.
+TEST(Training, RotationsOfAllRailsStandForTensorParallelMembersExactly) {
+  struct Case {
+    std::int64_t tp, cp, pp, dp;
+    int zero;
+    bool overlap_gather;
+    const char* order;
+    bool reduced;
+  };
+  for (const Case& c : {Case{4, 1, 4, 16, 0, false, "tp-cp-dp-pp", true}, Case{4, 1, 4, 16, 1, false, "tp-cp-dp-pp", true},
+                        Case{4, 1, 2, 32, 1, true, "tp-cp-dp-pp", true}, Case{2, 1, 4, 32, 1, false, "tp-cp-dp-pp", true},
+                        Case{4, 2, 2, 16, 1, true, "tp-cp-dp-pp", true}, Case{4, 1, 4, 16, 1, false, "tp-cp-pp-dp", false}}) {
+    SCOPED_TRACE(::testing::Message() << "tp " << c.tp << " cp " << c.cp << " zero " << c.zero << " overlap "
+                                      << c.overlap_gather << " order " << c.order);
+    ParallelPlan plan;
+    plan.tp = c.tp;
+    plan.cp = c.cp;
+    plan.pp = c.pp;
+    plan.dp = c.dp;
+    plan.zero = c.zero;
+    plan.overlap_param_gather = c.overlap_gather;
+    ASSERT_TRUE(parse_order(c.order, plan.order));
+    plan.schedule = Schedule::Interleaved;
+    plan.virtual_stages = 2;
+    plan.global_batch = 4 * c.dp * c.pp;
+    plan.bucket_params = 20e6;
+    network::FabricSpec spec;
+    spec.kind = network::FabricKind::RailOptimized;
+    spec.radix = 16;  // 32 servers: three tiers
+    spec.oversubscription = 2;
+    const JobRun folded = run(plan, true, network::SharingModel::Flow, 32, spec);
+    const JobRun unfolded = run(plan, true, network::SharingModel::Flow, 32, spec, true, false);
+    EXPECT_EQ(folded.reduced, c.reduced);
+    EXPECT_FALSE(unfolded.reduced);
+    if (c.reduced) EXPECT_LT(folded.transfers, unfolded.transfers);
+    EXPECT_EQ(folded.result.seconds, unfolded.result.seconds);
+    EXPECT_EQ(folded.energy_j, unfolded.energy_j);
+    ASSERT_EQ(folded.link_bytes.size(), unfolded.link_bytes.size());
+    for (std::size_t l = 0; l < unfolded.link_bytes.size(); ++l)
+      EXPECT_NEAR(folded.link_bytes[l], unfolded.link_bytes[l], 1e-9 * unfolded.link_bytes[l] + 1e-3) << "link " << l;
   }
 }
 
