@@ -313,6 +313,7 @@ class NetworkSim {
   void add_row_entries(ClassId c);
   void remove_row_entry(ClassId c, std::size_t key_index);
   void promote(LinkId l);
+  bool whole_class_crosses(LinkId l, ClassId id, double weight) const;
   void demote(LinkId l);
   void rekey_without(ClassId c, LinkId l);
   void rekey_with(ClassId c, ClassKeyLink e, std::uint64_t hash);

@@ -267,6 +267,7 @@ void NetworkSim::promote(LinkId l) {
     const RateClass& c = classes_[from];
     const ClassKeyLink add{l, lf.weight};
     const std::size_t at = c.key_index(l);
+    if (at < c.key.size() && c.key[at].link == l) continue;  // its whole class took the link already
     const std::uint64_t h = c.hash + key_term(add);
     // The key with `add` inserted at `at`, compared without building it.
     const ClassId to = table_find_if(h, c.cap, [&](const std::vector<ClassKeyLink>& k) {
@@ -275,14 +276,29 @@ void NetworkSim::promote(LinkId l) {
     });
     if (to != kNotInHeap) {
       move_flow(f, to);
-    } else if (c.n == 1) {
-      rekey_with(from, add, h);  // a class of one (a long ring's transfer): edit its key in place
+    } else if (c.n == 1 || whole_class_crosses(l, from, lf.weight)) {
+      rekey_with(from, add, h);  // a class all of whose members cross it: edit its key in place
     } else {
       key_scratch_.assign(c.key.begin(), c.key.end());
       key_scratch_.insert(key_scratch_.begin() + std::ptrdiff_t(at), add);
       move_flow(f, find_or_make_class(key_scratch_, c.cap, c.group));
     }
   }
+}
+
+// Whether every member of class `id` crosses link l with weight w. Counting costs a pass
+// over the link's transfers, so it is done only when moving the members one by one would
+// cost more (long transfers: two rings of hundreds of links with one key, as the rails'
+// rings of a folded collective are).
+bool NetworkSim::whole_class_crosses(LinkId l, ClassId id, double w) const {
+  const RateClass& c = classes_[id];
+  const auto& crossing = links_[l].flows;
+  const std::size_t move_cost = std::size_t(c.n) * flows_[c.members.top()].load().size();
+  if (crossing.size() > move_cost) return false;
+  std::size_t n = 0;
+  for (const LinkFlow& lf : crossing)
+    if (flows_[lf.flow].cls == id && lf.weight == w) ++n;
+  return n == std::size_t(c.n);
 }
 
 // The class's members all cross link e.link, which becomes active: the link joins its key,
