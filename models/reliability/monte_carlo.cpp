@@ -1,0 +1,96 @@
+#include "models/reliability/monte_carlo.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "models/reliability/failure_classes.hpp"
+#include "sim/random.hpp"
+
+namespace dcsim::reliability {
+
+Distribution distribution(std::vector<double> v) {
+  Distribution d;
+  if (v.empty()) return d;
+  std::sort(v.begin(), v.end());
+  double sum = 0;
+  for (double x : v) sum += x;
+  d.mean = sum / double(v.size());
+  double sq = 0;
+  for (double x : v) sq += (x - d.mean) * (x - d.mean);
+  d.stddev = v.size() > 1 ? std::sqrt(sq / double(v.size() - 1)) : 0.0;
+  // Nearest rank: the smallest value with at least p of the trials at or below it.
+  const auto rank = [&](double p) {
+    const std::size_t r = std::size_t(std::ceil(p * double(v.size())));
+    return v[std::min(v.size() - 1, r > 0 ? r - 1 : 0)];
+  };
+  d.p5 = rank(0.05);
+  d.p50 = rank(0.5);
+  d.p95 = rank(0.95);
+  d.min = v.front();
+  d.max = v.back();
+  return d;
+}
+
+StudyResult run_study(const ReliabilitySpec& spec, const ClusterShape& shape) {
+  StudyResult out;
+  out.costs = checkpoint_costs(spec.checkpoint, shape);
+  const double per_hour = interruptions_per_hour(spec.classes, shape);
+  out.mtbf_s = per_hour > 0 ? 3600.0 / per_hour : std::numeric_limits<double>::infinity();
+  out.restart_s = restart_seconds(spec.job, shape.gpus, out.costs);
+  out.daly_interval_s = daly_interval(out.costs.blocking_s, out.mtbf_s);
+  out.interval_given = spec.checkpoint.interval_s > 0;
+  out.interval_s = out.interval_given ? spec.checkpoint.interval_s : out.daly_interval_s;
+
+  const std::int64_t n = std::max<std::int64_t>(1, spec.run.trials);
+  out.trials.resize(std::size_t(n));
+  const RandomStreams seeds(spec.run.seed);
+  std::atomic<std::int64_t> next{0};
+  std::exception_ptr error;
+  std::mutex error_lock;
+  const auto work = [&] {
+    for (std::int64_t i = next++; i < n; i = next++) {
+      try {
+        out.trials[std::size_t(i)] =
+            run_trial(spec, shape, out.costs, out.interval_s, seeds.seed_for("trial/" + std::to_string(i)), i == 0);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_lock);
+        if (!error) error = std::current_exception();
+      }
+    }
+  };
+  const int threads = int(std::min<std::int64_t>(
+      n, spec.run.threads > 0 ? spec.run.threads : std::max(1u, std::thread::hardware_concurrency())));
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+
+  std::vector<double> goodput, wall, interruptions, lost, down, ckpt, slow;
+  for (const TrialResult& t : out.trials) {
+    out.finished += t.finished ? 1 : 0;
+    goodput.push_back(t.wall_s > 0 ? t.work_s / t.wall_s : 0.0);
+    wall.push_back(t.wall_s);
+    interruptions.push_back(double(t.interruptions));
+    lost.push_back(t.lost_work_s);
+    down.push_back(t.down_s);
+    ckpt.push_back(t.checkpoint_s);
+    slow.push_back(t.slow_s);
+  }
+  out.goodput = distribution(goodput);
+  out.wall_s = distribution(wall);
+  out.interruptions = distribution(interruptions);
+  out.lost_work_s = distribution(lost);
+  out.down_s = distribution(down);
+  out.checkpoint_s = distribution(ckpt);
+  out.slow_s = distribution(slow);
+  return out;
+}
+
+}  // namespace dcsim::reliability
