@@ -68,7 +68,8 @@ void prepare_out_dir(const fs::path& out) {
   std::error_code ec;
   fs::create_directories(out, ec);
   if (ec) throw EnvironmentError(fmt::format("cannot create output folder {}: {}", out.string(), ec.message()));
-  for (const char* name : {"results.json", "timeseries.csv", kTimelineFile, "report.html", "trace.json", "flows.csv"}) {
+  for (const char* name :
+       {"results.json", "timeseries.csv", kTimelineFile, kReliabilityEventsFile, "report.html", "trace.json", "flows.csv"}) {
     fs::remove(out / name, ec);
     if (ec) throw EnvironmentError(fmt::format("cannot replace {}: {}", (out / name).string(), ec.message()));
   }
@@ -175,8 +176,10 @@ RunResult run(const scenario::Scenario& s, const RunControl& control) {
     if (trace) add_power_counters(*trace, r.timeseries);
     if (s.output.report) write_report_html(*out / "report.html", results, r.timeseries);
     write_timeline_csv(*out / kTimelineFile, results);
+    if (results.contains("reliability")) write_reliability_events_csv(*out / kReliabilityEventsFile, results);
   }
   r.timeline = take_timeline(results);
+  take_reliability_events(results);
   r.events = sim.events_executed();
   r.simulated_seconds = sim.now().seconds();
   results["simulation"] = {{"events_executed", r.events}, {"simulated_time_s", r.simulated_seconds}};

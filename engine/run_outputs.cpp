@@ -77,6 +77,24 @@ void write_timeline_csv(const std::filesystem::path& file, const nlohmann::order
   out.commit();
 }
 
+void write_reliability_events_csv(const std::filesystem::path& file, const nlohmann::ordered_json& results) {
+  const auto& events = results["reliability"]["events"];
+  AtomicFile out(file);
+  out.write("time_s,component,index,node,category,interrupted,downtime_s,lost_work_s\n");
+  for (const auto& e : events["rows"])
+    out.write(fmt::format("{:.9g},{},{},{},{},{},{:.9g},{:.9g}\n", e[0].get<double>(), e[1].get<std::string>(),
+                          e[2].get<std::int64_t>(), e[3].get<std::int64_t>(), e[4].get<std::string>(),
+                          e[5].get<bool>() ? 1 : 0, e[6].get<double>(), e[7].get<double>()));
+  out.commit();
+}
+
+void take_reliability_events(nlohmann::ordered_json& results) {
+  if (!results.contains("reliability")) return;
+  auto& events = results["reliability"]["events"];
+  const std::size_t rows = events["rows"].size();
+  events = {{"trial", 0}, {"file", kReliabilityEventsFile}, {"rows", rows}};
+}
+
 nlohmann::ordered_json take_timeline(nlohmann::ordered_json& results) {
   if (!results.contains("training") || !results["training"].contains("timeline")) return nlohmann::ordered_json::array();
   auto& timeline = results["training"]["timeline"];

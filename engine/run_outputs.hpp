@@ -22,6 +22,11 @@ void add_power_counters(TraceWriter& trace, const TimeSeriesTable& table);
 // the report draws). Nothing for a run without one.
 inline constexpr const char* kTimelineFile = "timeline.csv";
 void write_timeline_csv(const std::filesystem::path& file, const nlohmann::ordered_json& results);
+// The first trial's failures of a whole run (results.json "reliability.events"): written as
+// CSV, then the rows leave the document, which keeps their count and the file's name.
+inline constexpr const char* kReliabilityEventsFile = "reliability_events.csv";
+void write_reliability_events_csv(const std::filesystem::path& file, const nlohmann::ordered_json& results);
+void take_reliability_events(nlohmann::ordered_json& results);
 // Moves the spans out of the results (returned; empty when there are none): results.json
 // keeps the file's name and the number of spans.
 nlohmann::ordered_json take_timeline(nlohmann::ordered_json& results);

@@ -11,6 +11,7 @@
 #include "models/workload/stragglers.hpp"
 #include "models/workload/training_costs.hpp"
 #include "models/workload/training_sim.hpp"
+#include "engine/run_reliability.hpp"
 
 namespace dcsim::engine {
 using scenario::Dimension;
@@ -301,6 +302,7 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
     out += fmt::format("  energy, cost        {}, {} per iteration\n",
                        format_quantity(facility_w * T, Dimension::Energy), format_quantity(iter_cost.total_usd(), Dimension::Money));
   }
+  if (rt.scenario.reliability.present) out += run_whole_run(rt, {T, iterations_to_train, facility_w}, results);
   return out;
 }
 

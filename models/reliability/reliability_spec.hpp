@@ -47,7 +47,9 @@ struct JobResponse {
   double process_start_s = 60;    // containers, Python, CUDA contexts
   double init_base_s = 30;        // collective initialization ...
   double init_per_rank_s = 0.002; // ... growing with the rank count
-  std::int64_t spare_nodes = 0;   // hot spares
+  // Nodes that can take a failed node's place at once: hot spares, or the rest of a cluster
+  // larger than the job. < 0: as many as it takes (the scheduler always finds a healthy node).
+  std::int64_t spare_nodes = -1;
   double swap_s = 600;            // putting a spare in a failed node's place
   double node_repair_s = 2 * 86400;  // a failed node out of the pool
   bool elastic = false;           // without a spare: go on with fewer data-parallel replicas

@@ -265,6 +265,10 @@ class Trial {
   // Seconds the restart waits for `nodes` replacements.
   double replace_nodes(std::int64_t nodes) {
     const JobResponse& job = spec_.job;
+    if (spares_ < 0) {  // an unlimited pool
+      out_.spares_used += nodes;
+      return job.swap_s;
+    }
     if (spares_ >= nodes) {
       spares_ -= nodes;
       out_.spares_used += nodes;

@@ -230,6 +230,13 @@ Scenario load_scenario(const std::filesystem::path& file, const std::vector<std:
       s.network.fabric.scale_out_step_s = kNcclStepScaleOut;
     }
   }
+  MapReader rel = top.map("reliability");
+  if (rel.present() && s.workload_type != WorkloadType::Training) {
+    top.error("reliability", "whole runs with failures need a training workload (workload.type: training)");
+  } else {
+    read_reliability(rel, s.reliability, s.training.train_tokens);
+    rel.finish();
+  }
   MapReader o = top.map("output");
   read_output(o, s.output);
   o.finish();

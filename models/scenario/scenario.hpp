@@ -10,6 +10,7 @@
 #include "models/power/power_model.hpp"
 #include "models/scenario/hardware_sections.hpp"
 #include "models/scenario/network_section.hpp"
+#include "models/scenario/reliability_section.hpp"
 #include "models/scenario/training_section.hpp"
 #include "models/workload/network_workloads.hpp"
 #include "models/workload/queueing_workload.hpp"
@@ -46,6 +47,7 @@ struct Scenario {
   std::vector<workload::FlowSpec> flows;          // explicit flows
   std::vector<workload::PatternSpec> flow_patterns;  // expanded at run time with the seed
   TrainingConfig training;
+  ReliabilityConfig reliability;  // whole runs with failures (training only)
 };
 
 // Loads, merges includes, applies overrides, validates. Throws InputError listing every

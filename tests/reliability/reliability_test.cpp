@@ -206,6 +206,7 @@ TEST(Reliability, ElasticContinuationBeatsWaitingForRepairs) {
   spec.classes[0].effect = Effect::ReplaceNode;
   spec.classes[0].rate_per_hour = 1.0 / 20 / 128;
   spec.job.node_repair_s = 12 * 3600;
+  spec.job.spare_nodes = 0;
   spec.run.work_s = 0;
   spec.run.duration_s = 2000 * 3600.0;
   spec.run.trials = 50;
