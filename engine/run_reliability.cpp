@@ -34,7 +34,7 @@ ClusterShape cluster_shape_of(const ClusterRuntime& rt) {
   s.gpus = rt.cluster.devices();
   s.nodes = rt.cluster.servers();
   s.gpus_per_node = std::max<std::int64_t>(1, s.gpus / std::max<std::int64_t>(1, s.nodes));
-  s.nodes_per_rack = std::max<std::int64_t>(1, rt.scenario.cluster.servers_per_rack);
+  s.nodes_per_rack = std::clamp<std::int64_t>(rt.scenario.cluster.servers_per_rack, 1, std::max<std::int64_t>(1, s.nodes));
   const auto& plan = rt.scenario.training.plan;
   s.replicas = std::max<std::int64_t>(1, plan.dp);
   s.nodes_per_replica = std::max<std::int64_t>(1, s.nodes / s.replicas);
@@ -135,7 +135,7 @@ std::string run_whole_run(const ClusterRuntime& rt, const WholeRunInputs& in, nl
                         {"interruptions_mean", interruptions / n},
                         {"downtime_s_mean", down / n},
                         {"lost_work_s_mean", lost / n}};
-    order.push_back({interruptions / n, c.name});
+    if (interruptions / n >= 0.5) order.push_back({interruptions / n, c.name});
   }
   const TrialResult& first = r.trials.front();
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();
