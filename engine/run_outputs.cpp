@@ -143,6 +143,22 @@ std::string metric_rows(const nlohmann::ordered_json& r) {
     if (t["time_to_train_s"].get<double>() > 0)
       row("time to train", format_quantity(t["time_to_train_s"].get<double>(), Dimension::Duration));
   }
+  if (r.contains("reliability")) {
+    const auto& rel = r["reliability"];
+    const auto& g = rel["goodput"];
+    row("whole-run goodput", fmt::format("{:.1f} % (p5 {:.1f} %, p95 {:.1f} %), {} trials", 100 * g["mean"].get<double>(),
+                                         100 * g["p5"].get<double>(), 100 * g["p95"].get<double>(),
+                                         rel["trials"].get<std::int64_t>()));
+    if (rel["mode"] == "time_to_train") {
+      const auto& w = rel["wall_s"];
+      row("time to train with failures", fmt::format("{:.1f} d (p5 {:.1f} d, p95 {:.1f} d)", w["p50"].get<double>() / 86400,
+                                                     w["p5"].get<double>() / 86400, w["p95"].get<double>() / 86400));
+    }
+    row("interruptions", fmt::format("{:.0f} on average", rel["interruptions"]["mean"].get<double>()));
+    row("checkpoint", fmt::format("every {} ({}), {} blocking", format_quantity(rel["checkpoint"]["interval_s"].get<double>(), Dimension::Duration),
+                                  rel["checkpoint"]["interval_choice"].get<std::string>() == "daly" ? "Daly's optimum" : "given",
+                                  format_quantity(rel["checkpoint"]["blocking_s"].get<double>(), Dimension::Duration)));
+  }
   if (r.contains("flows")) {
     const auto& f = r["flows"];
     row("flows", fmt::format("{}, {} in all", format_count(f["count"].get<double>()),
@@ -246,6 +262,46 @@ std::string pipeline_timeline(const nlohmann::ordered_json& training) {
   return svg::timeline("One iteration's pipeline (data-parallel replica 0)", "time in the iteration (ms)", rows, legend,
                        bars);
 }
+
+// A whole run: where its wall time goes (mean over the trials), and the first trial's
+// interruptions accumulating over the days, by category.
+std::string whole_run_charts(const nlohmann::ordered_json& rel) {
+  const double wall = rel["wall_s"]["mean"].get<double>();
+  if (!(wall > 0)) return "";
+  const auto& lost = rel["time_lost_s"];
+  const auto pct = [wall](double s) { return std::vector<double>{100 * s / wall}; };
+  const double kept = wall - lost["restarts"].get<double>() - lost["lost_work"].get<double>() -
+                      lost["checkpoints"].get<double>() - lost["slowdowns"].get<double>();
+  std::string out = svg::stacked_bars(
+      fmt::format("Where a whole run's time goes (mean of {} trials)", rel["trials"].get<std::int64_t>()), "% of wall time",
+      {"run"},
+      {{"training kept", pct(kept)},
+       {"restarts", pct(lost["restarts"].get<double>())},
+       {"redone work", pct(lost["lost_work"].get<double>())},
+       {"checkpoints", pct(lost["checkpoints"].get<double>())},
+       {"slowdowns", pct(lost["slowdowns"].get<double>())}});
+  const auto& rows = rel["events"]["rows"];
+  if (!rows.is_array() || rows.empty()) return out;
+  std::vector<std::string> categories;
+  for (const auto& e : rows) {
+    const std::string c = e[4].get<std::string>();
+    if (std::find(categories.begin(), categories.end(), c) == categories.end()) categories.push_back(c);
+  }
+  std::sort(categories.begin(), categories.end());
+  std::vector<double> x = {0};
+  std::vector<svg::Series> series;
+  for (const auto& c : categories) series.push_back({c, {0}});
+  for (const auto& e : rows) {
+    if (!e[5].get<bool>()) continue;
+    x.push_back(e[0].get<double>() / 86400);
+    for (std::size_t i = 0; i < categories.size(); ++i)
+      series[i].values.push_back(series[i].values.back() + (categories[i] == e[4].get<std::string>() ? 1 : 0));
+  }
+  x.push_back(wall / 86400);
+  for (auto& sr : series) sr.values.push_back(sr.values.back());
+  out += svg::line_chart("Interruptions over the run (trial 0), by category", "day", "interruptions", x, series);
+  return out;
+}
 }  // namespace
 
 void write_report_html(const std::filesystem::path& file, const nlohmann::ordered_json& r, const TimeSeriesTable& table) {
@@ -267,6 +323,7 @@ void write_report_html(const std::filesystem::path& file, const nlohmann::ordere
                                 r["memory"]["hbm_bytes"].get<double>() / 1e9, "HBM");
     if (r["training"].contains("timeline")) charts += pipeline_timeline(r["training"]);
   }
+  if (r.contains("reliability")) charts += whole_run_charts(r["reliability"]);
   if (r.contains("queueing")) {
     const auto& q = r["queueing"];
     const double theory = q["theory_mean_wait_s"].is_number() ? q["theory_mean_wait_s"].get<double>() : 0.0;
