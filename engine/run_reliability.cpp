@@ -94,6 +94,7 @@ std::string run_whole_run(const ClusterRuntime& rt, const WholeRunInputs& in, nl
   spec.run.duration_s = cfg.duration_s;
   spec.run.work_s = cfg.duration_s > 0 ? 0.0 : in.iterations_to_train * in.iteration_s;
   spec.run.power_w = in.facility_w;
+  spec.run.iteration_s = in.iteration_s;
   spec.run.trials = cfg.trials;
   spec.run.threads = cfg.threads;
   spec.run.seed = RandomStreams(rt.scenario.seed).seed_for("reliability");

@@ -46,6 +46,7 @@ StudyResult run_study(const ReliabilitySpec& spec, const ClusterShape& shape) {
   out.daly_interval_s = daly_interval(out.costs.blocking_s, out.mtbf_s);
   out.interval_given = spec.checkpoint.interval_s > 0;
   out.interval_s = out.interval_given ? spec.checkpoint.interval_s : out.daly_interval_s;
+  out.interval_s = std::max(out.interval_s, spec.run.iteration_s);
 
   const std::int64_t n = std::max<std::int64_t>(1, spec.run.trials);
   out.trials.resize(std::size_t(n));

@@ -20,7 +20,7 @@ struct StudyResult {
   double mtbf_s = 0;            // mean time between interruptions of the job
   double restart_s = 0;         // restart without detection and waits (restart_seconds)
   double daly_interval_s = 0;   // the optimal interval for the blocking cost and the MTBF
-  double interval_s = 0;        // the one used (given, or Daly's)
+  double interval_s = 0;        // the one used (given, or Daly's), at least one iteration
   bool interval_given = false;
   std::vector<TrialResult> trials;  // in trial order; trial 0 keeps its events
   std::int64_t finished = 0;        // trials that completed the work

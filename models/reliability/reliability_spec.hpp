@@ -68,6 +68,7 @@ struct CheckpointSpec {
 struct RunSpec {
   double work_s = 0;       // training time to complete without interruptions (0: run for duration_s)
   double duration_s = 0;   // a wall-clock window (0: until work_s is done)
+  double iteration_s = 0;  // checkpoints fall between iterations: the interval is at least one
   double power_w = 0;      // facility power while training
   double idle_power_w = 0; // facility power while the job is down
   double usd_per_hour = 0; // the cluster's price

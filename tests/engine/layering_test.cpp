@@ -1,7 +1,7 @@
 // Dependencies only point down (../shared/DESIGN.md, "Layers"): every source file includes
 // only its own layer and the layers below it. The order is
 //   sim < models/hardware < models/power < models/network < models/workload
-//       < models/scenario < engine < study < tools, python
+//       < models/reliability < models/scenario < engine < study < tools, python
 // (sim knows nothing of datacenters, the models never read YAML, and nothing below tools/
 // knows the command line). The CMake targets follow the same order: dcsim_sim <- dcsim_models
 // <- dcsim_engine <- dcsim_study <- dcsim_app (the command line) and dcsim_python.
@@ -22,7 +22,7 @@ struct Layer {
 };
 const std::vector<Layer> kLayers = {
     {"sim", 0},       {"models/hardware", 1}, {"models/power", 2}, {"models/network", 3}, {"models/workload", 4},
-    {"models/scenario", 5}, {"engine", 6},    {"study", 7}, {"tools", 8}, {"python", 8},
+    {"models/reliability", 5}, {"models/scenario", 6}, {"engine", 7}, {"study", 8}, {"tools", 9}, {"python", 9},
 };
 
 // The layer a path belongs to (the longest matching folder), or -1.
