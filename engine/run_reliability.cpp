@@ -7,6 +7,7 @@
 
 #include "models/reliability/failure_classes.hpp"
 #include "models/reliability/monte_carlo.hpp"
+#include "models/scenario/diagnostics.hpp"
 #include "models/scenario/units.hpp"
 #include "sim/random.hpp"
 
@@ -20,6 +21,8 @@ namespace {
 // Bytes per parameter in a checkpoint: BF16 weights (2) and the optimizer's FP32 master
 // weights and Adam moments (4 + 4 + 4), whatever the training precision.
 constexpr double kCheckpointBytesPerParam = 14;
+// The most events a study may simulate: about a minute on two cores (30 ns an event).
+constexpr double kMostTrialEvents = 4e9;
 
 nlohmann::ordered_json distribution_json(const Distribution& d) {
   return {{"mean", d.mean}, {"stddev", d.stddev}, {"p5", d.p5}, {"p50", d.p50}, {"p95", d.p95}, {"min", d.min}, {"max", d.max}};
@@ -98,6 +101,13 @@ std::string run_whole_run(const ClusterRuntime& rt, const WholeRunInputs& in, nl
   spec.run.trials = cfg.trials;
   spec.run.threads = cfg.threads;
   spec.run.seed = RandomStreams(rt.scenario.seed).seed_for("reliability");
+  const StudyPlan planned = plan_study(spec, shape);
+  if (planned.events > kMostTrialEvents)
+    throw scenario::InputError(fmt::format(
+        "{}: error: reliability: these trials would simulate about {:.2g} events ({} trials, a checkpoint every {}), "
+        "more than the {:.0g} a study may simulate; allowed: fewer trials, a shorter window or a longer checkpoint.interval\n",
+        rt.scenario.source, planned.events, spec.run.trials, format_quantity(planned.interval_s, Dimension::Duration),
+        kMostTrialEvents));
   const StudyResult r = run_study(spec, shape);
 
   // Money and energy: the cluster's price runs on wall time; energy is the training power

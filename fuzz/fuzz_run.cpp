@@ -12,6 +12,7 @@ namespace {
 using namespace dcsim;
 
 bool small_enough(const scenario::Scenario& s) {
+  if (s.reliability.present && s.reliability.trials > 4) return false;
   if (s.workload_type == scenario::WorkloadType::Queueing) return s.queueing.jobs <= 2'000;
   if (s.cluster.servers > 32) return false;
   if (s.workload_type == scenario::WorkloadType::Flows) {

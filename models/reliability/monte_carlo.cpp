@@ -37,16 +37,37 @@ Distribution distribution(std::vector<double> v) {
   return d;
 }
 
+StudyPlan plan_study(const ReliabilitySpec& spec, const ClusterShape& shape) {
+  StudyPlan p;
+  p.costs = checkpoint_costs(spec.checkpoint, shape);
+  const double per_hour = interruptions_per_hour(spec.classes, shape);
+  p.mtbf_s = per_hour > 0 ? 3600.0 / per_hour : std::numeric_limits<double>::infinity();
+  p.restart_s = restart_seconds(spec.job, shape.gpus, p.costs);
+  p.daly_interval_s = daly_interval(p.costs.blocking_s, p.mtbf_s);
+  p.interval_given = spec.checkpoint.interval_s > 0;
+  p.interval_s = p.interval_given ? spec.checkpoint.interval_s : p.daly_interval_s;
+  p.interval_s = std::max(p.interval_s, spec.run.iteration_s);
+  // Checkpoints follow progress (at most the window, or the work); failures follow wall
+  // time (the window, or for a run to train ten times the work, within the 100-year cap).
+  const double progress = spec.run.duration_s > 0 ? spec.run.duration_s : spec.run.work_s;
+  const double wall = spec.run.duration_s > 0 ? spec.run.duration_s : 100 * 365.25 * 86400;
+  double failures_per_s = 0;
+  for (const FailureClass& c : spec.classes) failures_per_s += c.rate_per_hour / 3600 * double(component_count(c.scope, shape));
+  const double checkpoints = p.interval_s > 0 && std::isfinite(p.interval_s) ? progress / p.interval_s : 0.0;
+  const double failures = failures_per_s * (spec.run.duration_s > 0 ? wall : std::min(wall, 10 * progress));
+  p.events = double(std::max<std::int64_t>(1, spec.run.trials)) * (3 * checkpoints + 3 * failures);
+  return p;
+}
+
 StudyResult run_study(const ReliabilitySpec& spec, const ClusterShape& shape) {
   StudyResult out;
-  out.costs = checkpoint_costs(spec.checkpoint, shape);
-  const double per_hour = interruptions_per_hour(spec.classes, shape);
-  out.mtbf_s = per_hour > 0 ? 3600.0 / per_hour : std::numeric_limits<double>::infinity();
-  out.restart_s = restart_seconds(spec.job, shape.gpus, out.costs);
-  out.daly_interval_s = daly_interval(out.costs.blocking_s, out.mtbf_s);
-  out.interval_given = spec.checkpoint.interval_s > 0;
-  out.interval_s = out.interval_given ? spec.checkpoint.interval_s : out.daly_interval_s;
-  out.interval_s = std::max(out.interval_s, spec.run.iteration_s);
+  const StudyPlan plan = plan_study(spec, shape);
+  out.costs = plan.costs;
+  out.mtbf_s = plan.mtbf_s;
+  out.restart_s = plan.restart_s;
+  out.daly_interval_s = plan.daly_interval_s;
+  out.interval_given = plan.interval_given;
+  out.interval_s = plan.interval_s;
 
   const std::int64_t n = std::max<std::int64_t>(1, spec.run.trials);
   out.trials.resize(std::size_t(n));

@@ -29,6 +29,17 @@ struct StudyResult {
   Distribution interruptions, lost_work_s, down_s, checkpoint_s, slow_s;
 };
 
+// What a study will do before it runs: costs, MTBF, the interval, and about how many
+// events its trials will simulate (checkpoints and failures), to refuse a run that would
+// take hours (a checkpoint every iteration for decades, say).
+struct StudyPlan {
+  CheckpointCosts costs;
+  double mtbf_s = 0, restart_s = 0, daly_interval_s = 0, interval_s = 0;
+  bool interval_given = false;
+  double events = 0;
+};
+StudyPlan plan_study(const ReliabilitySpec& spec, const ClusterShape& shape);
+
 StudyResult run_study(const ReliabilitySpec& spec, const ClusterShape& shape);
 
 }  // namespace dcsim::reliability

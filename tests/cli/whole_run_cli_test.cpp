@@ -99,6 +99,11 @@ TEST(WholeRunCli, BadInputNamesTheKeyAndWhatIsAllowed) {
   auto r = run(kWholeRun + " --quiet --set reliability.duration=0s");
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.output, HasSubstr("give a window (e.g. duration: 54 d) or workload.train_tokens"));
+  // A study that would take hours is refused before it starts, saying why.
+  r = run(kWholeRun + " --quiet --set reliability.checkpoint.interval=1ns --set reliability.duration=300d");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("reliability: these trials would simulate about"));
+  EXPECT_THAT(r.output, HasSubstr("allowed: fewer trials, a shorter window or a longer checkpoint.interval"));
   // Only training runs have whole runs.
   r = run(std::string(DCSIM_SOURCE_DIR) + "/scenarios/flows_incast.yaml --quiet --set reliability.trials=3");
   EXPECT_EQ(r.code, 2);
