@@ -77,15 +77,17 @@ Prepared NetworkSim::prepare(const std::vector<Segment>& segments, const MemberS
 // element of the group, so the reduction is exact or refused.
 void NetworkSim::apply_symmetry(PreparedTransfer& p, const std::vector<Segment>& segments, const MemberSymmetry& sym) {
   const double k = double(sym.perms.size() + 1);
-  for (const Segment& s : segments)
+  for (const Segment& s : segments) {
+    const Route route = fabric_.route(s.src, s.dst);
     for (const auto& perm : sym.orbit_perms()) {
-      Route mapped = fabric_.route(s.src, s.dst);
+      Route mapped = route;
       for (auto& [l, share] : mapped) l = fabric_.image_link(l, perm);
       Route image = fabric_.route(fabric_.image_device(s.src, perm), fabric_.image_device(s.dst, perm));
       std::sort(mapped.begin(), mapped.end());
       std::sort(image.begin(), image.end());
       if (mapped != image) throw std::logic_error("symmetry reduction refused: a route does not map onto its image's route");
     }
+  }
   if (mirrored_.empty()) mirrored_.assign(links_.size(), 0);
   std::vector<LinkId> orbit;
   for (auto& [l, w] : p.load) {
