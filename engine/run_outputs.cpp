@@ -92,7 +92,7 @@ void take_reliability_events(nlohmann::ordered_json& results) {
   if (!results.contains("reliability")) return;
   auto& events = results["reliability"]["events"];
   const std::size_t rows = events["rows"].size();
-  events = {{"trial", 0}, {"file", kReliabilityEventsFile}, {"rows", rows}};
+  events = {{"trial", 0}, {"file", kReliabilityEventsFile}, {"rows", rows}};  // progress: report.html only
 }
 
 nlohmann::ordered_json take_timeline(nlohmann::ordered_json& results) {
@@ -300,6 +300,18 @@ std::string whole_run_charts(const nlohmann::ordered_json& rel) {
   x.push_back(wall / 86400);
   for (auto& sr : series) sr.values.push_back(sr.values.back());
   out += svg::line_chart("Interruptions over the run (trial 0), by category", "day", "interruptions", x, series);
+  // The run's timeline: training kept against wall time, with the failure-free line.
+  const auto& progress = rel["events"]["progress"];
+  if (progress.is_array() && progress.size() >= 2) {
+    std::vector<double> days;
+    std::vector<svg::Series> kept = {{"trial 0", {}}, {"without failures", {}}};
+    for (const auto& p : progress) {
+      days.push_back(p[0].get<double>() / 86400);
+      kept[0].values.push_back(p[1].get<double>() / 86400);
+      kept[1].values.push_back(p[0].get<double>() / 86400);
+    }
+    out += svg::line_chart("Training kept over the run (trial 0)", "day", "days of training", days, kept);
+  }
   return out;
 }
 }  // namespace

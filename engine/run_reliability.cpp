@@ -38,6 +38,7 @@ ClusterShape cluster_shape_of(const ClusterRuntime& rt) {
   s.nodes = rt.cluster.servers();
   s.gpus_per_node = std::max<std::int64_t>(1, s.gpus / std::max<std::int64_t>(1, s.nodes));
   s.nodes_per_rack = std::clamp<std::int64_t>(rt.scenario.cluster.servers_per_rack, 1, std::max<std::int64_t>(1, s.nodes));
+  s.nodes_per_domain = std::clamp<std::int64_t>(rt.cluster.domain_size() / s.gpus_per_node, 1, std::max<std::int64_t>(1, s.nodes));
   const auto& plan = rt.scenario.training.plan;
   s.replicas = std::max<std::int64_t>(1, plan.dp);
   s.nodes_per_replica = std::max<std::int64_t>(1, s.nodes / s.replicas);
@@ -154,6 +155,8 @@ std::string run_whole_run(const ClusterRuntime& rt, const WholeRunInputs& in, nl
     const FailureClass& c = spec.classes[e.cls];
     rows.push_back({e.time_s, c.name, e.component, e.node, c.category, e.interrupted, e.downtime_s, e.lost_work_s});
   }
+  nlohmann::ordered_json progress = nlohmann::ordered_json::array();
+  for (const auto& [wall, work] : first.progress) progress.push_back({wall, work});
   const bool window = cfg.duration_s > 0;
   results["reliability"] = {
       {"trials", r.trials.size()},
@@ -161,6 +164,7 @@ std::string run_whole_run(const ClusterRuntime& rt, const WholeRunInputs& in, nl
       {"window_s", cfg.duration_s},
       {"work_s", spec.run.work_s},
       {"cluster", {{"gpus", shape.gpus}, {"nodes", shape.nodes}, {"nodes_per_rack", shape.nodes_per_rack},
+                   {"nodes_per_nvlink_domain", shape.nodes_per_domain},
                    {"leaf_switches", shape.leaf_switches}, {"spine_switches", shape.spine_switches},
                    {"nodes_per_leaf", shape.nodes_per_leaf}, {"spare_nodes", spec.job.spare_nodes}}},
       {"mtbf_s", r.mtbf_s},
@@ -190,7 +194,8 @@ std::string run_whole_run(const ClusterRuntime& rt, const WholeRunInputs& in, nl
       {"events",
        {{"trial", 0},
         {"columns", {"time_s", "component", "index", "node", "category", "interrupted", "downtime_s", "lost_work_s"}},
-        {"rows", rows}}}};
+        {"rows", rows},
+        {"progress", progress}}}};
 
   // Two lines: what the run delivers, and where the rest goes.
   std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });

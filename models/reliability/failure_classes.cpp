@@ -23,6 +23,7 @@ const char* to_string(Scope s) {
   switch (s) {
     case Scope::Gpu: return "gpu";
     case Scope::Node: return "node";
+    case Scope::Domain: return "nvlink_domain";
     case Scope::Rack: return "rack";
     case Scope::LeafSwitch: return "leaf_switch";
     case Scope::SpineSwitch: return "spine_switch";
@@ -69,8 +70,11 @@ std::vector<FailureClass> extra_failure_classes() {
   FailureClass leaf{"leaf_switch", "network", Scope::LeafSwitch, 0, 1, Effect::ReplaceNode, 1, false, -1, -1};
   FailureClass spine{"spine_switch", "network", Scope::SpineSwitch, 0, 1, Effect::Degrade, 1.01, false, -1, 4 * 3600.0};
   FailureClass rack{"rack_power", "hardware", Scope::Rack, 0, 1, Effect::ReplaceNode, 1, false, -1, -1};
+  // An NVSwitch (or its tray) takes its whole NVLink domain down: one server of 8 GPUs, or an
+  // NVL72 rack's 18 trays.
+  FailureClass nvswitch{"nvswitch", "hardware", Scope::Domain, 0, 1, Effect::ReplaceNode, 1, false, -1, -1};
   FailureClass slow{"straggler", "hardware", Scope::Gpu, 0, 1, Effect::Straggler, 1.1, false, -1, -1};
-  return {leaf, spine, rack, slow};
+  return {leaf, spine, nvswitch, rack, slow};
 }
 
 std::vector<FailureClass> default_failure_classes() {
@@ -83,6 +87,7 @@ std::int64_t component_count(Scope scope, const ClusterShape& s) {
   switch (scope) {
     case Scope::Gpu: return s.gpus;
     case Scope::Node: return s.nodes;
+    case Scope::Domain: return (s.nodes + s.nodes_per_domain - 1) / s.nodes_per_domain;
     case Scope::Rack: return (s.nodes + s.nodes_per_rack - 1) / s.nodes_per_rack;
     case Scope::LeafSwitch: return s.leaf_switches;
     case Scope::SpineSwitch: return s.spine_switches;
@@ -102,6 +107,7 @@ double per_1000_node_days(const FailureClass& c, const ClusterShape& s) {
 std::int64_t blast_nodes(const FailureClass& c, const ClusterShape& s) {
   if (c.effect == Effect::Restart || c.effect == Effect::Degrade) return 0;
   switch (c.scope) {
+    case Scope::Domain: return s.nodes_per_domain;
     case Scope::Rack: return s.nodes_per_rack;
     case Scope::LeafSwitch: return s.nodes_per_leaf;
     default: return 1;

@@ -9,7 +9,7 @@
 namespace dcsim::reliability {
 
 // What one failure class's component is: its count comes from the cluster's shape.
-enum class Scope { Gpu, Node, Rack, LeafSwitch, SpineSwitch };
+enum class Scope { Gpu, Node, Domain, Rack, LeafSwitch, SpineSwitch };  // Domain: one scale-up (NVLink) domain
 // What a failure does to the synchronous job.
 enum class Effect {
   ReplaceNode,  // the job stops; the node(s) in the blast radius are swapped for spares or repaired
@@ -34,6 +34,7 @@ struct FailureClass {
 // Counts the scopes resolve to.
 struct ClusterShape {
   std::int64_t gpus = 0, nodes = 0, gpus_per_node = 1, nodes_per_rack = 1, nodes_per_leaf = 1;
+  std::int64_t nodes_per_domain = 1;  // one NVLink domain: a server of 8, or the 18 trays of an NVL72 rack
   std::int64_t leaf_switches = 0, spine_switches = 0;
   std::int64_t nodes_per_replica = 1;  // one data-parallel replica (elastic continuation)
   std::int64_t replicas = 1;           // data-parallel replicas

@@ -73,9 +73,11 @@ class Trial {
     const double horizon = spec_.run.duration_s > 0 ? spec_.run.duration_s : kLongestRun_s;
     for (std::size_t k = 0; k < processes_.size(); ++k)
       if (processes_[k].active()) schedule_failure(k);
+    sample();
     resume_running();
     sim_.run_until(Time::from_seconds(horizon));
     account();
+    sample();
     out_.wall_s = sim_.now().seconds();
     out_.work_s = progress_;
     if (phase_ == Phase::Down) close_downtime();
@@ -182,6 +184,7 @@ class Trial {
     switch (c.scope) {
       case Scope::Gpu: return component / shape_.gpus_per_node;
       case Scope::Node: return component;
+      case Scope::Domain: return component * shape_.nodes_per_domain;
       case Scope::Rack: return component * shape_.nodes_per_rack;
       case Scope::LeafSwitch:
       case Scope::SpineSwitch: return -1;
@@ -234,6 +237,7 @@ class Trial {
       close_downtime();
       cancel(resume_);
     } else {
+      sample();
       e.lost_work_s = progress_ - committed_;
       out_.lost_work_s += e.lost_work_s;
       out_.by_class[k].lost_work_s += e.lost_work_s;
@@ -243,6 +247,7 @@ class Trial {
       cancel(checkpoint_due_);
       cancel(checkpoint_end_);
       cancel(drain_);  // a checkpoint still draining is lost with the job
+      sample();
     }
     e.interrupted = true;
     ++out_.interruptions;
@@ -258,6 +263,7 @@ class Trial {
       account();
       resume_ = {};
       close_downtime();
+      sample();
       resume_running();
     });
   }
@@ -298,6 +304,10 @@ class Trial {
     out_.by_class[down_class_].downtime_s += d;
     if (record_ && down_event_ < out_.events.size()) out_.events[down_event_].downtime_s += d;
     down_since_ = now();
+  }
+
+  void sample() {
+    if (record_) out_.progress.emplace_back(now(), progress_);
   }
 
   std::size_t log(const TrialEvent& e) {

@@ -39,6 +39,9 @@ struct TrialResult {
   double min_spares = 0;    // the fewest spares left at any time
   std::vector<ClassTally> by_class;
   std::vector<TrialEvent> events;  // with record_events
+  // With record_events: (wall s, work kept s) where the line bends: each interruption (the
+  // work before and after the loss) and each restart; between them progress is linear.
+  std::vector<std::pair<double, double>> progress;
 };
 
 // The restart cost without detection and waiting: rescheduling, process start, collective

@@ -3,6 +3,7 @@
 // hand, the accounting identity, and determinism across thread counts.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "models/reliability/checkpoint.hpp"
@@ -105,7 +106,8 @@ TEST(Reliability, DalysIntervalMinimizesTheSimulatedWaste) {
 }
 
 // Blast radius and spares, by hand: every interruption's downtime is detection + the wait
-// for nodes + the restart (when no second failure cut it short).
+// for nodes + the restart (when no second failure cut it short). The wait is a swap when the
+// pool holds the blast radius's nodes (each back after the repair time), else the repair.
 TEST(Reliability, DowntimeIsDetectionPlusTheWaitForNodesPlusTheRestart) {
   ClusterShape shape = one_node();
   shape.nodes = 64;
@@ -113,47 +115,75 @@ TEST(Reliability, DowntimeIsDetectionPlusTheWaitForNodesPlusTheRestart) {
   shape.nodes_per_rack = 4;
   shape.nodes_per_leaf = 16;
   shape.leaf_switches = 4;
+  shape.nodes_per_domain = 8;  // an NVLink domain of 8 nodes (as an NVL72 rack is of 18 trays)
   struct Case {
     Scope scope;
     Effect effect;
-    std::int64_t spares;
-    double wait_s;  // what each interruption waits for its nodes
+    std::int64_t spares;  // -1: unlimited
+    std::int64_t blast;   // nodes each failure takes
   };
   const double swap = 900, repair = 36000;
-  for (const Case& c : {Case{Scope::Node, Effect::ReplaceNode, 1'000'000, swap},  // a spare each time
-                        Case{Scope::Rack, Effect::ReplaceNode, 3, repair},         // 4 nodes, 3 spares: wait
-                        Case{Scope::LeafSwitch, Effect::ReplaceNode, 0, repair},   // 16 nodes down
-                        Case{Scope::Node, Effect::Restart, 0, 0}}) {               // software: no nodes
-    SCOPED_TRACE(::testing::Message() << to_string(c.scope) << " " << to_string(c.effect));
+  for (const Case& c : {Case{Scope::Node, Effect::ReplaceNode, -1, 1},      // a spare each time
+                        Case{Scope::Node, Effect::ReplaceNode, 1, 1},       // one spare, sometimes out
+                        Case{Scope::Rack, Effect::ReplaceNode, 3, 4},       // 4 nodes, 3 spares: wait
+                        Case{Scope::LeafSwitch, Effect::ReplaceNode, 0, 16},  // 16 nodes down
+                        Case{Scope::Domain, Effect::ReplaceNode, 8, 8},     // the domain's 8 nodes
+                        Case{Scope::Node, Effect::Restart, 0, 0}}) {        // software: no nodes
+    SCOPED_TRACE(::testing::Message() << to_string(c.scope) << " " << to_string(c.effect) << " spares " << c.spares);
     ReliabilitySpec spec = simple_spec(1, 0.2, 0.01, 0.5, 0);
     spec.classes[0].scope = c.scope;
     spec.classes[0].effect = c.effect;
     spec.classes[0].detect_s = 120;
-    spec.classes[0].rate_per_hour = 1.0 / 200 / double(component_count(c.scope, shape));  // MTBF 200 h
+    spec.classes[0].rate_per_hour = 1.0 / 20 / double(component_count(c.scope, shape));  // MTBF 20 h
     spec.job.spare_nodes = c.spares;
     spec.job.swap_s = swap;
     spec.job.node_repair_s = repair;
     spec.run.work_s = 0;
-    spec.run.duration_s = 20000 * 3600.0;
+    spec.run.duration_s = 4000 * 3600.0;
     spec.run.trials = 1;
+    EXPECT_EQ(blast_nodes(spec.classes[0], shape), c.blast);
     const StudyResult r = run_study(spec, shape);
     const auto& events = r.trials[0].events;
-    ASSERT_GT(events.size(), 50u);
+    ASSERT_GT(events.size(), 100u);
     const double restart = r.restart_s;
     EXPECT_DOUBLE_EQ(restart, 0.2 * 3600 + r.costs.load_s);
-    std::size_t exact = 0;
-    for (std::size_t i = 0; i + 1 < events.size(); ++i) {
+    std::vector<double> back;  // when each node taken from the pool returns
+    std::size_t exact = 0, waited = 0;
+    for (std::size_t i = 0; i < events.size(); ++i) {
       ASSERT_TRUE(events[i].interrupted);
-      const double planned = 120 + c.wait_s + restart;
-      if (events[i + 1].time_s < events[i].time_s + planned) {
+      const double t = events[i].time_s;
+      double wait = 0;
+      if (c.blast > 0 && c.spares < 0) {
+        wait = swap;
+      } else if (c.blast > 0) {
+        const auto out = std::count_if(back.begin(), back.end(), [t](double b) { return b > t; });
+        if (c.spares - out >= c.blast) {
+          wait = swap;
+          back.insert(back.end(), std::size_t(c.blast), t + repair);
+        } else {
+          wait = repair;
+          ++waited;
+        }
+      }
+      const double planned = 120 + wait + restart;
+      if (i + 1 < events.size() && events[i + 1].time_s < t + planned) {
         EXPECT_LT(events[i].downtime_s, planned + 1e-6);  // cut short by the next failure
-      } else {
+      } else if (i + 1 < events.size()) {
         EXPECT_NEAR(events[i].downtime_s, planned, 1e-6);
         ++exact;
       }
     }
     EXPECT_GT(exact, events.size() / 2);
+    if (c.spares == 1) EXPECT_GT(waited, 0u);  // the case exercises both branches
     expect_identity(r.trials[0]);
+    // The progress line ends at the work kept, and only interruptions take work back.
+    const auto& progress = r.trials[0].progress;
+    ASSERT_GE(progress.size(), 2u);
+    EXPECT_DOUBLE_EQ(progress.back().first, r.trials[0].wall_s);
+    EXPECT_DOUBLE_EQ(progress.back().second, r.trials[0].work_s);
+    double lost = 0;
+    for (std::size_t i = 1; i < progress.size(); ++i) lost += std::max(0.0, progress[i - 1].second - progress[i].second);
+    EXPECT_NEAR(lost, r.trials[0].lost_work_s, 1e-6 * lost + 1e-6);
   }
 }
 
