@@ -322,14 +322,17 @@ void write_report_html(const std::filesystem::path& file, const nlohmann::ordere
     charts += svg::stacked_bars("Where an iteration's time goes", "% of the iteration", {"iteration"},
                                 breakdown_parts(r["training"]["breakdown"]));
     std::vector<std::string> stages;
-    std::vector<svg::Series> mem = {{"weights", {}}, {"gradients", {}}, {"optimizer", {}},
-                                    {"activations", {}}, {"buffers", {}}, {"reserved", {}}};
+    // The parts stack to the device's total: reserved is allocated + fragmentation, so it is
+    // not a part of its own (stacking it counted the allocated memory twice).
+    std::vector<svg::Series> mem = {{"weights", {}},     {"gradients", {}}, {"optimizer", {}},     {"activations", {}},
+                                    {"buffers", {}},     {"fragmentation", {}}, {"context, NCCL, workspaces", {}}};
     for (const auto& s : r["memory"]["per_stage"]) {
       // Many stages: the number alone (the title says what they are).
       stages.push_back(r["memory"]["per_stage"].size() > 6 ? fmt::format("{}", s["stage"].get<int>())
                                                            : fmt::format("stage {}", s["stage"].get<int>()));
-      const char* keys[] = {"weights_bytes", "gradients_bytes", "optimizer_bytes", "activations_bytes", "buffers_bytes", "reserved_bytes"};
-      for (int i = 0; i < 6; ++i) mem[i].values.push_back(s[keys[i]].get<double>() / 1e9);
+      const char* keys[] = {"weights_bytes", "gradients_bytes",     "optimizer_bytes", "activations_bytes",
+                            "buffers_bytes", "fragmentation_bytes", "runtime_bytes"};
+      for (int i = 0; i < 7; ++i) mem[i].values.push_back(s[keys[i]].get<double>() / 1e9);
     }
     charts += svg::stacked_bars("Memory per device, by pipeline stage", "GB", stages, mem,
                                 r["memory"]["hbm_bytes"].get<double>() / 1e9, "HBM");
