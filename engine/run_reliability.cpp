@@ -76,6 +76,15 @@ std::vector<FailureClass> failure_classes_of(const ClusterRuntime& rt, const Clu
   for (const auto& o : rt.scenario.reliability.failures)
     for (FailureClass& c : classes) {
       if (c.name != o.name) continue;
+      const bool rate_given = o.per_1000_node_days.value_or(0) > 0 || o.per_component_hour.value_or(0) > 0;
+      if (rate_given && component_count(c.scope, shape) == 0)
+        throw scenario::InputError(fmt::format(
+            "{}: error: reliability.failures.{}: a rate of {} given, but this cluster has no {} for it to apply to; "
+            "allowed: a rate for a class whose components the cluster has\n",
+            rt.scenario.source, c.name,
+            o.per_1000_node_days ? fmt::format("{:g} per 1,000 node-days", *o.per_1000_node_days)
+                                 : fmt::format("{:g} per component-hour", *o.per_component_hour),
+            to_string(c.scope)));
       if (o.per_1000_node_days) c.rate_per_hour = per_component_hour(*o.per_1000_node_days, c.scope, shape);
       if (o.per_component_hour) c.rate_per_hour = *o.per_component_hour;
       if (o.weibull_shape) c.weibull_shape = *o.weibull_shape;
@@ -119,8 +128,12 @@ std::string run_whole_run(const ClusterRuntime& rt, const WholeRunInputs& in, nl
   const double usd_per_j = rt.scenario.cost.energy_price_per_j;
   const double wasted_running_s = r.lost_work_s.mean + r.slow_s.mean + r.checkpoint_s.mean;
   const double wasted_j = in.facility_w * wasted_running_s + idle_w * r.down_s.mean;
-  double work_mean = 0;
-  for (const TrialResult& t : r.trials) work_mean += t.work_s / double(r.trials.size());
+  double work_mean = 0, spares_used = 0, repair_waits = 0;
+  for (const TrialResult& t : r.trials) {
+    work_mean += t.work_s / double(r.trials.size());
+    spares_used += double(t.spares_used) / double(r.trials.size());
+    repair_waits += double(t.repair_waits) / double(r.trials.size());
+  }
   const double wasted_usd = usd_per_s * (r.wall_s.mean - work_mean) + usd_per_j * wasted_j;
 
   nlohmann::ordered_json by_cause = nlohmann::ordered_json::object();
@@ -167,6 +180,7 @@ std::string run_whole_run(const ClusterRuntime& rt, const WholeRunInputs& in, nl
                    {"nodes_per_nvlink_domain", shape.nodes_per_domain},
                    {"leaf_switches", shape.leaf_switches}, {"spine_switches", shape.spine_switches},
                    {"nodes_per_leaf", shape.nodes_per_leaf}, {"spare_nodes", spec.job.spare_nodes}}},
+      {"spares", {{"nodes", spec.job.spare_nodes}, {"used_mean", spares_used}, {"repair_waits_mean", repair_waits}}},
       {"mtbf_s", r.mtbf_s},
       {"restart_s", r.restart_s},
       {"checkpoint",

@@ -11,29 +11,22 @@
 
 #include "models/reliability/failure_classes.hpp"
 #include "sim/random.hpp"
+#include "sim/statistics.hpp"
 
 namespace dcsim::reliability {
 
-Distribution distribution(std::vector<double> v) {
+Distribution distribution(const std::vector<double>& values) {
   Distribution d;
-  if (v.empty()) return d;
-  std::sort(v.begin(), v.end());
-  double sum = 0;
-  for (double x : v) sum += x;
-  d.mean = sum / double(v.size());
-  double sq = 0;
-  for (double x : v) sq += (x - d.mean) * (x - d.mean);
-  d.stddev = v.size() > 1 ? std::sqrt(sq / double(v.size() - 1)) : 0.0;
-  // Nearest rank: the smallest value with at least p of the trials at or below it.
-  const auto rank = [&](double p) {
-    const std::size_t r = std::size_t(std::ceil(p * double(v.size())));
-    return v[std::min(v.size() - 1, r > 0 ? r - 1 : 0)];
-  };
-  d.p5 = rank(0.05);
-  d.p50 = rank(0.5);
-  d.p95 = rank(0.95);
-  d.min = v.front();
-  d.max = v.back();
+  if (values.empty()) return d;
+  Histogram h;  // the kernel's statistics: percentiles interpolate as elsewhere in dcsim
+  for (double x : values) h.add(x);
+  d.mean = h.mean();
+  d.stddev = h.stddev();
+  d.p5 = h.percentile(5);
+  d.p50 = h.percentile(50);
+  d.p95 = h.percentile(95);
+  d.min = h.min();
+  d.max = h.max();
   return d;
 }
 

@@ -13,7 +13,7 @@ namespace dcsim::reliability {
 struct Distribution {
   double mean = 0, stddev = 0, p5 = 0, p50 = 0, p95 = 0, min = 0, max = 0;
 };
-Distribution distribution(std::vector<double> values);
+Distribution distribution(const std::vector<double>& values);
 
 struct StudyResult {
   CheckpointCosts costs;

@@ -21,7 +21,7 @@ class FailureProcess {
  public:
   FailureProcess(const FailureClass& c, std::int64_t count, RandomStream rng)
       : rate_(c.rate_per_hour / 3600.0), count_(count), shape_(c.weibull_shape), rng_(rng) {
-    if (weibull()) {
+    if (weibull() && active()) {
       // Mean lifetime 1/rate: scale = mean / Gamma(1 + 1/shape).
       scale_ = 1.0 / rate_ / std::tgamma(1.0 + 1.0 / shape_);
       for (std::int64_t i = 0; i < count_; ++i) next_.push({lifetime(), i});
@@ -65,7 +65,6 @@ class Trial {
     for (const FailureClass& c : spec.classes)
       processes_.emplace_back(c, component_count(c.scope, shape), streams.stream("failure/" + c.name));
     out_.by_class.resize(spec.classes.size());
-    out_.min_spares = double(spares_);
   }
 
   TrialResult run() {
@@ -278,7 +277,6 @@ class Trial {
     if (spares_ >= nodes) {
       spares_ -= nodes;
       out_.spares_used += nodes;
-      out_.min_spares = std::min(out_.min_spares, double(spares_));
       after(job.node_repair_s, [this, nodes] { spares_ += nodes; });  // repaired, back in the pool
       return job.swap_s;
     }
@@ -296,6 +294,7 @@ class Trial {
         return 0;
       }
     }
+    ++out_.repair_waits;
     return job.node_repair_s;  // wait for the failed nodes themselves
   }
 

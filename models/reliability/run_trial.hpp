@@ -35,8 +35,9 @@ struct TrialResult {
   double slow_s = 0;        // running below full speed (degraded fabric, stragglers, fewer replicas)
   double checkpoint_s = 0;  // training stopped for checkpoints
   double down_s = 0;        // detection, waits for nodes, restarts, checkpoint loads
-  std::int64_t interruptions = 0, checkpoints = 0, spares_used = 0;
-  double min_spares = 0;    // the fewest spares left at any time
+  std::int64_t interruptions = 0, checkpoints = 0;
+  std::int64_t spares_used = 0;   // nodes taken from the spare pool
+  std::int64_t repair_waits = 0;  // interruptions that waited for a repair: the pool was short
   std::vector<ClassTally> by_class;
   std::vector<TrialEvent> events;  // with record_events
   // With record_events: (wall s, work kept s) where the line bends: each interruption (the

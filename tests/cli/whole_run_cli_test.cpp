@@ -104,6 +104,12 @@ TEST(WholeRunCli, BadInputNamesTheKeyAndWhatIsAllowed) {
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.output, HasSubstr("reliability: these trials would simulate about"));
   EXPECT_THAT(r.output, HasSubstr("allowed: fewer trials, a shorter window or a longer checkpoint.interval"));
+  // A rate for components the cluster does not have: one server needs no switch fabric.
+  r = run(kWholeRun + " --quiet --set cluster.servers=1 --set workload.parallelism.dp=1 --set workload.batch.global=4 "
+                      "--set output.trace_ranks=[0] --set reliability.failures.spine_switch.per_component_hour=1e-4");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("reliability.failures.spine_switch: a rate of 0.0001 per component-hour given, but "
+                                  "this cluster has no spine_switch for it to apply to"));
   // Only training runs have whole runs.
   r = run(std::string(DCSIM_SOURCE_DIR) + "/scenarios/flows_incast.yaml --quiet --set reliability.trials=3");
   EXPECT_EQ(r.code, 2);

@@ -175,6 +175,7 @@ TEST(Reliability, DowntimeIsDetectionPlusTheWaitForNodesPlusTheRestart) {
     }
     EXPECT_GT(exact, events.size() / 2);
     if (c.spares == 1) EXPECT_GT(waited, 0u);  // the case exercises both branches
+    EXPECT_EQ(r.trials[0].repair_waits, std::int64_t(waited));
     expect_identity(r.trials[0]);
     // The progress line ends at the work kept, and only interruptions take work back.
     const auto& progress = r.trials[0].progress;

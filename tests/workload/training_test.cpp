@@ -74,6 +74,14 @@ JobRun run(const ParallelPlan& plan, bool grouped, network::SharingModel model, 
   }
   return r;
 }
+// The same iteration to the nanosecond, the same energy and the same bytes on every link.
+void expect_same_run(const JobRun& a, const JobRun& reference) {
+  EXPECT_EQ(a.result.seconds, reference.result.seconds);
+  EXPECT_EQ(a.energy_j, reference.energy_j);
+  ASSERT_EQ(a.link_bytes.size(), reference.link_bytes.size());
+  for (std::size_t l = 0; l < reference.link_bytes.size(); ++l)
+    EXPECT_NEAR(a.link_bytes[l], reference.link_bytes[l], 1e-9 * reference.link_bytes[l] + 1e-3) << "link " << l;
+}
 // Two pipeline stages, two microbatches, one rank each: small enough to work by hand.
 ParallelPlan two_stage_plan() {
   ParallelPlan plan;
@@ -269,11 +277,7 @@ TEST(Training, OneMemberStandingForItsUnitGivesExactlyTheFullModelsResult) {
     const JobRun full = run(plan, false, network::SharingModel::Flow, c.servers, spec);
     EXPECT_EQ(grouped.reduced, c.reduced);
     EXPECT_FALSE(full.reduced);
-    EXPECT_EQ(grouped.result.seconds, full.result.seconds);
-    EXPECT_EQ(grouped.energy_j, full.energy_j);
-    ASSERT_EQ(grouped.link_bytes.size(), full.link_bytes.size());
-    for (std::size_t l = 0; l < full.link_bytes.size(); ++l)
-      EXPECT_NEAR(grouped.link_bytes[l], full.link_bytes[l], 1e-9 * full.link_bytes[l] + 1e-3) << "link " << l;
+    expect_same_run(grouped, full);
   }
 }
 
@@ -318,11 +322,7 @@ TEST(Training, RotationsOfAllRailsStandForTensorParallelMembersExactly) {
     EXPECT_EQ(folded.reduced, c.reduced);
     EXPECT_FALSE(unfolded.reduced);
     if (c.reduced) EXPECT_LT(folded.transfers, unfolded.transfers);
-    EXPECT_EQ(folded.result.seconds, unfolded.result.seconds);
-    EXPECT_EQ(folded.energy_j, unfolded.energy_j);
-    ASSERT_EQ(folded.link_bytes.size(), unfolded.link_bytes.size());
-    for (std::size_t l = 0; l < unfolded.link_bytes.size(); ++l)
-      EXPECT_NEAR(folded.link_bytes[l], unfolded.link_bytes[l], 1e-9 * unfolded.link_bytes[l] + 1e-3) << "link " << l;
+    expect_same_run(folded, unfolded);
   }
 }
 
@@ -357,11 +357,7 @@ TEST(Training, FirstMembersOfContextParallelSlicesGiveExactlyTheUnfoldedResult) 
     EXPECT_TRUE(folded.reduced);
     EXPECT_FALSE(unfolded.reduced);
     EXPECT_LT(folded.transfers, unfolded.transfers);
-    EXPECT_EQ(folded.result.seconds, unfolded.result.seconds);
-    EXPECT_EQ(folded.energy_j, unfolded.energy_j);
-    ASSERT_EQ(folded.link_bytes.size(), unfolded.link_bytes.size());
-    for (std::size_t l = 0; l < unfolded.link_bytes.size(); ++l)
-      EXPECT_NEAR(folded.link_bytes[l], unfolded.link_bytes[l], 1e-9 * unfolded.link_bytes[l] + 1e-3) << "link " << l;
+    expect_same_run(folded, unfolded);
   }
 }
 
