@@ -252,6 +252,11 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
     assumed["device_variability"] = fmt::format("{:.3g} relative standard deviation of device speed (docs/training.md, "
                                                 "\"Stragglers\"): the slowest of {} devices sets the pace, x{:.4f}",
                                                 cfg.device_variability, plan.world(), options.compute_slowness);
+  const double clock = rt.power->clock(power::Activity::Compute);
+  if (clock < 1.0)
+    assumed["power_cap_clock"] = fmt::format("a {:.0f} W per-device limit holds GEMMs at {:.1f} % of the chip's clock by the "
+                                             "cube law of docs/power.md, not measured below its {:.0f} W rating",
+                                             rt.power->device_limit_w(), 100 * clock, chip.power.max_w);
   results["assumptions"] = assumed;
 
   // The summary, humanized.

@@ -31,9 +31,10 @@ PowerModel::PowerModel(const hardware::Cluster& cluster, const FacilitySpec& spe
   // the compute racks a rack cap applies to.
   network_uw_ = to_uw(spec.network_power_w);
 
-  // The per-device limit: the tightest of the chip's TDP, its share of a rack cap and its
-  // share of the facility cap (facility power = IT power x PUE at full load).
+  // The per-device limit: the tightest of the chip's TDP, a board power limit, its share of a
+  // rack cap and its share of the facility cap (facility power = IT power x PUE at full load).
   device_limit_w_ = p.max_w;
+  if (spec.device_limit_w > 0) device_limit_w_ = std::min(device_limit_w_, spec.device_limit_w);
   if (spec.rack_limit_w > 0) {
     // The fullest rack (the first) sets the share.
     const std::int64_t servers = cluster.servers_in_rack(0);

@@ -33,6 +33,7 @@ struct PueModel {
 
 struct FacilitySpec {
   PueModel pue;
+  double device_limit_w = 0;    // 0: the chip's TDP; else a board power limit (nvidia-smi -pl)
   double rack_limit_w = 0;      // 0: no cap
   double facility_limit_w = 0;  // 0: no cap; applies to facility power (IT x PUE)
   double network_power_w = 0;   // switches and optics of the scale-out fabric

@@ -34,7 +34,7 @@ void read_cluster(MapReader& r, const hardware::Catalog& catalog, ClusterConfig&
                                    domain, out.server));
 }
 
-void read_power(MapReader& r, power::FacilitySpec& out) {
+void read_power(MapReader& r, power::FacilitySpec& out, const hardware::AcceleratorSpec* chip) {
   // PUE: one number, or {idle, full} for a value that falls linearly with IT load.
   const ConfigNode* pue = r.raw("pue");
   if (pue && pue->is_map()) {
@@ -45,6 +45,13 @@ void read_power(MapReader& r, power::FacilitySpec& out) {
   } else {
     out.pue.at_idle = out.pue.at_full = r.number("pue", 1.2, 1.0, 5.0);
   }
+  // A board power limit (nvidia-smi -pl): between the chip's idle draw and its TDP.
+  out.device_limit_w = r.quantity("device_limit", Dimension::Power, 0.0);
+  if (chip && out.device_limit_w > 0 &&
+      (out.device_limit_w > chip->power.max_w || out.device_limit_w <= chip->power.idle_w))
+    r.error("device_limit", fmt::format("{:g} W is outside {}'s range: above its idle draw ({:g} W) and at most its "
+                                        "TDP ({:g} W)",
+                                        out.device_limit_w, chip->name, chip->power.idle_w, chip->power.max_w));
   out.rack_limit_w = r.quantity("rack_limit", Dimension::Power, 0.0);
   out.facility_limit_w = r.quantity("facility_limit", Dimension::Power, 0.0);
 }

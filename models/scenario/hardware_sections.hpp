@@ -22,7 +22,8 @@ struct ClusterConfig {
 
 // Needs the catalog to check the server name. `accelerators:` may replace `servers:`.
 void read_cluster(MapReader& r, const hardware::Catalog& catalog, ClusterConfig& out);
-void read_power(MapReader& r, power::FacilitySpec& out);
+// `chip` (null when the cluster is unknown) bounds a board power limit by its TDP.
+void read_power(MapReader& r, power::FacilitySpec& out, const hardware::AcceleratorSpec* chip);
 void read_cost(MapReader& r, power::CostSpec& out, double catalog_price);
 
 // A ClusterSpec pointing into `catalog` (which must outlive it).

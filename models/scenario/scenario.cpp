@@ -186,11 +186,11 @@ Scenario load_scenario(const std::filesystem::path& file, const std::vector<std:
   MapReader cluster_section = top.map("cluster");
   read_cluster(cluster_section, s.catalog, s.cluster);
   cluster_section.finish();
+  const hardware::ServerSpec* server = s.catalog.server(s.cluster.server);
   MapReader power = top.map("power");
-  read_power(power, s.facility);
+  read_power(power, s.facility, server ? s.catalog.accelerator(server->accelerator) : nullptr);
   power.finish();
   MapReader cost = top.map("cost");
-  const hardware::ServerSpec* server = s.catalog.server(s.cluster.server);
   read_cost(cost, s.cost, server ? server->price_per_hour : 0.0);
   cost.finish();
 

@@ -1,5 +1,6 @@
 // Training scenarios through the dcsim binary: input errors, memory that does not fit,
 // power caps that slow the run.
+#include <cmath>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -78,6 +79,23 @@ TEST(TrainingCli, ARackPowerCapSlowsComputeAndIsNeverExceeded) {
   EXPECT_LT(b["power"]["compute_clock"].get<double>(), 1.0);
   EXPECT_GT(b["training"]["iteration_time_s"].get<double>(), a["training"]["iteration_time_s"].get<double>());
   EXPECT_LE(b["power"]["facility_peak_w"].get<double>(), 8500 * 1.2 * (1 + 1e-9) + b["power"]["network_w"].get<double>() * 1.2);
+}
+
+TEST(TrainingCli, ABoardPowerLimitSlowsComputeByTheCubeLawAndMustLieWithinTheChipsRange) {
+  const std::string free = out_dir("board_free"), limited = out_dir("board_500w");
+  ASSERT_EQ(run(kTiny + " --quiet --out " + free).code, 0);
+  ASSERT_EQ(run(kTiny + " --quiet --set power.device_limit=500W --out " + limited).code, 0);
+  const auto a = results(free), b = results(limited);
+  // H100: 70 W idle, 700 W at full clock; 500 W leaves f = cbrt(430 / 630) for GEMMs.
+  EXPECT_DOUBLE_EQ(b["power"]["device_limit_w"].get<double>(), 500);
+  EXPECT_NEAR(b["power"]["compute_clock"].get<double>(), std::cbrt(430.0 / 630.0), 1e-9);
+  EXPECT_GT(b["training"]["iteration_time_s"].get<double>(), a["training"]["iteration_time_s"].get<double>());
+  for (const char* bad : {"701W", "70W"}) {
+    const auto r = run(kTiny + " --quiet --set power.device_limit=" + bad);
+    EXPECT_EQ(r.code, 2) << bad;
+    EXPECT_THAT(r.output, HasSubstr("power.device_limit"));
+    EXPECT_THAT(r.output, HasSubstr("outside H100-SXM's range: above its idle draw (70 W) and at most its TDP (700 W)"));
+  }
 }
 
 TEST(TrainingCli, HardwareThatCannotBeBuiltIsAnInputErrorNamingTheSection) {

@@ -95,6 +95,24 @@ TEST(PowerModel, RackCapThrottlesByTheCubeLawAndIsNeverExceeded) {
   EXPECT_LE(p.rack_peak_w(0), spec.rack_limit_w + 1e-6);
 }
 
+TEST(PowerModel, ABoardPowerLimitThrottlesByTheCubeLawAndTheTightestLimitWins) {
+  Fixture f;
+  const auto cluster = f.cluster();
+  FacilitySpec spec;
+  spec.device_limit_w = 300;
+  PowerModel p(cluster, spec);
+  EXPECT_DOUBLE_EQ(p.device_limit_w(), 300);
+  // Compute: 100 + 400 f^3 = 300  ->  f = cbrt(200 / 400).
+  EXPECT_NEAR(p.clock(Activity::Compute), std::cbrt(0.5), 1e-12);
+  EXPECT_NEAR(p.device_power_w(Activity::Compute), 300, 1e-6);
+  // A rack cap leaving 350 W per device is looser: the board limit holds.
+  spec.rack_limit_w = 2000 + 8 * 350;
+  EXPECT_DOUBLE_EQ(PowerModel(cluster, spec).device_limit_w(), 300);
+  // One leaving 250 W is tighter.
+  spec.rack_limit_w = 2000 + 8 * 250;
+  EXPECT_DOUBLE_EQ(PowerModel(cluster, spec).device_limit_w(), 250);
+}
+
 TEST(PowerModel, FacilityCapAndImpossibleCaps) {
   Fixture f;
   const auto cluster = f.cluster();
