@@ -400,7 +400,7 @@ void NetworkSim::grow_drift(double factor) {
   const double scale = drift_;
   drift_ = 1;
   for (LinkState& link : links_) link.bound *= scale;
-  for (auto& e : checks_) std::get<0>(e) /= scale;
+  for (const LinkId l : checks_.ids()) check_trigger_[l] /= scale;  // the order stays
 }
 
 void NetworkSim::make_dormant(LinkId l, double load) {
@@ -411,12 +411,20 @@ void NetworkSim::make_dormant(LinkId l, double load) {
 
 // The bound times drift_ reaches kCheckAt x capacity when drift_ reaches the trigger.
 void NetworkSim::schedule_check(LinkId l) {
-  LinkState& link = links_[l];
-  ++link.bound_version;
-  if (link.mode != LinkMode::Dormant || link.bound <= 0) return;
-  const double trigger = kCheckAt * link.capacity / link.bound;
-  checks_.emplace_back(trigger, l, link.bound_version);
-  std::push_heap(checks_.begin(), checks_.end(), std::greater<>{});
+  const LinkState& link = links_[l];
+  if (link.mode != LinkMode::Dormant || link.bound <= 0) {
+    unschedule_check(l);
+    return;
+  }
+  check_trigger_[l] = kCheckAt * link.capacity / link.bound;
+  if (checks_.contains(l))
+    checks_.update(l);
+  else
+    checks_.push(l);
+}
+
+void NetworkSim::unschedule_check(LinkId l) {
+  if (checks_.contains(l)) checks_.erase(l);
 }
 
 // Dormant links whose bound may have reached kCheckAt of capacity are checked exactly: below
@@ -435,12 +443,11 @@ void NetworkSim::check_dormant_links(const std::vector<FlowId>& arrivals) {
   }
   for (;;) {
     seeds_scratch_.clear();
-    while (!checks_.empty() && std::get<0>(checks_.front()) <= drift_) {
-      std::pop_heap(checks_.begin(), checks_.end(), std::greater<>{});
-      const auto [trigger, l, version] = checks_.back();
-      checks_.pop_back();
+    while (!checks_.empty() && check_trigger_[checks_.top()] <= drift_) {
+      const LinkId l = checks_.top();
+      checks_.pop();
       LinkState& link = links_[l];
-      if (version != link.bound_version || link.mode != LinkMode::Dormant) continue;
+      if (link.mode != LinkMode::Dormant) continue;  // every mode change unschedules; kept as a guard
       const double load = dormant_load(l);
       if (load < kCheckAt * link.capacity * (1 - 1e-9)) {
         link.bound = load / drift_;
@@ -449,14 +456,6 @@ void NetworkSim::check_dormant_links(const std::vector<FlowId>& arrivals) {
       }
       promote(l);
       if (load > link.capacity * (1 + 1e-12)) seeds_scratch_.push_back(l);
-    }
-    // Stale entries would pile up over a long run: rebuild when they dominate.
-    if (checks_.size() > 64 && checks_.size() > 4 * links_.size()) {
-      std::erase_if(checks_, [&](const auto& e) {
-        const LinkState& link = links_[std::get<1>(e)];
-        return std::get<2>(e) != link.bound_version || link.mode != LinkMode::Dormant;
-      });
-      std::make_heap(checks_.begin(), checks_.end(), std::greater<>{});
     }
     if (seeds_scratch_.empty()) return;
     changed_scratch_.assign(pending_groups_.begin(), pending_groups_.end());

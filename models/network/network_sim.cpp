@@ -22,6 +22,9 @@ NetworkSim::NetworkSim(Simulator& sim, Fabric& fabric, SharingModel model)
   class_series_.assign(kLinkClassCount, power::BinnedSeries(Time::us(100)));
   for (const Link& l : topo.links()) class_capacity_[static_cast<int>(l.cls)] += l.bandwidth;
   table_.assign(64, ~0u);
+  check_trigger_.assign(topo.link_count(), 0.0);
+  check_pos_.assign(topo.link_count(), kNotInHeap);
+  checks_.rebind(CheckAccess{&check_trigger_, &check_pos_});
 }
 
 NetworkSim::~NetworkSim() = default;
@@ -375,7 +378,7 @@ void NetworkSim::on_drain() {
           }
           links_[l].mode = LinkMode::Private;
           links_[l].drow.clear();
-          ++links_[l].bound_version;
+          unschedule_check(l);
         }
     for (LinkId l : lone)
       for (const LinkFlow& lf : links_[l].flows)  // (not one starting now)

@@ -178,6 +178,12 @@ class NetworkSim {
     const double& key(std::uint32_t f) const { return (*flows)[f].key; }
     std::uint32_t& pos(std::uint32_t f) const { return (*flows)[f].heap_pos; }
   };
+  struct CheckAccess {
+    std::vector<double>* trigger = nullptr;
+    std::vector<std::uint32_t>* pos_of = nullptr;
+    const double& key(std::uint32_t l) const { return (*trigger)[l]; }
+    std::uint32_t& pos(std::uint32_t l) const { return (*pos_of)[l]; }
+  };
   struct ClassKeyLink {
     LinkId link;
     double weight;  // per member
@@ -270,7 +276,6 @@ class NetworkSim {
     GroupId group = kNotInHeap;       // the group it bottlenecks, if any
     std::uint32_t active_pos = 0;     // in active_links_
     double bound = 0;                 // dormant: load bound divided by the drift at the time
-    std::uint32_t bound_version = 0;
     // Solver scratch: membership and position in the solve, and the load and top rate on it
     // before the solve.
     std::uint32_t visit = 0, pos = 0;
@@ -381,7 +386,11 @@ class NetworkSim {
 
   // Dormant links: re-checked when drift_ x bound may exceed 90 % of capacity.
   double drift_ = 1;  // product over changes of the largest rate increase factor
-  std::vector<std::tuple<double, LinkId, std::uint32_t>> checks_;  // min-heap: (drift trigger, link, version)
+  // One entry per dormant link, keyed by the drift at which its bound reaches the check.
+  std::vector<double> check_trigger_;
+  std::vector<std::uint32_t> check_pos_;
+  IndexedHeap<CheckAccess> checks_;
+  void unschedule_check(LinkId l);
 
   // Statistics.
   std::vector<double> link_bytes_;

@@ -257,7 +257,7 @@ void NetworkSim::promote(LinkId l) {
   LinkState& link = links_[l];
   link.mode = LinkMode::Active;
   link.drow.clear();
-  ++link.bound_version;
+  unschedule_check(l);
   link.active_pos = static_cast<std::uint32_t>(active_links_.size());
   active_links_.push_back(l);
   for (const LinkFlow& lf : links_[l].flows) {
@@ -338,7 +338,7 @@ void NetworkSim::demote(LinkId l) {
   active_links_[link.active_pos] = last;
   links_[last].active_pos = link.active_pos;
   active_links_.pop_back();
-  ++link.bound_version;
+  unschedule_check(l);
 }
 
 void NetworkSim::rekey_without(ClassId id, LinkId l) {
