@@ -2,7 +2,16 @@
 
 #include <mpi.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <deque>
+#include <fmt/format.h>
+#include <future>
+#include <iostream>
+#include <optional>
+#include <thread>
+#include <vector>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -11,7 +20,9 @@
 namespace dcsim::study {
 namespace {
 
-enum Tag : int { kReady = 1, kWork = 2, kStop = 3 };
+// Every message but a row is small enough to leave at once whether or not anyone receives
+// it: a row goes only to a rank 0 that asked for it (kPull) and waits for it.
+enum Tag : int { kReady = 1, kWork = 2, kStop = 3, kBeat = 4, kPull = 5, kRow = 6 };
 
 // MPI_Init_thread and MPI_Finalize for the life of the sweep; only the main thread calls MPI.
 struct MpiSession {
@@ -66,24 +77,173 @@ PointRow decode(const std::string& text) {
   return r;
 }
 
-// Ranks 1..N-1: ask for a point, run it, send its row with the next request.
-void serve(const SweepSpec& spec) {
+// How often a rank running a point says it is alive: several times per timeout.
+std::chrono::milliseconds beat_period(double rank_timeout_s) {
+  return std::chrono::milliseconds(std::max<std::int64_t>(50, std::int64_t(rank_timeout_s * 1000 / 5)));
+}
+
+// Ranks 1..N-1: ask for a point, run it on a thread while telling rank 0 it is alive; ask
+// for the next, saying a row is ready, and send the row if rank 0 pulls it.
+void serve(const SweepSpec& spec, int rank, double rank_timeout_s) {
   std::map<std::string, SweepPoint> by_key;
   for (SweepPoint& p : expand_points(spec)) {
     std::string key = p.key();
     by_key.emplace(std::move(key), std::move(p));
   }
+  // A test hook (tests/study/mpi_sweep_test.sh): DCSIM_SWEEP_TEST_FAULT=R:exit makes rank R die
+  // on taking its first point; R:stall makes it fall silent for three timeouts first.
+  std::string fault;
+  if (const char* f = std::getenv("DCSIM_SWEEP_TEST_FAULT"); f && std::atoi(f) == rank) {
+    const std::string text = f;
+    fault = text.substr(text.find(':') + 1);
+  }
+  const auto period = beat_period(rank_timeout_s);
   std::string row;  // empty on the first request
   for (;;) {
-    send_text(row, 0, kReady);
+    send_text(row.empty() ? "" : "row", 0, kReady);
     int source = 0, tag = 0;
-    const std::string key = receive_text(0, source, tag);
+    std::string key = receive_text(0, source, tag);
+    if (tag == kPull) {
+      send_text(row, 0, kRow);
+      key = receive_text(0, source, tag);
+    }
+    row.clear();  // sent, or not wanted (this rank was taken for dead meanwhile)
     if (tag == kStop) return;
+    if (fault == "exit") std::_Exit(9);
+    if (fault == "stall") std::this_thread::sleep_for(std::chrono::duration<double>(3 * rank_timeout_s));
+    fault.clear();
     const auto it = by_key.find(key);
     if (it == by_key.end()) throw std::logic_error("MPI sweep: rank 0 sent a point this rank does not have: " + key);
-    row = encode(run_point(spec, it->second, nullptr));
+    // Only this thread calls MPI (MPI_THREAD_FUNNELED); the point runs beside it.
+    auto running = std::async(std::launch::async, [&] { return encode(run_point(spec, it->second, nullptr)); });
+    while (running.wait_for(period) != std::future_status::ready) send_text("", 0, kBeat);
+    row = running.get();
   }
 }
+
+// Rank 0's side: points out one at a time to whoever asks; a rank that holds a point and
+// has not been heard from for the timeout is taken for dead and its point goes to another.
+// Open MPI keeps the others running after a death only under `mpirun --enable-recovery`.
+class Dispatcher {
+ public:
+  Dispatcher(int ranks, double timeout_s, const std::vector<const SweepPoint*>& points,
+             const std::function<void(PointRow&&)>& record, const SweepSpec& spec)
+      : ranks_(ranks), timeout_(timeout_s), points_(points), record_(record), spec_(spec),
+        held_(std::size_t(ranks)), dead_(std::size_t(ranks), false), heard_(std::size_t(ranks), Clock::now()) {
+    for (std::size_t i = 0; i < points.size(); ++i) queue_.push_back(i);
+  }
+
+  void run() {
+    for (;;) {
+      int flag = 0;
+      MPI_Status status;
+      MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &status);
+      if (flag) {
+        take_message(status.MPI_SOURCE);
+      } else {
+        retire_silent_ranks();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      while (!waiting_.empty() && !queue_.empty()) {
+        const int r = waiting_.back();
+        waiting_.pop_back();
+        held_[std::size_t(r)] = queue_.front();
+        queue_.pop_front();
+        heard_[std::size_t(r)] = Clock::now();
+        send_text(points_[*held_[std::size_t(r)]]->key(), r, kWork);
+      }
+      if (queue_.empty() && !any_held()) break;
+      if (live_ranks() == 0) {  // nobody left to hand points to: rank 0 runs the rest
+        for (std::size_t i : queue_) record_(run_point(spec_, *points_[i], nullptr));
+        queue_.clear();
+        break;
+      }
+    }
+    // Every rank gets a stop, whether it is waiting now, asks later or was taken for dead (a
+    // dead process's stop is never read; a slow one reads it when it next asks).
+    for (int r = 1; r < ranks_; ++r) send_text("", r, kStop);
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  void take_message(int source) {
+    int from = 0, tag = 0;
+    const std::string row = receive_text(source, from, tag);
+    const auto r = std::size_t(from);
+    heard_[r] = Clock::now();
+    if (tag == kBeat) return;
+    if (dead_[r]) {
+      // Taken for dead but only slow: its point was handed on, so its row is dropped (the
+      // rerun gives the same row); it may take work again.
+      dead_[r] = false;
+      std::cerr << fmt::format("warning: MPI rank {} answered again after being taken for dead\n", from);
+    } else if (!row.empty() && held_[r]) {
+      pull_row(from);
+    }
+    held_[r].reset();
+    if (!dead_[r]) waiting_.push_back(from);
+  }
+
+  // The rank has a row and was just heard from; it dies before sending it only if it dies
+  // now, and then the point goes back in the queue.
+  void pull_row(int from) {
+    const auto r = std::size_t(from);
+    send_text("", from, kPull);
+    const auto since = Clock::now();
+    for (;;) {
+      int flag = 0;
+      MPI_Status status;
+      MPI_Iprobe(from, kRow, MPI_COMM_WORLD, &flag, &status);
+      if (flag) {
+        int source = 0, tag = 0;
+        record_(decode(receive_text(from, source, tag)));
+        return;
+      }
+      if (std::chrono::duration<double>(Clock::now() - since).count() > timeout_) {
+        dead_[r] = true;
+        std::cerr << fmt::format("warning: MPI rank {} did not send the row of point {} it had finished: taken for "
+                                 "dead, the point goes to another rank\n",
+                                 from, points_[*held_[r]]->key());
+        queue_.push_front(*held_[r]);
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+
+  void retire_silent_ranks() {
+    const auto now = Clock::now();
+    for (int r = 1; r < ranks_; ++r) {
+      const auto i = std::size_t(r);
+      if (dead_[i] || !held_[i]) continue;
+      const double silent = std::chrono::duration<double>(now - heard_[i]).count();
+      if (silent <= timeout_) continue;
+      dead_[i] = true;
+      std::cerr << fmt::format("warning: MPI rank {} silent for {:.0f} s while running point {}: taken for dead, its "
+                               "point goes to another rank\n",
+                               r, silent, points_[*held_[i]]->key());
+      queue_.push_front(*held_[i]);
+      held_[i].reset();
+    }
+  }
+
+  bool any_held() const {
+    return std::any_of(held_.begin(), held_.end(), [](const auto& h) { return h.has_value(); });
+  }
+  int live_ranks() const { return int(std::count(dead_.begin() + 1, dead_.end(), false)); }
+
+  int ranks_;
+  double timeout_;
+  const std::vector<const SweepPoint*>& points_;
+  const std::function<void(PointRow&&)>& record_;
+  const SweepSpec& spec_;
+  std::deque<std::size_t> queue_;               // points not yet handed out (or handed back)
+  std::vector<std::optional<std::size_t>> held_;  // per rank: the point it runs
+  std::vector<bool> dead_;
+  std::vector<Clock::time_point> heard_;
+  std::vector<int> waiting_;  // ranks that asked for work
+};
 
 }  // namespace
 
@@ -99,7 +259,7 @@ MpiSweep run_sweep_mpi(const SweepSpec& spec, const SweepOptions& options) {
   out.ranks = mpi.size;
   out.coordinator = mpi.rank == 0;
   if (!out.coordinator) {
-    serve(spec);
+    serve(spec, mpi.rank, options.rank_timeout_s);
     return out;
   }
   if (mpi.size == 1) {  // nobody to hand points to: the threaded run
@@ -111,19 +271,7 @@ MpiSweep run_sweep_mpi(const SweepSpec& spec, const SweepOptions& options) {
   const SweepExecutor hand_out = [&](const std::vector<const SweepPoint*>& points,
                                      std::vector<std::optional<scenario::Scenario>>&,
                                      const std::function<void(PointRow&&)>& record) {
-    std::size_t next = 0;
-    int serving = mpi.size - 1;
-    while (serving > 0) {
-      int source = 0, tag = 0;
-      const std::string row = receive_text(MPI_ANY_SOURCE, source, tag);
-      if (!row.empty()) record(decode(row));
-      if (next < points.size())
-        send_text(points[next++]->key(), source, kWork);
-      else {
-        send_text("", source, kStop);
-        --serving;
-      }
-    }
+    Dispatcher(mpi.size, options.rank_timeout_s, points, record, spec).run();
   };
   try {
     out.summary = run_sweep(spec, options, hand_out);

@@ -29,6 +29,7 @@ struct SweepOptions {
   std::filesystem::path out_dir;  // sweep.db goes here
   int jobs = 0;                   // threads; 0: one per core
   std::function<void(const SweepProgress&)> progress;  // after each point, on the calling thread
+  double rank_timeout_s = 60;  // MPI: a rank silent this long while running a point is taken for dead
 };
 
 struct SweepSummary {

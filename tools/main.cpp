@@ -78,6 +78,10 @@ Exit codes: 0 success, 2 bad input, 3 the machine refused (output folder or disk
   sweep->add_option("--merge", sw.merge, "merge other runs' sweep.db of this sweep into --out's, run nothing")
       ->check(CLI::ExistingFile);
   sweep->add_flag("--quiet,-q", sw.quiet, "print nothing but errors");
+  sweep->add_option("--rank-timeout", sw.rank_timeout_s,
+                    "MPI: seconds a rank may stay silent while running a point before its point goes to another")
+      ->check(CLI::Range(1.0, 86400.0))
+      ->capture_default_str();
 
   auto* plan = app.add_subcommand("plan", "search the parallel plans of a training scenario: screen all, simulate the best");
   dcsim::app::PlanCommandOptions pl;

@@ -90,6 +90,7 @@ int sweep(const SweepCommandOptions& options) {
     study::SweepOptions so;
     so.out_dir = out;
     so.jobs = options.jobs;
+    so.rank_timeout_s = options.rank_timeout_s;
     so.progress = [&bar](const study::SweepProgress& p) { bar.update(p); };
 #if DCSIM_WITH_MPI
     if (study::launched_by_mpi()) {

@@ -15,6 +15,7 @@ struct SweepCommandOptions {
   bool dry_run = false;  // check every point, run none
   std::vector<std::filesystem::path> merge;  // other runs' databases to merge in, instead of running
   bool quiet = false;
+  double rank_timeout_s = 60;  // MPI: a rank silent this long while running a point is taken for dead
 };
 
 // Exit code: 0 every point ran, 2 bad input (the sweep file, or some points refused: the
