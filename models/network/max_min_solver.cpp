@@ -66,8 +66,11 @@ void NetworkSim::add_group(GroupId id) {
   h.visit = epoch_;
   h.scratch = static_cast<std::uint32_t>(comp_groups_.size());
   comp_groups_.push_back(id);
+  const Group& g = groups_[id];
+  if (g.column.size() > 2) leave_out_private_links(g);
   // Its links by local index, with its weight and classes on each, for the compact problem.
-  for (const GroupLink& e : groups_[id].column) {
+  for (const GroupLink& e : g.column) {
+    if (links_[e.link].left_out == epoch_) continue;
     LinkState& link = links_[e.link];
     if (link.visit != epoch_) {
       link.visit = epoch_;
@@ -78,6 +81,31 @@ void NetworkSim::add_group(GroupId id) {
     group_links_.push_back({link.pos, e.weight, entries_[e.entry].classes});
   }
   group_begin_.push_back(static_cast<std::uint32_t>(group_links_.size()));
+}
+
+// A link that one class alone crosses (no other class, no other group: a ring's hops) binds
+// that class at capacity / (its members' weight), whatever the rest of the network does; of
+// a class's links like that only the tightest can bind it first, so the others are left out
+// of this solve's problem. (A group's own link always stays in.)
+void NetworkSim::leave_out_private_links(const Group& g) {
+  for (const ClassId c : g.classes.ids()) {
+    const RateClass& rc = classes_[c];
+    LinkId tightest = kNoLink;
+    double lowest = std::numeric_limits<double>::infinity();
+    for (std::size_t i = 0; i < rc.key.size(); ++i) {
+      const LinkId l = rc.key[i].link;
+      const Entry& e = entries_[rc.entries[i]];
+      if (l == g.link || links_[l].grow.size() != 1 || e.classes != 1) continue;
+      const double level = links_[l].capacity / e.weight;
+      if (level < lowest) {
+        if (tightest != kNoLink) links_[tightest].left_out = epoch_;
+        lowest = level;
+        tightest = l;
+      } else {
+        links_[l].left_out = epoch_;
+      }
+    }
+  }
 }
 
 // From a link, a rate change reaches the groups it bottlenecks: those at its top rate.
@@ -205,6 +233,7 @@ void NetworkSim::split_off(std::uint32_t k, LinkId at, double level, bool by_cap
     rc.split = split_epoch_;
     flips_.push_back({c, by_cap ? kNoLink : at, level, ghot_[g].rate});
     for (const ClassKeyLink& e : rc.key) {
+      if (links_[e.link].left_out == epoch_) continue;  // not in the problem
       const std::uint32_t i = links_[e.link].pos;
       LocalEntry& entry = work_links_[local_entry(k, i)];
       const double a = e.weight * rc.n;
@@ -372,6 +401,9 @@ void NetworkSim::apply_rates() {
   // Active links the new rates leave far from full stop binding.
   for (std::size_t i = 0; i < comp_links_.size(); ++i) {
     const LinkId l = comp_links_[i];
+    // A link with nothing solved on it may be one a group alone crosses, left out of the
+    // problem: its load there is the old one.
+    if (link_begin_[i] == link_begin_[i + 1]) continue;
     if (links_[l].mode != LinkMode::Active || links_[l].group != kNotInHeap) continue;
     const double load = fixed_[i] + frozen_load_[i];
     if (load < kIdle * links_[l].capacity && links_[l].flows.size() >= 2) make_dormant(l, load);

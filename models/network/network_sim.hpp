@@ -279,6 +279,7 @@ class NetworkSim {
     // Solver scratch: membership and position in the solve, and the load and top rate on it
     // before the solve.
     std::uint32_t visit = 0, pos = 0;
+    std::uint32_t left_out = 0;  // the solve (epoch) that left it out of the problem (max_min_solver.cpp)
     double load = 0, top = 0;
   };
 
@@ -345,6 +346,7 @@ class NetworkSim {
   void solve(const std::vector<LinkId>& seeds, const std::vector<GroupId>& changed);
   void gather(const std::vector<LinkId>& seeds, const std::vector<GroupId>& changed);
   void add_group(GroupId g);
+  void leave_out_private_links(const Group& g);
   void expand();
   void pass_on(LinkId l, bool seed);
   void build_problem();
