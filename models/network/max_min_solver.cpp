@@ -88,6 +88,25 @@ void NetworkSim::add_group(GroupId id) {
 // a class's links like that only the tightest can bind it first, so the others are left out
 // of this solve's problem. (A group's own link always stays in.)
 void NetworkSim::leave_out_private_links(const Group& g) {
+  if (g.nclasses == 1) {
+    // One class: a link no other group crosses is that class's alone, and the group's
+    // weight on it is the class's.
+    LinkId tightest = kNoLink;
+    double lowest = std::numeric_limits<double>::infinity();
+    for (const GroupLink& e : g.column) {
+      const LinkState& link = links_[e.link];
+      if (e.link == g.link || link.grow.size() != 1) continue;
+      const double level = link.capacity / e.weight;
+      if (level < lowest) {
+        if (tightest != kNoLink) links_[tightest].left_out = epoch_;
+        lowest = level;
+        tightest = e.link;
+      } else {
+        links_[e.link].left_out = epoch_;
+      }
+    }
+    return;
+  }
   for (const ClassId c : g.classes.ids()) {
     const RateClass& rc = classes_[c];
     LinkId tightest = kNoLink;

@@ -78,13 +78,31 @@ Prepared NetworkSim::prepare(const std::vector<Segment>& segments, const MemberS
 // images, equal by symmetry; every other link of an orbit carries its representative's bytes
 // (copied by finish()). Every route is checked to map onto its image's route under every
 // element of the group, so the reduction is exact or refused.
+std::vector<std::pair<const std::vector<int>*, std::vector<LinkId>*>> NetworkSim::image_tables(const MemberSymmetry& sym) {
+  std::vector<std::pair<const std::vector<int>*, std::vector<LinkId>*>> out;
+  for (const auto& perm : sym.orbit_perms()) {
+    std::vector<LinkId>& table = image_links_[perm];
+    if (table.empty()) table.assign(links_.size(), kUnasked);
+    out.emplace_back(&perm, &table);
+  }
+  return out;
+}
+
+LinkId NetworkSim::image_of(LinkId l, const std::pair<const std::vector<int>*, std::vector<LinkId>*>& table) const {
+  LinkId& image = (*table.second)[std::size_t(l)];
+  if (image == kUnasked) image = fabric_.image_link(l, *table.first);
+  return image;
+}
+
 void NetworkSim::apply_symmetry(PreparedTransfer& p, const std::vector<Segment>& segments, const MemberSymmetry& sym) {
   const double k = double(sym.perms.size() + 1);
+  const auto tables = image_tables(sym);
   for (const Segment& s : segments) {
     const Route route = fabric_.route(s.src, s.dst);
-    for (const auto& perm : sym.orbit_perms()) {
+    for (const auto& table : tables) {
+      const std::vector<int>& perm = *table.first;
       Route mapped = route;
-      for (auto& [l, share] : mapped) l = fabric_.image_link(l, perm);
+      for (auto& [l, share] : mapped) l = image_of(l, table);
       Route image = fabric_.route(fabric_.image_device(s.src, perm), fabric_.image_device(s.dst, perm));
       std::sort(mapped.begin(), mapped.end());
       std::sort(image.begin(), image.end());
@@ -95,7 +113,7 @@ void NetworkSim::apply_symmetry(PreparedTransfer& p, const std::vector<Segment>&
   std::vector<LinkId> orbit;
   for (auto& [l, w] : p.load) {
     orbit.assign(1, l);
-    for (const auto& perm : sym.orbit_perms()) orbit.push_back(fabric_.image_link(l, perm));
+    for (const auto& table : tables) orbit.push_back(image_of(l, table));
     std::sort(orbit.begin(), orbit.end());
     orbit.erase(std::unique(orbit.begin(), orbit.end()), orbit.end());
     w *= k / double(orbit.size());

@@ -37,6 +37,7 @@
 //    each with the bytes it has left, before it joins (docs/network.md, "Batches").
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -405,6 +406,11 @@ class NetworkSim {
   };
   std::vector<Mirror> mirrors_;
   std::vector<std::uint8_t> mirrored_;
+  // Per symmetry permutation, each link's image, filled as asked (kUnasked until then).
+  static constexpr LinkId kUnasked = -2;
+  std::map<std::vector<int>, std::vector<LinkId>> image_links_;
+  std::vector<std::pair<const std::vector<int>*, std::vector<LinkId>*>> image_tables(const MemberSymmetry& sym);
+  LinkId image_of(LinkId l, const std::pair<const std::vector<int>*, std::vector<LinkId>*>& table) const;
   std::vector<double> class_capacity_, class_load_;
   std::vector<power::BinnedSeries> class_series_;
 
