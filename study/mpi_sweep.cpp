@@ -33,9 +33,18 @@ struct MpiSession {
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
   }
-  ~MpiSession() { MPI_Finalize(); }
+  // MPI_Finalize waits for every rank, a dead one too (Open MPI 4 under --enable-recovery
+  // can hang there): after a death under recovery nobody calls it, and mpirun ends the job
+  // as each rank exits.
+  ~MpiSession() {
+    if (finalize) MPI_Finalize();
+  }
   int rank = 0, size = 1;
+  bool finalize = true;
 };
+
+// The stop message's text when a rank was taken for dead: leave without MPI_Finalize.
+constexpr const char* kStopAfterDeath = "after a death";
 
 void send_text(const std::string& text, int to, int tag) {
   MPI_Send(text.data(), int(text.size()), MPI_CHAR, to, tag, MPI_COMM_WORLD);
@@ -84,7 +93,8 @@ std::chrono::milliseconds beat_period(double rank_timeout_s) {
 
 // Ranks 1..N-1: ask for a point, run it on a thread while telling rank 0 it is alive; ask
 // for the next, saying a row is ready, and send the row if rank 0 pulls it.
-void serve(const SweepSpec& spec, int rank, double rank_timeout_s) {
+// Returns whether MPI_Finalize may be called (no rank was taken for dead).
+bool serve(const SweepSpec& spec, int rank, double rank_timeout_s) {
   std::map<std::string, SweepPoint> by_key;
   for (SweepPoint& p : expand_points(spec)) {
     std::string key = p.key();
@@ -108,7 +118,7 @@ void serve(const SweepSpec& spec, int rank, double rank_timeout_s) {
       key = receive_text(0, source, tag);
     }
     row.clear();  // sent, or not wanted (this rank was taken for dead meanwhile)
-    if (tag == kStop) return;
+    if (tag == kStop) return key != kStopAfterDeath;
     if (fault == "exit") std::_Exit(9);
     if (fault == "stall") std::this_thread::sleep_for(std::chrono::duration<double>(3 * rank_timeout_s));
     fault.clear();
@@ -161,7 +171,16 @@ class Dispatcher {
     }
     // Every rank gets a stop, whether it is waiting now, asks later or was taken for dead (a
     // dead process's stop is never read; a slow one reads it when it next asks).
-    for (int r = 1; r < ranks_; ++r) send_text("", r, kStop);
+    const bool skip_finalize = !finalize_after();
+    for (int r = 1; r < ranks_; ++r) send_text(skip_finalize ? kStopAfterDeath : "", r, kStop);
+  }
+
+  // Whether the ranks may call MPI_Finalize: unless one was taken for dead under
+  // `mpirun --enable-recovery` (without it a real death ends the job before this, so the
+  // rank was only slow and will finalize with the others).
+  bool finalize_after() const {
+    const char* recovery = std::getenv("OMPI_MCA_orte_enable_recovery");
+    return deaths_ == 0 || !recovery || std::string(recovery) != "1";
   }
 
  private:
@@ -202,6 +221,7 @@ class Dispatcher {
       }
       if (std::chrono::duration<double>(Clock::now() - since).count() > timeout_) {
         dead_[r] = true;
+        ++deaths_;
         std::cerr << fmt::format("warning: MPI rank {} did not send the row of point {} it had finished: taken for "
                                  "dead, the point goes to another rank\n",
                                  from, points_[*held_[r]]->key());
@@ -220,6 +240,7 @@ class Dispatcher {
       const double silent = std::chrono::duration<double>(now - heard_[i]).count();
       if (silent <= timeout_) continue;
       dead_[i] = true;
+      ++deaths_;
       std::cerr << fmt::format("warning: MPI rank {} silent for {:.0f} s while running point {}: taken for dead, its "
                                "point goes to another rank\n",
                                r, silent, points_[*held_[i]]->key());
@@ -243,6 +264,7 @@ class Dispatcher {
   std::vector<bool> dead_;
   std::vector<Clock::time_point> heard_;
   std::vector<int> waiting_;  // ranks that asked for work
+  int deaths_ = 0;            // ranks taken for dead, even if one answered again
 };
 
 }  // namespace
@@ -259,7 +281,7 @@ MpiSweep run_sweep_mpi(const SweepSpec& spec, const SweepOptions& options) {
   out.ranks = mpi.size;
   out.coordinator = mpi.rank == 0;
   if (!out.coordinator) {
-    serve(spec, mpi.rank, options.rank_timeout_s);
+    mpi.finalize = serve(spec, mpi.rank, options.rank_timeout_s);
     return out;
   }
   if (mpi.size == 1) {  // nobody to hand points to: the threaded run
@@ -271,7 +293,9 @@ MpiSweep run_sweep_mpi(const SweepSpec& spec, const SweepOptions& options) {
   const SweepExecutor hand_out = [&](const std::vector<const SweepPoint*>& points,
                                      std::vector<std::optional<scenario::Scenario>>&,
                                      const std::function<void(PointRow&&)>& record) {
-    Dispatcher(mpi.size, options.rank_timeout_s, points, record, spec).run();
+    Dispatcher dispatcher(mpi.size, options.rank_timeout_s, points, record, spec);
+    dispatcher.run();
+    mpi.finalize = dispatcher.finalize_after();
   };
   try {
     out.summary = run_sweep(spec, options, hand_out);
