@@ -107,6 +107,12 @@ void NetworkSim::leave_out_private_links(const Group& g) {
     }
     return;
   }
+  // Several classes: a link counts only if one class alone crosses it, and only a class with
+  // two such links has one to leave out; most groups of many classes have none.
+  int candidates = 0;
+  for (const GroupLink& e : g.column)
+    if (e.link != g.link && links_[e.link].grow.size() == 1 && entries_[e.entry].classes == 1) ++candidates;
+  if (candidates < 2) return;
   for (const ClassId c : g.classes.ids()) {
     const RateClass& rc = classes_[c];
     LinkId tightest = kNoLink;
