@@ -171,6 +171,7 @@ class Dispatcher {
     }
     // Every rank gets a stop, whether it is waiting now, asks later or was taken for dead (a
     // dead process's stop is never read; a slow one reads it when it next asks).
+    receive_owed_rows();
     const bool skip_finalize = !finalize_after();
     for (int r = 1; r < ranks_; ++r) send_text(skip_finalize ? kStopAfterDeath : "", r, kStop);
   }
@@ -192,6 +193,7 @@ class Dispatcher {
     const auto r = std::size_t(from);
     heard_[r] = Clock::now();
     if (tag == kBeat) return;
+    if (tag == kRow) std::erase(owed_, from);  // a row given up on, arriving late: dropped
     if (dead_[r]) {
       // Taken for dead but only slow: its point was handed on, so its row is dropped (the
       // rerun gives the same row); it may take work again.
@@ -222,6 +224,7 @@ class Dispatcher {
       if (std::chrono::duration<double>(Clock::now() - since).count() > timeout_) {
         dead_[r] = true;
         ++deaths_;
+        owed_.push_back(from);
         std::cerr << fmt::format("warning: MPI rank {} did not send the row of point {} it had finished: taken for "
                                  "dead, the point goes to another rank\n",
                                  from, points_[*held_[r]]->key());
@@ -229,6 +232,25 @@ class Dispatcher {
         return;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+
+  // A rank given up on while its row was pulled may still be sending it: a sender blocked on
+  // a row nobody receives would never read its stop. Such rows are received (and dropped)
+  // for up to one timeout before the end.
+  void receive_owed_rows() {
+    const auto since = Clock::now();
+    while (!owed_.empty() && std::chrono::duration<double>(Clock::now() - since).count() <= timeout_) {
+      std::erase_if(owed_, [](int from) {
+        int flag = 0;
+        MPI_Status status;
+        MPI_Iprobe(from, kRow, MPI_COMM_WORLD, &flag, &status);
+        if (!flag) return false;
+        int source = 0, tag = 0;
+        receive_text(from, source, tag);
+        return true;
+      });
+      if (!owed_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   }
 
@@ -265,6 +287,7 @@ class Dispatcher {
   std::vector<Clock::time_point> heard_;
   std::vector<int> waiting_;  // ranks that asked for work
   int deaths_ = 0;            // ranks taken for dead, even if one answered again
+  std::vector<int> owed_;     // ranks given up on while their row was pulled
 };
 
 }  // namespace

@@ -88,23 +88,24 @@ void NetworkSim::add_group(GroupId id) {
 // a class's links like that only the tightest can bind it first, so the others are left out
 // of this solve's problem. (A group's own link always stays in.)
 void NetworkSim::leave_out_private_links(const Group& g) {
+  // Keeps the tightest link seen so far in, marks every other one out.
+  LinkId tightest = kNoLink;
+  double lowest = std::numeric_limits<double>::infinity();
+  auto consider = [&](LinkId l, double weight) {
+    const double level = links_[l].capacity / weight;
+    if (level < lowest) {
+      if (tightest != kNoLink) links_[tightest].left_out = epoch_;
+      lowest = level;
+      tightest = l;
+    } else {
+      links_[l].left_out = epoch_;
+    }
+  };
   if (g.nclasses == 1) {
     // One class: a link no other group crosses is that class's alone, and the group's
     // weight on it is the class's.
-    LinkId tightest = kNoLink;
-    double lowest = std::numeric_limits<double>::infinity();
-    for (const GroupLink& e : g.column) {
-      const LinkState& link = links_[e.link];
-      if (e.link == g.link || link.grow.size() != 1) continue;
-      const double level = link.capacity / e.weight;
-      if (level < lowest) {
-        if (tightest != kNoLink) links_[tightest].left_out = epoch_;
-        lowest = level;
-        tightest = e.link;
-      } else {
-        links_[e.link].left_out = epoch_;
-      }
-    }
+    for (const GroupLink& e : g.column)
+      if (e.link != g.link && links_[e.link].grow.size() == 1) consider(e.link, e.weight);
     return;
   }
   // Several classes: a link counts only if one class alone crosses it, and only a class with
@@ -115,20 +116,12 @@ void NetworkSim::leave_out_private_links(const Group& g) {
   if (candidates < 2) return;
   for (const ClassId c : g.classes.ids()) {
     const RateClass& rc = classes_[c];
-    LinkId tightest = kNoLink;
-    double lowest = std::numeric_limits<double>::infinity();
+    tightest = kNoLink;
+    lowest = std::numeric_limits<double>::infinity();
     for (std::size_t i = 0; i < rc.key.size(); ++i) {
       const LinkId l = rc.key[i].link;
       const Entry& e = entries_[rc.entries[i]];
-      if (l == g.link || links_[l].grow.size() != 1 || e.classes != 1) continue;
-      const double level = links_[l].capacity / e.weight;
-      if (level < lowest) {
-        if (tightest != kNoLink) links_[tightest].left_out = epoch_;
-        lowest = level;
-        tightest = l;
-      } else {
-        links_[l].left_out = epoch_;
-      }
+      if (l != g.link && links_[l].grow.size() == 1 && e.classes == 1) consider(l, e.weight);
     }
   }
 }
