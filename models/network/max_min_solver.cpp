@@ -449,8 +449,12 @@ void NetworkSim::grow_drift(double factor) {
   if (drift_ < 1e100) return;
   const double scale = drift_;
   drift_ = 1;
-  for (LinkState& link : links_) link.bound *= scale;
-  for (const LinkId l : checks_.ids()) check_trigger_[l] /= scale;  // the order stays
+  // Only a dormant link with a bound is read in these units, and every such link is in
+  // checks_ (schedule_check); any other bound is overwritten before it is read again.
+  for (const LinkId l : checks_.ids()) {
+    links_[l].bound *= scale;
+    check_trigger_[l] /= scale;  // the order stays
+  }
 }
 
 void NetworkSim::make_dormant(LinkId l, double load) {

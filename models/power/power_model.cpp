@@ -23,7 +23,8 @@ PowerModel::PowerModel(const hardware::Cluster& cluster, const FacilitySpec& spe
       rack_uw_(static_cast<std::size_t>(cluster.racks()), 0),
       rack_peak_uw_(static_cast<std::size_t>(cluster.racks()), 0),
       facility_series_(bin_width),
-      rack_series_(static_cast<std::size_t>(cluster.racks()), BinnedSeries(bin_width)) {
+      rack_series_(static_cast<std::size_t>(cluster.racks()), BinnedSeries(bin_width)),
+      rack_dirty_(static_cast<std::size_t>(cluster.racks()), 0) {
   const hardware::PowerCurve& p = cluster.accelerator().power;
   const double n_devices = double(cluster.devices());
   const double hosts_w = cluster.server().host_power_w * double(cluster.servers());
@@ -94,36 +95,64 @@ void PowerModel::set_activity(std::int64_t device, Activity a, Time now) { set_a
 
 void PowerModel::set_activity_range(std::int64_t first, std::int64_t count, Activity a, Time now) {
   if (count <= 0) return;
+  // The series take each instant's last power: what the previous instant ended with is
+  // written before anything changes now.
+  if (now != series_at_) flush_series();
+  series_at_ = now;
   const std::int64_t new_uw = power_uw_[static_cast<int>(a)];
+  const std::int64_t per_rack = cluster_.devices_per_rack();
   bool changed = false;
-  for (std::int64_t d = first; d < first + count; ++d) {
-    const auto old = static_cast<Activity>(activity_[d]);
-    if (old == a) continue;
-    const std::int64_t delta = new_uw - power_uw_[static_cast<int>(old)];
-    activity_[d] = static_cast<std::uint8_t>(a);
-    rack_uw_[cluster_.rack_of(d)] += delta;
+  // Rack by rack: the rack of a device is a division, done once per rack, not per device.
+  for (std::int64_t d = first, end = first + count; d < end;) {
+    const std::int64_t rack = d / per_rack, stop = std::min(end, (rack + 1) * per_rack);
+    std::int64_t delta = 0;
+    for (; d < stop; ++d) {
+      const auto old = static_cast<Activity>(activity_[d]);
+      if (old == a) continue;
+      delta += new_uw - power_uw_[static_cast<int>(old)];
+      activity_[d] = static_cast<std::uint8_t>(a);
+      changed = true;
+    }
+    rack_uw_[rack] += delta;
     it_uw_ += delta;
-    changed = true;
   }
-  if (changed) record(now, cluster_.rack_of(first), cluster_.rack_of(first + count - 1));
+  if (changed) record(now, first / per_rack, (first + count - 1) / per_rack);
 }
 
+// Peaks follow every change; the series and integrals take a rack's power once per instant
+// (flush_series), since many devices change at the same nanosecond and a piece of zero
+// length adds nothing to an integral.
 void PowerModel::record(Time now, std::int64_t first_rack, std::int64_t last_rack) {
+  facility_dirty_ = true;
   for (std::int64_t r = first_rack; r <= last_rack; ++r) {
-    const double w = double(rack_uw_[r]) * 1e-6;
-    rack_energy_[r].set(now, w);
-    rack_series_[r].set(now, w);
     rack_peak_uw_[r] = std::max(rack_peak_uw_[r], rack_uw_[r]);
+    if (!rack_dirty_[r]) {
+      rack_dirty_[r] = 1;
+      dirty_racks_.push_back(r);
+    }
   }
-  const double facility = facility_power_w();
-  it_.set(now, it_power_w());
-  facility_.set(now, facility);
-  facility_series_.set(now, facility);
-  facility_peak_w_ = std::max(facility_peak_w_, facility);
+  facility_peak_w_ = std::max(facility_peak_w_, facility_power_w());
   end_ = std::max(end_, now);
 }
 
+void PowerModel::flush_series() {
+  for (const std::int64_t r : dirty_racks_) {
+    const double w = double(rack_uw_[r]) * 1e-6;
+    rack_energy_[r].set(series_at_, w);
+    rack_series_[r].set(series_at_, w);
+    rack_dirty_[r] = 0;
+  }
+  dirty_racks_.clear();
+  if (!facility_dirty_) return;
+  facility_dirty_ = false;
+  const double facility = facility_power_w();
+  it_.set(series_at_, it_power_w());
+  facility_.set(series_at_, facility);
+  facility_series_.set(series_at_, facility);
+}
+
 void PowerModel::finish(Time end) {
+  flush_series();
   end_ = std::max(end_, end);
   facility_series_.finish(end_);
   for (auto& s : rack_series_) s.finish(end_);

@@ -59,7 +59,9 @@ class PowerModel {
   double it_max_w() const { return it_max_w_; }
   double idle_it_power_w() const;
 
-  void finish(Time end);  // closes the records at the end of the run
+  // Closes the records at the end of the run. The series and the energies are complete only
+  // after it (changes are written once per instant); peaks and present power always are.
+  void finish(Time end);
   double facility_energy_j() const { return facility_.integral(end_); }
   double it_energy_j() const { return it_.integral(end_); }
   double facility_average_w() const { return facility_.average(end_); }
@@ -72,6 +74,7 @@ class PowerModel {
 
  private:
   void record(Time now, std::int64_t first_rack, std::int64_t last_rack);
+  void flush_series();  // the racks changed at series_at_ (and the facility) into their series
 
   const hardware::Cluster& cluster_;
   FacilitySpec spec_;
@@ -90,6 +93,10 @@ class PowerModel {
   BinnedSeries facility_series_;
   std::vector<BinnedSeries> rack_series_;
   Time end_ = Time::zero();
+  Time series_at_ = Time::zero();
+  std::vector<std::uint8_t> rack_dirty_;
+  std::vector<std::int64_t> dirty_racks_;
+  bool facility_dirty_ = false;
 };
 
 }  // namespace dcsim::power
