@@ -84,6 +84,7 @@ std::uint32_t NetworkSim::acquire_entry(GroupId gid, LinkId l) {
     entries_[e] = {l, gid, 0.0, 0, static_cast<std::uint32_t>(g.column.size()), static_cast<std::uint32_t>(link.grow.size())};
     g.column.push_back({l, 0.0, e});
     link.grow.push_back({gid, 0.0, e});
+    ++brief_[l].groups;
   }
   ++entries_[e].classes;
   return e;
@@ -100,6 +101,7 @@ void NetworkSim::release_entry(std::uint32_t e) {
   if (entry.col_pos < g.column.size()) entries_[g.column[entry.col_pos].entry].col_pos = entry.col_pos;
   link.grow[entry.row_pos] = link.grow.back();
   link.grow.pop_back();
+  --brief_[entry.link].groups;
   if (entry.row_pos < link.grow.size()) entries_[link.grow[entry.row_pos].entry].row_pos = entry.row_pos;
   free_entries_.push_back(e);
 }

@@ -70,7 +70,7 @@ void NetworkSim::add_group(GroupId id) {
   if (g.column.size() > 2) leave_out_private_links(g);
   // Its links by local index, with its weight and classes on each, for the compact problem.
   for (const GroupLink& e : g.column) {
-    if (links_[e.link].left_out == epoch_) continue;
+    if (brief_[e.link].left_out == epoch_) continue;
     LinkState& link = links_[e.link];
     if (link.visit != epoch_) {
       link.visit = epoch_;
@@ -92,27 +92,27 @@ void NetworkSim::leave_out_private_links(const Group& g) {
   LinkId tightest = kNoLink;
   double lowest = std::numeric_limits<double>::infinity();
   auto consider = [&](LinkId l, double weight) {
-    const double level = links_[l].capacity / weight;
+    const double level = brief_[l].capacity / weight;
     if (level < lowest) {
-      if (tightest != kNoLink) links_[tightest].left_out = epoch_;
+      if (tightest != kNoLink) brief_[tightest].left_out = epoch_;
       lowest = level;
       tightest = l;
     } else {
-      links_[l].left_out = epoch_;
+      brief_[l].left_out = epoch_;
     }
   };
   if (g.nclasses == 1) {
     // One class: a link no other group crosses is that class's alone, and the group's
     // weight on it is the class's.
     for (const GroupLink& e : g.column)
-      if (e.link != g.link && links_[e.link].grow.size() == 1) consider(e.link, e.weight);
+      if (e.link != g.link && brief_[e.link].groups == 1) consider(e.link, e.weight);
     return;
   }
   // Several classes: a link counts only if one class alone crosses it, and only a class with
   // two such links has one to leave out; most groups of many classes have none.
   int candidates = 0;
   for (const GroupLink& e : g.column)
-    if (e.link != g.link && links_[e.link].grow.size() == 1 && entries_[e.entry].classes == 1) ++candidates;
+    if (e.link != g.link && brief_[e.link].groups == 1 && entries_[e.entry].classes == 1) ++candidates;
   if (candidates < 2) return;
   for (const ClassId c : g.classes.ids()) {
     const RateClass& rc = classes_[c];
@@ -121,7 +121,7 @@ void NetworkSim::leave_out_private_links(const Group& g) {
     for (std::size_t i = 0; i < rc.key.size(); ++i) {
       const LinkId l = rc.key[i].link;
       const Entry& e = entries_[rc.entries[i]];
-      if (l != g.link && links_[l].grow.size() == 1 && e.classes == 1) consider(l, e.weight);
+      if (l != g.link && brief_[l].groups == 1 && e.classes == 1) consider(l, e.weight);
     }
   }
 }
@@ -251,7 +251,7 @@ void NetworkSim::split_off(std::uint32_t k, LinkId at, double level, bool by_cap
     rc.split = split_epoch_;
     flips_.push_back({c, by_cap ? kNoLink : at, level, ghot_[g].rate});
     for (const ClassKeyLink& e : rc.key) {
-      if (links_[e.link].left_out == epoch_) continue;  // not in the problem
+      if (brief_[e.link].left_out == epoch_) continue;  // not in the problem
       const std::uint32_t i = links_[e.link].pos;
       LocalEntry& entry = work_links_[local_entry(k, i)];
       const double a = e.weight * rc.n;

@@ -14,7 +14,9 @@ NetworkSim::NetworkSim(Simulator& sim, Fabric& fabric, SharingModel model)
     : sim_(sim), fabric_(fabric), model_(model) {
   const auto& topo = fabric.topology();
   links_.resize(topo.link_count());
-  for (std::size_t l = 0; l < topo.link_count(); ++l) links_[l].capacity = topo.link(LinkId(l)).bandwidth;
+  brief_.resize(topo.link_count());
+  for (std::size_t l = 0; l < topo.link_count(); ++l)
+    links_[l].capacity = brief_[l].capacity = topo.link(LinkId(l)).bandwidth;
   link_bytes_.assign(topo.link_count(), 0.0);
   side_bytes_.assign(topo.link_count(), 0.0);
   class_capacity_.assign(kLinkClassCount, 0.0);
@@ -97,13 +99,15 @@ LinkId NetworkSim::image_of(LinkId l, const std::pair<const std::vector<int>*, s
 void NetworkSim::apply_symmetry(PreparedTransfer& p, const std::vector<Segment>& segments, const MemberSymmetry& sym) {
   const double k = double(sym.perms.size() + 1);
   const auto tables = image_tables(sym);
+  Route mapped, image;  // scratch, reused
   for (const Segment& s : segments) {
-    const Route route = fabric_.route(s.src, s.dst);
+    const Route& route = fabric_.route(s.src, s.dst);  // (the route cache never moves a route)
     for (const auto& table : tables) {
       const std::vector<int>& perm = *table.first;
-      Route mapped = route;
+      mapped.assign(route.begin(), route.end());
       for (auto& [l, share] : mapped) l = image_of(l, table);
-      Route image = fabric_.route(fabric_.image_device(s.src, perm), fabric_.image_device(s.dst, perm));
+      const Route& image_route = fabric_.route(fabric_.image_device(s.src, perm), fabric_.image_device(s.dst, perm));
+      image.assign(image_route.begin(), image_route.end());
       std::sort(mapped.begin(), mapped.end());
       std::sort(image.begin(), image.end());
       if (mapped != image) throw std::logic_error("symmetry reduction refused: a route does not map onto its image's route");

@@ -280,7 +280,6 @@ class NetworkSim {
     // Solver scratch: membership and position in the solve, and the load and top rate on it
     // before the solve.
     std::uint32_t visit = 0, pos = 0;
-    std::uint32_t left_out = 0;  // the solve (epoch) that left it out of the problem (max_min_solver.cpp)
     double load = 0, top = 0;
   };
 
@@ -380,6 +379,15 @@ class NetworkSim {
   std::vector<std::uint32_t> free_entries_;
   FlatMap64 cap_groups_;    // cap value -> group
   std::vector<LinkState> links_;
+  // What the private-link pass of every solve reads, kept dense (a LinkState spans three
+  // cache lines): capacity, how many groups cross the link, and the solve (epoch) that left
+  // it out of the problem (max_min_solver.cpp).
+  struct LinkBrief {
+    double capacity = 0;
+    std::uint32_t groups = 0;
+    std::uint32_t left_out = 0;
+  };
+  std::vector<LinkBrief> brief_;
   std::vector<LinkId> active_links_;
   std::size_t sweep_ = 0;  // where the sweep for idle active links resumes
   FinishQueue finishes_;    // groups by their next finish

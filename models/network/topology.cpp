@@ -36,14 +36,14 @@ NodeId Topology::add_node(NodeKind kind, std::int16_t tier, std::int64_t index, 
 
 LinkId Topology::add_link(NodeId from, NodeId to, double bandwidth, double latency_s, LinkClass cls) {
   if (bandwidth <= 0) throw std::invalid_argument("link bandwidth must be positive");
-  if (auto it = by_ends_.find(ends_key(from, to)); it != by_ends_.end()) {
-    links_[it->second].bandwidth += bandwidth;  // a parallel cable adds capacity
-    return it->second;
+  if (const std::uint32_t existing = by_ends_.find(ends_key(from, to)); existing != FlatMap64::kMissing) {
+    links_[existing].bandwidth += bandwidth;  // a parallel cable adds capacity
+    return LinkId(existing);
   }
   const auto id = static_cast<LinkId>(links_.size());
   links_.push_back({from, to, bandwidth, latency_s, cls});
   out_[from].push_back(id);
-  by_ends_.emplace(ends_key(from, to), id);
+  by_ends_.set(ends_key(from, to), std::uint32_t(id));
   boost::add_edge(static_cast<std::size_t>(from), static_cast<std::size_t>(to), id, graph_);
   return id;
 }
@@ -55,8 +55,8 @@ LinkId Topology::add_cable(NodeId a, NodeId b, double bandwidth, double latency_
 }
 
 LinkId Topology::link_between(NodeId a, NodeId b) const {
-  auto it = by_ends_.find(ends_key(a, b));
-  return it == by_ends_.end() ? -1 : it->second;
+  const std::uint32_t l = by_ends_.find(ends_key(a, b));
+  return l == FlatMap64::kMissing ? -1 : LinkId(l);
 }
 
 std::string Topology::node_name(NodeId n) const {

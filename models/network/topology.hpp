@@ -8,8 +8,9 @@
 #include <boost/graph/adjacency_list.hpp>
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <vector>
+
+#include "models/network/flat_map.hpp"
 
 namespace dcsim::network {
 
@@ -67,7 +68,7 @@ class Topology {
   std::vector<Link> links_;
   std::vector<std::vector<LinkId>> out_;
   std::vector<NodeId> device_nodes_;
-  std::unordered_map<std::uint64_t, LinkId> by_ends_;
+  FlatMap64 by_ends_;  // (from, to) -> link: routes look links up by their ends
   Graph graph_;
 };
 
