@@ -14,10 +14,18 @@ void BinnedSeries::halve_resolution() {
   for (std::size_t i = 0; i < sums_.size(); ++i) merged[i / 2] += sums_[i];
   sums_ = std::move(merged);
   width_ = width_ * 2;
+  open_end_ = Time::zero();  // bins moved
 }
 
 void BinnedSeries::integrate_to(Time t) {
   if (t < last_) throw std::logic_error("BinnedSeries went back in time");
+  // Most changes fall in the bin of the previous one.
+  if (t < open_end_) {
+    sums_[open_bin_] += value_ * (t - last_).seconds();
+    last_ = t;
+    end_ = std::max(end_, t);
+    return;
+  }
   // Compared in floating point: width x bins overflows int64 for spans near its limit.
   while (static_cast<double>(t.count_ns()) > static_cast<double>(width_.count_ns()) * static_cast<double>(max_bins_))
     halve_resolution();
@@ -30,6 +38,11 @@ void BinnedSeries::integrate_to(Time t) {
     const Time piece_end = std::min(bin_end, t);
     sums_[bin] += value_ * (piece_end - cursor).seconds();
     cursor = piece_end;
+    // t inside this bin: the next change may use the short way.
+    if (piece_end < bin_end) {
+      open_bin_ = bin;
+      open_end_ = bin_end;
+    }
   }
   last_ = t;
   end_ = std::max(end_, t);

@@ -31,6 +31,9 @@ class BinnedSeries {
   Time last_ = Time::zero();
   Time end_ = Time::zero();
   double value_ = 0;
+  // The bin that holds last_ when last_ is inside it (not on its end): [.., open_end_).
+  std::size_t open_bin_ = 0;
+  Time open_end_ = Time::zero();
 };
 
 }  // namespace dcsim::power
