@@ -37,11 +37,11 @@ TimeSeriesTable sample_timeseries(const ClusterRuntime& rt, std::size_t points) 
     const Time t1 = std::min(end, t0 + step);
     std::vector<double> row = {t0.seconds(), rt.power->facility_series().average_over(t0, t1)};
     if (each_rack) {
-      for (std::int64_t r = 0; r < racks; ++r) row.push_back(rt.power->rack_series(r).average_over(t0, t1));
+      for (std::int64_t r = 0; r < racks; ++r) row.push_back(rt.power->rack_series().average_over(std::size_t(r), t0, t1));
     } else {
       double lo = 1e300, hi = 0, sum = 0;
       for (std::int64_t r = 0; r < racks; ++r) {
-        const double v = rt.power->rack_series(r).average_over(t0, t1);
+        const double v = rt.power->rack_series().average_over(std::size_t(r), t0, t1);
         lo = std::min(lo, v);
         hi = std::max(hi, v);
         sum += v;

@@ -1,7 +1,11 @@
 #pragma once
-// The exact average of a piecewise-constant signal over fixed-width time bins, for plots and
+// The exact average of piecewise-constant signals over fixed-width time bins, for plots and
 // CSV output. When the bins outgrow their budget, neighbours merge pairwise (sums add, so
 // averages stay exact) and the bin width doubles: memory stays bounded for any run length.
+//
+// BinnedSeriesSet keeps many signals on one shared time axis, stored bin-major: the racks of
+// a cluster change power at nearly the same times, so their current bins sit side by side
+// in memory instead of one cold cache line per rack. BinnedSeries is a set of one.
 #include <cstddef>
 #include <vector>
 
@@ -9,31 +13,54 @@
 
 namespace dcsim::power {
 
-class BinnedSeries {
+class BinnedSeriesSet {
  public:
-  explicit BinnedSeries(Time initial_width = Time::ms(1), std::size_t max_bins = 4096);
-  void set(Time t, double value);   // value holds from t on
-  void finish(Time t);              // closes the last piece at t
+  BinnedSeriesSet(std::size_t count, Time initial_width = Time::ms(1), std::size_t max_bins = 4096);
+  void set(std::size_t i, Time t, double value);  // signal i holds value from t on
+  void finish(Time t);                            // closes every signal's last piece at t
+  std::size_t count() const { return last_.size(); }
   Time bin_width() const { return width_; }
-  std::size_t bins() const { return sums_.size(); }
-  double average(std::size_t bin) const;  // value x seconds / bin seconds (last bin: its covered part)
+  std::size_t bins() const { return rows_; }
+  double average(std::size_t i, std::size_t bin) const;  // value x seconds / bin seconds (last bin: its covered part)
   Time bin_start(std::size_t bin) const { return width_ * static_cast<std::int64_t>(bin); }
   Time end() const { return end_; }
-  // Exact average over [from, to] (within the recorded span), for resampling onto a grid.
-  double average_over(Time from, Time to) const;
+  // Exact average of signal i over [from, to] (within the recorded span), for resampling.
+  double average_over(std::size_t i, Time from, Time to) const;
 
  private:
-  void integrate_to(Time t);
+  void integrate_to(std::size_t i, Time t);
   void halve_resolution();
+  double& sum(std::size_t bin, std::size_t i) { return sums_[bin * count() + i]; }
+  double sum(std::size_t bin, std::size_t i) const { return sums_[bin * count() + i]; }
+
   Time width_;
   std::size_t max_bins_;
-  std::vector<double> sums_;  // value x seconds per bin
-  Time last_ = Time::zero();
+  std::size_t rows_ = 0;
+  std::vector<double> sums_;  // value x seconds, bin-major
   Time end_ = Time::zero();
-  double value_ = 0;
-  // The bin that holds last_ when last_ is inside it (not on its end): [.., open_end_).
-  std::size_t open_bin_ = 0;
-  Time open_end_ = Time::zero();
+  std::vector<Time> last_;
+  std::vector<double> value_;
+  // Per signal, the bin that holds last_ when last_ is inside it (not on its end):
+  // [.., open_end_); a change before open_end_ adds there directly.
+  std::vector<std::size_t> open_bin_;
+  std::vector<Time> open_end_;
+};
+
+class BinnedSeries {
+ public:
+  explicit BinnedSeries(Time initial_width = Time::ms(1), std::size_t max_bins = 4096)
+      : set_(1, initial_width, max_bins) {}
+  void set(Time t, double value) { set_.set(0, t, value); }
+  void finish(Time t) { set_.finish(t); }
+  Time bin_width() const { return set_.bin_width(); }
+  std::size_t bins() const { return set_.bins(); }
+  double average(std::size_t bin) const { return set_.average(0, bin); }
+  Time bin_start(std::size_t bin) const { return set_.bin_start(bin); }
+  Time end() const { return set_.end(); }
+  double average_over(Time from, Time to) const { return set_.average_over(0, from, to); }
+
+ private:
+  BinnedSeriesSet set_;
 };
 
 }  // namespace dcsim::power

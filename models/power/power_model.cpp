@@ -23,7 +23,7 @@ PowerModel::PowerModel(const hardware::Cluster& cluster, const FacilitySpec& spe
       rack_uw_(static_cast<std::size_t>(cluster.racks()), 0),
       rack_peak_uw_(static_cast<std::size_t>(cluster.racks()), 0),
       facility_series_(bin_width),
-      rack_series_(static_cast<std::size_t>(cluster.racks()), BinnedSeries(bin_width)),
+      rack_series_(static_cast<std::size_t>(cluster.racks()), bin_width),
       rack_dirty_(static_cast<std::size_t>(cluster.racks()), 0) {
   const hardware::PowerCurve& p = cluster.accelerator().power;
   const double n_devices = double(cluster.devices());
@@ -72,7 +72,7 @@ PowerModel::PowerModel(const hardware::Cluster& cluster, const FacilitySpec& spe
     it_uw_ += rack_uw_[r];
     rack_peak_uw_[r] = rack_uw_[r];
     rack_energy_.emplace_back(Time::zero(), double(rack_uw_[r]) * 1e-6);
-    rack_series_[r].set(Time::zero(), double(rack_uw_[r]) * 1e-6);
+    rack_series_.set(std::size_t(r), Time::zero(), double(rack_uw_[r]) * 1e-6);
   }
   it_max_w_ = n_devices * device_power_w(Activity::Compute) + hosts_w + spec.network_power_w;
   it_ = TimeWeighted(Time::zero(), it_power_w());
@@ -139,7 +139,7 @@ void PowerModel::flush_series() {
   for (const std::int64_t r : dirty_racks_) {
     const double w = double(rack_uw_[r]) * 1e-6;
     rack_energy_[r].set(series_at_, w);
-    rack_series_[r].set(series_at_, w);
+    rack_series_.set(std::size_t(r), series_at_, w);
     rack_dirty_[r] = 0;
   }
   dirty_racks_.clear();
@@ -155,7 +155,7 @@ void PowerModel::finish(Time end) {
   flush_series();
   end_ = std::max(end_, end);
   facility_series_.finish(end_);
-  for (auto& s : rack_series_) s.finish(end_);
+  rack_series_.finish(end_);
 }
 
 }  // namespace dcsim::power

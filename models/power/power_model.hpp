@@ -69,7 +69,7 @@ class PowerModel {
   double rack_peak_w(std::int64_t rack) const { return rack_peak_uw_[rack] * 1e-6; }
   double rack_energy_j(std::int64_t rack) const { return rack_energy_[rack].integral(end_); }
   const BinnedSeries& facility_series() const { return facility_series_; }
-  const BinnedSeries& rack_series(std::int64_t rack) const { return rack_series_[rack]; }
+  const BinnedSeriesSet& rack_series() const { return rack_series_; }  // one signal per rack
   const hardware::Cluster& cluster() const { return cluster_; }
 
  private:
@@ -91,7 +91,7 @@ class PowerModel {
   TimeWeighted facility_, it_;
   std::vector<TimeWeighted> rack_energy_;
   BinnedSeries facility_series_;
-  std::vector<BinnedSeries> rack_series_;
+  BinnedSeriesSet rack_series_;
   Time end_ = Time::zero();
   Time series_at_ = Time::zero();
   std::vector<std::uint8_t> rack_dirty_;

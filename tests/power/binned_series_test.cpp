@@ -25,3 +25,39 @@ TEST(BinnedSeries, ASpanNearTheEndOfSimulatedTimeStaysWithinItsBinBudget) {
   EXPECT_LE(s.bins(), 4096u);
   EXPECT_NEAR(s.average_over(Time::zero(), s.end()), 10.0, 1e-9);
 }
+
+// Several signals on one axis, against a direct integral: random piecewise-constant signals
+// over a span that forces the bins to merge several times.
+TEST(BinnedSeriesSet, EverySignalsAveragesAreItsExactIntegral) {
+  const std::size_t n = 5;
+  dcsim::power::BinnedSeriesSet set(n, Time::ms(1), 8);
+  std::vector<std::vector<std::pair<std::int64_t, double>>> changes(n);  // (ns, value) per signal
+  std::uint64_t x = 12345;
+  auto next = [&] { return x = x * 6364136223846793005ull + 1442695040888963407ull; };
+  std::int64_t t = 0;
+  for (int k = 0; k < 200; ++k) {
+    t += std::int64_t(next() >> 44);  // up to ~1 ms apart, several per bin
+    const std::size_t i = (next() >> 33) % n;
+    const double v = double((next() >> 40) % 1000);
+    set.set(i, Time::ns(t), v);
+    changes[i].push_back({t, v});
+  }
+  const Time end = Time::ns(t + 1'000'000);
+  set.finish(end);
+  ASSERT_GE(set.bin_width(), Time::ms(8));  // ~100 ms over 8 bins: merged several times
+  auto integral = [&](std::size_t i, std::int64_t a, std::int64_t b) {  // value x ns over [a, b)
+    double sum = 0, value = 0;
+    std::int64_t at = 0;
+    for (const auto& [ct, cv] : changes[i]) {
+      sum += value * double(std::max<std::int64_t>(0, std::min(ct, b) - std::max(at, a)));
+      at = ct;
+      value = cv;
+    }
+    return sum + value * double(std::max<std::int64_t>(0, b - std::max(at, a)));
+  };
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t b = 0; b < set.bins(); ++b) {
+      const std::int64_t b0 = set.bin_start(b).count_ns(), b1 = std::min(b0 + set.bin_width().count_ns(), end.count_ns());
+      EXPECT_NEAR(set.average(i, b), integral(i, b0, b1) / double(b1 - b0), 1e-9) << "signal " << i << " bin " << b;
+    }
+}
