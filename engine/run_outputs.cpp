@@ -48,7 +48,7 @@ TimeSeriesTable sample_timeseries(const ClusterRuntime& rt, std::size_t points) 
       }
       row.insert(row.end(), {lo, sum / double(racks), hi});
     }
-    for (auto cls : classes) row.push_back(rt.network->class_utilization(cls).average_over(t0, t1));
+    for (auto cls : classes) row.push_back(rt.network->class_utilization().average_over(std::size_t(cls), t0, t1));
     t.rows.push_back(std::move(row));
   }
   return t;

@@ -21,7 +21,6 @@ NetworkSim::NetworkSim(Simulator& sim, Fabric& fabric, SharingModel model)
   side_bytes_.assign(topo.link_count(), 0.0);
   class_capacity_.assign(kLinkClassCount, 0.0);
   class_load_.assign(kLinkClassCount, 0.0);
-  class_series_.assign(kLinkClassCount, power::BinnedSeries(Time::us(100)));
   for (const Link& l : topo.links()) class_capacity_[static_cast<int>(l.cls)] += l.bandwidth;
   table_.assign(64, ~0u);
   check_trigger_.assign(topo.link_count(), 0.0);
@@ -442,9 +441,20 @@ void NetworkSim::end_side_traffic(const Prepared& p, double bytes_per_s, double 
   record_class_utilization();
 }
 
+// Many transfers start and end at the same nanosecond: the series take the utilization once
+// per instant, the last one recorded (a piece of zero length adds nothing).
 void NetworkSim::record_class_utilization() {
+  if (util_dirty_ && sim_.now() != util_at_) flush_class_utilization();
+  util_at_ = sim_.now();
+  util_dirty_ = true;
   for (int c = 0; c < kLinkClassCount; ++c)
-    if (class_capacity_[c] > 0) class_series_[c].set(sim_.now(), std::max(0.0, class_load_[c] / class_capacity_[c]));
+    if (class_capacity_[c] > 0) util_pending_[c] = std::max(0.0, class_load_[c] / class_capacity_[c]);
+}
+
+void NetworkSim::flush_class_utilization() {
+  for (int c = 0; c < kLinkClassCount; ++c)
+    if (class_capacity_[c] > 0) class_series_.set(std::size_t(c), util_at_, util_pending_[c]);
+  util_dirty_ = false;
 }
 
 double NetworkSim::rate_of(const Flow& f) const { return f.cls == kNotInHeap ? 0.0 : ghot_[classes_[f.cls].group].rate; }
@@ -547,7 +557,8 @@ void NetworkSim::finish() {
     for (LinkId x : m.images) link_bytes_[x] += delta;
     m.copied = link_bytes_[m.link];
   }
-  for (int c = 0; c < kLinkClassCount; ++c) class_series_[c].finish(sim_.now());
+  if (util_dirty_) flush_class_utilization();
+  class_series_.finish(sim_.now());
 }
 
 }  // namespace dcsim::network

@@ -141,7 +141,8 @@ class NetworkSim {
   double link_load(LinkId l) const;  // bytes/s currently carried
   std::vector<LinkStats> hottest_links(std::size_t k) const;
   double bytes_delivered() const { return delivered_; }  // per segment bytes x segments, finished transfers
-  const power::BinnedSeries& class_utilization(LinkClass c) const { return class_series_[static_cast<int>(c)]; }
+  // Utilization of every link class over time (one signal per LinkClass); complete after finish().
+  const power::BinnedSeriesSet& class_utilization() const { return class_series_; }
   double class_capacity(LinkClass c) const { return class_capacity_[static_cast<int>(c)]; }
   void finish();  // closes the statistics at now()
   // Checks the max-min invariants on the current rates: no link above capacity, and every
@@ -420,7 +421,12 @@ class NetworkSim {
   std::vector<std::pair<const std::vector<int>*, std::vector<LinkId>*>> image_tables(const MemberSymmetry& sym);
   LinkId image_of(LinkId l, const std::pair<const std::vector<int>*, std::vector<LinkId>*>& table) const;
   std::vector<double> class_capacity_, class_load_;
-  std::vector<power::BinnedSeries> class_series_;
+  power::BinnedSeriesSet class_series_{kLinkClassCount, Time::us(100)};
+  // The utilization last recorded and its instant: the series take each instant's last one.
+  std::array<double, kLinkClassCount> util_pending_{};
+  Time util_at_ = Time::zero();
+  bool util_dirty_ = false;
+  void flush_class_utilization();
 
   // Pending work at the current instant.
   EventHandle next_drain_;
