@@ -35,6 +35,7 @@ NetworkSim::GroupId NetworkSim::make_group(LinkId link, double cap, bool by_cap,
   g.nclasses = 0;
   g.members = 0;
   g.live = true;
+  g.private_valid = false;
   ghot_[id] = {rate, 0, 0};
   if (link != kNoLink) links_[link].group = id;
   if (by_cap) cap_groups_.set(std::bit_cast<std::uint64_t>(cap), id);
@@ -84,14 +85,16 @@ std::uint32_t NetworkSim::acquire_entry(GroupId gid, LinkId l) {
     entries_[e] = {l, gid, 0.0, 0, static_cast<std::uint32_t>(g.column.size()), static_cast<std::uint32_t>(link.grow.size())};
     g.column.push_back({l, 0.0, e});
     link.grow.push_back({gid, 0.0, e});
-    ++brief_[l].groups;
+    if (++brief_[l].groups == 2) groups_[link.grow.front().group].private_valid = false;  // no longer its alone
   }
   ++entries_[e].classes;
+  groups_[gid].private_valid = false;
   return e;
 }
 
 void NetworkSim::release_entry(std::uint32_t e) {
   Entry& entry = entries_[e];
+  groups_[entry.group].private_valid = false;
   if (--entry.classes > 0) return;
   // Gone: swap-remove from the column and the row.
   Group& g = groups_[entry.group];
@@ -101,7 +104,7 @@ void NetworkSim::release_entry(std::uint32_t e) {
   if (entry.col_pos < g.column.size()) entries_[g.column[entry.col_pos].entry].col_pos = entry.col_pos;
   link.grow[entry.row_pos] = link.grow.back();
   link.grow.pop_back();
-  --brief_[entry.link].groups;
+  if (--brief_[entry.link].groups == 1) groups_[link.grow.front().group].private_valid = false;  // now its alone
   if (entry.row_pos < link.grow.size()) entries_[link.grow[entry.row_pos].entry].row_pos = entry.row_pos;
   free_entries_.push_back(e);
 }
@@ -109,6 +112,7 @@ void NetworkSim::release_entry(std::uint32_t e) {
 void NetworkSim::add_entry_weight(std::uint32_t e, double weight) {
   Entry& entry = entries_[e];
   entry.weight += weight;
+  groups_[entry.group].private_valid = false;
   groups_[entry.group].column[entry.col_pos].weight = entry.weight;
   links_[entry.link].grow[entry.row_pos].weight = entry.weight;
 }

@@ -22,6 +22,7 @@
 
 namespace dcsim::network {
 namespace {
+constexpr std::uint32_t kNone = ~0u;
 constexpr double kSaturated = 1 - 1e-7;  // relative: a link this full is a bottleneck
 constexpr double kIdle = 0.5;            // an active link below this load fraction stops binding
 constexpr double kCheckAt = 0.9;         // a dormant link is re-checked when its bound reaches this
@@ -66,11 +67,11 @@ void NetworkSim::add_group(GroupId id) {
   h.visit = epoch_;
   h.scratch = static_cast<std::uint32_t>(comp_groups_.size());
   comp_groups_.push_back(id);
-  const Group& g = groups_[id];
-  if (g.column.size() > 2) leave_out_private_links(g);
+  Group& g = groups_[id];
+  if (!g.private_valid) leave_out_private_links(g);
   // Its links by local index, with its weight and classes on each, for the compact problem.
   for (const GroupLink& e : g.column) {
-    if (brief_[e.link].left_out == epoch_) continue;
+    if (e.left_out) continue;
     LinkState& link = links_[e.link];
     if (link.visit != epoch_) {
       link.visit = epoch_;
@@ -86,26 +87,32 @@ void NetworkSim::add_group(GroupId id) {
 // A link that one class alone crosses (no other class, no other group: a ring's hops) binds
 // that class at capacity / (its members' weight), whatever the rest of the network does; of
 // a class's links like that only the tightest can bind it first, so the others are left out
-// of this solve's problem. (A group's own link always stays in.)
-void NetworkSim::leave_out_private_links(const Group& g) {
+// of the problem (GroupLink::left_out). (A group's own link always stays in.) The flags hold
+// until the group's column or the privacy of its links changes (Group::private_valid), so
+// most solves only read them.
+void NetworkSim::leave_out_private_links(Group& g) {
+  g.private_valid = true;
+  for (GroupLink& e : g.column) e.left_out = false;
+  if (g.column.size() <= 2) return;
   // Keeps the tightest link seen so far in, marks every other one out.
-  LinkId tightest = kNoLink;
+  std::uint32_t tightest = kNone;
   double lowest = std::numeric_limits<double>::infinity();
-  auto consider = [&](LinkId l, double weight) {
-    const double level = brief_[l].capacity / weight;
+  auto consider = [&](std::uint32_t col_pos) {
+    GroupLink& e = g.column[col_pos];
+    const double level = brief_[e.link].capacity / e.weight;
     if (level < lowest) {
-      if (tightest != kNoLink) brief_[tightest].left_out = epoch_;
+      if (tightest != kNone) g.column[tightest].left_out = true;
       lowest = level;
-      tightest = l;
+      tightest = col_pos;
     } else {
-      brief_[l].left_out = epoch_;
+      e.left_out = true;
     }
   };
   if (g.nclasses == 1) {
     // One class: a link no other group crosses is that class's alone, and the group's
     // weight on it is the class's.
-    for (const GroupLink& e : g.column)
-      if (e.link != g.link && brief_[e.link].groups == 1) consider(e.link, e.weight);
+    for (std::uint32_t i = 0; i < g.column.size(); ++i)
+      if (g.column[i].link != g.link && brief_[g.column[i].link].groups == 1) consider(i);
     return;
   }
   // Several classes: a link counts only if one class alone crosses it, and only a class with
@@ -116,12 +123,12 @@ void NetworkSim::leave_out_private_links(const Group& g) {
   if (candidates < 2) return;
   for (const ClassId c : g.classes.ids()) {
     const RateClass& rc = classes_[c];
-    tightest = kNoLink;
+    tightest = kNone;
     lowest = std::numeric_limits<double>::infinity();
     for (std::size_t i = 0; i < rc.key.size(); ++i) {
       const LinkId l = rc.key[i].link;
       const Entry& e = entries_[rc.entries[i]];
-      if (l != g.link && brief_[l].groups == 1 && e.classes == 1) consider(l, e.weight);
+      if (l != g.link && brief_[l].groups == 1 && e.classes == 1) consider(e.col_pos);
     }
   }
 }
@@ -250,8 +257,9 @@ void NetworkSim::split_off(std::uint32_t k, LinkId at, double level, bool by_cap
     if (!here) continue;
     rc.split = split_epoch_;
     flips_.push_back({c, by_cap ? kNoLink : at, level, ghot_[g].rate});
-    for (const ClassKeyLink& e : rc.key) {
-      if (brief_[e.link].left_out == epoch_) continue;  // not in the problem
+    for (std::size_t n = 0; n < rc.key.size(); ++n) {
+      const ClassKeyLink& e = rc.key[n];
+      if (groups_[g].column[entries_[rc.entries[n]].col_pos].left_out) continue;  // not in the problem
       const std::uint32_t i = links_[e.link].pos;
       LocalEntry& entry = work_links_[local_entry(k, i)];
       const double a = e.weight * rc.n;

@@ -225,6 +225,7 @@ class NetworkSim {
     LinkId link;
     double weight;  // summed over its classes' members on the link
     std::uint32_t entry;
+    bool left_out = false;  // a private link that cannot bind first (valid with Group::private_valid)
   };
   struct Group {
     LinkId link = kNoLink;  // its bottleneck; kNoLink for cap groups and new classes
@@ -240,6 +241,9 @@ class NetworkSim {
     std::uint32_t nclasses = 0;
     bool min_cap_stale = false;
     bool live = false;
+    // The column's left_out flags hold: nothing they depend on (its entries, their weights
+    // and classes, which of its links another group crosses) changed since they were set.
+    bool private_valid = false;
   };
   // One (link, group) pair of the bottleneck structure: the group's weight on the link and
   // how many of its classes cross it; mirrored in the group's column and the link's row.
@@ -347,7 +351,7 @@ class NetworkSim {
   void solve(const std::vector<LinkId>& seeds, const std::vector<GroupId>& changed);
   void gather(const std::vector<LinkId>& seeds, const std::vector<GroupId>& changed);
   void add_group(GroupId g);
-  void leave_out_private_links(const Group& g);
+  void leave_out_private_links(Group& g);
   void expand();
   void pass_on(LinkId l, bool seed);
   void build_problem();
@@ -380,13 +384,11 @@ class NetworkSim {
   std::vector<std::uint32_t> free_entries_;
   FlatMap64 cap_groups_;    // cap value -> group
   std::vector<LinkState> links_;
-  // What the private-link pass of every solve reads, kept dense (a LinkState spans three
-  // cache lines): capacity, how many groups cross the link, and the solve (epoch) that left
-  // it out of the problem (max_min_solver.cpp).
+  // What the private-link pass reads, kept dense (a LinkState spans three cache lines):
+  // capacity and how many groups cross the link (max_min_solver.cpp).
   struct LinkBrief {
     double capacity = 0;
     std::uint32_t groups = 0;
-    std::uint32_t left_out = 0;
   };
   std::vector<LinkBrief> brief_;
   std::vector<LinkId> active_links_;
