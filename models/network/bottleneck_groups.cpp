@@ -111,8 +111,10 @@ void NetworkSim::release_entry(std::uint32_t e) {
 
 void NetworkSim::add_entry_weight(std::uint32_t e, double weight) {
   Entry& entry = entries_[e];
+  // (The private-link flags stay: a member joining or leaving a class scales its weight on
+  // every link of its key alike, which keeps the order of their levels; every other weight
+  // change comes with acquire_entry or release_entry.)
   entry.weight += weight;
-  groups_[entry.group].private_valid = false;
   groups_[entry.group].column[entry.col_pos].weight = entry.weight;
   links_[entry.link].grow[entry.row_pos].weight = entry.weight;
 }
