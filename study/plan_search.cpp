@@ -198,7 +198,9 @@ fs::path write_ranking_sweep(const fs::path& dir, const fs::path& scenario_file,
     for (const auto& o : top.front()->overrides()) k.push_back(o.substr(0, o.find('=')));
     return k;
   }();
-  std::string text = "# The best plans of `dcsim plan` by the analytical estimate, ranked by simulation.\n";
+  std::string text =
+      "# The best plans of `dcsim plan` by the analytical estimate, ranked by simulation\n"
+      "# (listed in the order they ran: the costliest simulations first).\n";
   text += "name: plans\n";
   text += fmt::format("scenario: {}\n", nlohmann::json(fs::absolute(scenario_file).string()).dump());
   text += "set: [";
@@ -236,6 +238,15 @@ PlanSearchResult search_plans(const fs::path& scenario_file, const std::vector<s
   fs::create_directories(options.out_dir, ec);
   if (ec) throw EnvironmentError(fmt::format("cannot create output folder {}: {}", options.out_dir.string(), ec.message()));
   if (top.empty()) return r;
+  // The ranking's wall is its busiest thread's: the longest runs go first (longest
+  // processing time first), by a proxy for their simulation cost, the pipeline messages
+  // (stages x model chunks x microbatches, as pp x dp cancels) per tensor-parallel group.
+  // The order of execution only: results are ranked by their own iteration time.
+  const auto cost = [](const PlanCandidate* c) {
+    const workload::ParallelPlan& p = c->plan;
+    return double(p.pp * p.virtual_stages) / double(p.microbatch * p.tp);
+  };
+  std::stable_sort(top.begin(), top.end(), [&](const PlanCandidate* a, const PlanCandidate* b) { return cost(a) > cost(b); });
   r.sweep_file = write_ranking_sweep(options.out_dir, scenario_file, overrides, top);
   SweepOptions so;
   so.out_dir = options.out_dir;

@@ -437,7 +437,11 @@ void NetworkSim::begin_side_traffic(const Prepared& p, double bytes_per_s) {
 
 void NetworkSim::end_side_traffic(const Prepared& p, double bytes_per_s, double seconds) {
   for (int k = 0; k < kLinkClassCount; ++k) class_load_[k] -= bytes_per_s * p->class_load[k];
-  for (const auto& [l, w] : p->load) side_bytes_[l] += bytes_per_s * seconds * w;
+  if (p->side_slot == PreparedTransfer::kNoSlot) {
+    p->side_slot = std::uint32_t(side_pending_.size());
+    side_pending_.emplace_back(p, 0.0);
+  }
+  side_pending_[p->side_slot].second += bytes_per_s * seconds;
   record_class_utilization();
 }
 
@@ -545,6 +549,11 @@ std::vector<LinkStats> NetworkSim::hottest_links(std::size_t k) const {
 }
 
 void NetworkSim::finish() {
+  for (auto& [p, bytes] : side_pending_) {
+    for (const auto& [l, w] : p->load) side_bytes_[l] += bytes * w;
+    p->side_slot = PreparedTransfer::kNoSlot;
+  }
+  side_pending_.clear();
   // Book the bytes that transfers still under way have sent so far.
   for (Flow& f : flows_) {
     if (!f.active || f.cls == kNotInHeap) continue;

@@ -69,6 +69,9 @@ struct PreparedTransfer {
   double latency_s = 0;
   double segments = 0;
   double multiplicity = 1;  // identical transfers it stands for (symmetry)
+  // Its side traffic's bytes not yet on its links: NetworkSim's slot for them, or kNoSlot.
+  static constexpr std::uint32_t kNoSlot = ~0u;
+  mutable std::uint32_t side_slot = kNoSlot;
 };
 
 // Identical traffic on every member of a group of GPUs: the transfer given stands for
@@ -136,7 +139,7 @@ class NetworkSim {
   std::size_t rate_classes() const { return live_classes_; }
 
   // Statistics up to now.
-  // Finished transfers (all after finish()) and ended side traffic.
+  // Finished transfers and ended side traffic (all after finish()).
   double link_bytes(LinkId l) const { return link_bytes_[l] + side_bytes_[l]; }
   double link_load(LinkId l) const;  // bytes/s currently carried
   std::vector<LinkStats> hottest_links(std::size_t k) const;
@@ -409,6 +412,9 @@ class NetworkSim {
   // Statistics.
   std::vector<double> link_bytes_;
   std::vector<double> side_bytes_;  // side traffic: booked on the real links, never mirrored
+  // Side traffic's bytes per transfer, spread on its links at finish() (a TP ring's dozens
+  // of links at every task's end were 5 % of a 16K-GPU run).
+  std::vector<std::pair<Prepared, double>> side_pending_;
   // Links whose images carry the same bytes (symmetry), copied to them by finish().
   struct Mirror {
     LinkId link;
