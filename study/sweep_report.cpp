@@ -32,6 +32,30 @@ std::vector<std::size_t> pareto_front(const std::vector<std::pair<double, double
   return front;
 }
 
+std::vector<std::size_t> pareto_front(const std::vector<std::vector<double>>& points, const std::vector<bool>& maximize) {
+  // q beats p when it is at least as good on every objective and better on one; of equal
+  // points the first is kept. Quadratic: a sweep's points number in the thousands.
+  auto better_or_equal = [&](std::size_t q, std::size_t p, bool& strictly) {
+    strictly = false;
+    for (std::size_t k = 0; k < maximize.size(); ++k) {
+      const double a = maximize[k] ? points[q][k] : -points[q][k], b = maximize[k] ? points[p][k] : -points[p][k];
+      if (a < b) return false;
+      strictly = strictly || a > b;
+    }
+    return true;
+  };
+  std::vector<std::size_t> front;
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    bool beaten = false;
+    for (std::size_t q = 0; q < points.size() && !beaten; ++q) {
+      bool strictly = false;
+      beaten = q != p && better_or_equal(q, p, strictly) && (strictly || q < p);
+    }
+    if (!beaten) front.push_back(p);
+  }
+  return front;
+}
+
 namespace {
 
 constexpr const char* kPage = R"HTML(<!doctype html>
@@ -52,9 +76,11 @@ select{margin:0 12px 0 4px;max-width:320px} svg{background:#fff;border:1px solid
 <svg class="chart" id="chart" width="860" height="420"></svg>
 <h2>Pareto front</h2>
 <div><select id="pa"></select><select id="pad"><option value="1">maximize</option><option value="0">minimize</option></select>
-<select id="pb"></select><select id="pbd"><option value="1">maximize</option><option value="0">minimize</option></select></div>
+<select id="pb"></select><select id="pbd"><option value="1">maximize</option><option value="0">minimize</option></select>
+and <select id="pc"></select><select id="pcd"><option value="1">maximize</option><option value="0">minimize</option></select></div>
 <svg class="chart" id="pareto" width="860" height="420"></svg>
-<p>Points on the front are highlighted in the table.</p>
+<p>The front is taken over all chosen results (a third one makes it the points no other
+beats on all three, drawn against the first two); its points are highlighted in the table.</p>
 <h2>Points</h2>
 <div class="wrap"><table id="t"></table></div>
 <script>
@@ -67,8 +93,9 @@ function fill(id,list,def){const s=document.getElementById(id);s.innerHTML="";
  for(const c of list){const o=document.createElement("option");o.value=o.textContent=c;s.appendChild(o);} if(def!==undefined)s.value=def;}
 const results=numeric.filter(c=>!c.startsWith("set.")&&c!=="id");
 fill("x",numeric,D.defaults.x);fill("y",numeric,D.defaults.y);fill("g",["(none)"].concat(axes.map(a=>"set."+a)),D.defaults.g);
-fill("pa",results,D.defaults.pa);fill("pb",results,D.defaults.pb);
+fill("pa",results,D.defaults.pa);fill("pb",results,D.defaults.pb);fill("pc",["(none)"].concat(results),D.defaults.pc);
 document.getElementById("pad").value=D.defaults.pad;document.getElementById("pbd").value=D.defaults.pbd;
+document.getElementById("pcd").value=D.defaults.pcd;
 const ok=rows.filter(r=>r[ci("status")]==="ok").length;
 document.getElementById("count").textContent=rows.length+" points, "+ok+" ran, "+(rows.length-ok)+" with an error.";
 const palette=["#1f77b4","#d62728","#2ca02c","#ff7f0e","#9467bd","#8c564b","#e377c2","#7f7f7f","#bcbd22","#17becf"];
@@ -97,11 +124,14 @@ function chart(){const x=document.getElementById("x").value,y=document.getElemen
   const key=g==="(none)"?y:String(r[ci(g)]);if(!groups.has(key))groups.set(key,[]);groups.get(key).push([xv,yv,r[ci("point")]]);}
  plot(document.getElementById("chart"),[...groups].map(([name,pts])=>({name,pts})),x,y,true);}
 let front=new Set();
-function pareto(){const a=document.getElementById("pa").value,b=document.getElementById("pb").value;
- const ma=document.getElementById("pad").value==="1",mb=document.getElementById("pbd").value==="1";
- const pts=[];rows.forEach((r,i)=>{const u=num(r[ci(a)]),v=num(r[ci(b)]);if(u!==null&&v!==null)pts.push([u,v,i]);});
- const sa=u=>ma?-u:u,sb=v=>mb?-v:v;pts.sort((p,q)=>sa(p[0])-sa(q[0])||sb(p[1])-sb(q[1])||p[2]-q[2]);
- front=new Set();let best=Infinity;for(const p of pts)if(sb(p[1])<best){best=sb(p[1]);front.add(p[2]);}
+function pareto(){const a=document.getElementById("pa").value,b=document.getElementById("pb").value,c=document.getElementById("pc").value;
+ const ma=document.getElementById("pad").value==="1",mb=document.getElementById("pbd").value==="1",mc=document.getElementById("pcd").value==="1";
+ const keys=c==="(none)"?[[a,ma],[b,mb]]:[[a,ma],[b,mb],[c,mc]];
+ const pts=[];rows.forEach((r,i)=>{const v=keys.map(([k,up])=>{const x=num(r[ci(k)]);return x===null?null:(up?x:-x);});
+  if(v.every(x=>x!==null))pts.push([num(r[ci(a)]),num(r[ci(b)]),i,v]);});
+ // q beats p: at least as good on every objective and better on one; of equal points the first stays.
+ const beats=(q,p)=>{let strict=false;for(let k=0;k<keys.length;k++){if(q[3][k]<p[3][k])return false;if(q[3][k]>p[3][k])strict=true;}return strict||q[2]<p[2];};
+ front=new Set();for(const p of pts)if(!pts.some(q=>q!==p&&beats(q,p)))front.add(p[2]);
  const on=pts.filter(p=>front.has(p[2])).map(p=>[p[0],p[1],rows[p[2]][ci("point")]]),off=pts.filter(p=>!front.has(p[2])).map(p=>[p[0],p[1],rows[p[2]][ci("point")]]);
  plot(document.getElementById("pareto"),[{name:"dominated",pts:off,color:"#bbb"},{name:"Pareto front",pts:on,color:"#d62728",r:5}],a,b,false);
  table();}
@@ -114,7 +144,7 @@ function table(){const order=rows.map((r,i)=>i);
  const t=document.getElementById("t");t.innerHTML=h;
  t.querySelectorAll("th").forEach(th=>th.onclick=()=>{const i=+th.dataset.i;sortDir=i===sortCol?-sortDir:1;sortCol=i;table();});}
 for(const id of ["x","y","g"])document.getElementById(id).onchange=chart;
-for(const id of ["pa","pad","pb","pbd"])document.getElementById(id).onchange=pareto;
+for(const id of ["pa","pad","pb","pbd","pc","pcd"])document.getElementById(id).onchange=pareto;
 chart();pareto();
 document.body.setAttribute("data-charts",String(document.querySelectorAll("svg.chart").length));
 </script></body></html>
@@ -143,7 +173,7 @@ void write_sweep_report(const std::filesystem::path& file, const std::string& ti
   data["rows"] = table.rows;
   data["axes"] = axis_keys;
   // The first view: the first axis against iteration time (or the first result), grouped
-  // by the second axis; throughput against cost for the front.
+  // by the second axis; throughput against cost and power for the front.
   const std::string y = first_present(c, {"training.iteration_time_s",
                                           "flows.completion_time_p99_s", "queueing.mean_sojourn_s"}, first_result);
   data["defaults"] = {
@@ -153,7 +183,9 @@ void write_sweep_report(const std::filesystem::path& file, const std::string& ti
       {"pa", first_present(c, {"training.tokens_per_s"}, y)},
       {"pad", c.end() != std::find(c.begin(), c.end(), "training.tokens_per_s") ? "1" : "0"},
       {"pb", first_present(c, {"cost.total_usd", "energy.facility_kwh", "power.facility_avg_w"}, first_result)},
-      {"pbd", "0"}};
+      {"pbd", "0"},
+      {"pc", first_present(c, {"power.facility_avg_w"}, "(none)")},
+      {"pcd", "0"}};
   // Inside a <script>: "</" must not close it.
   const std::string json = replace_all(data.dump(), "</", "<\\/");
   std::string html = replace_all(kPage, "@TITLE@", replace_all(replace_all(title, "&", "&amp;"), "<", "&lt;"));

@@ -18,5 +18,9 @@ void write_sweep_report(const std::filesystem::path& file, const std::string& ti
 // rows whose value is not a number are left out.
 std::vector<std::size_t> pareto_front(const std::vector<std::pair<double, double>>& points, bool maximize_first,
                                       bool maximize_second);
+// The same over any number of objectives (the report's front of throughput, cost and power):
+// the points no other is at least as good as on every objective and better on one (of equal
+// points the first is kept), in index order.
+std::vector<std::size_t> pareto_front(const std::vector<std::vector<double>>& points, const std::vector<bool>& maximize);
 
 }  // namespace dcsim::study

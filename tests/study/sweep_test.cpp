@@ -315,5 +315,22 @@ TEST(Pareto, TheFrontOfAHandWorkedSet) {
   EXPECT_EQ(pareto_front(pts, false, false), (std::vector<std::size_t>{3, 5}));  // the fewest and the cheapest
 }
 
+TEST(Pareto, ThreeObjectivesKeepWhatTwoWouldDrop) {
+  // (throughput up, cost down, power down).
+  const std::vector<std::vector<double>> pts = {{10, 5, 100}, {10, 6, 80}, {9, 6, 120}, {12, 9, 90}, {10, 5, 100}};
+  // {10,6,80} loses to {10,5,100} on throughput and cost alone but draws the least power;
+  // {9,6,120} is beaten on all three by {10,5,100}; the second {10,5,100} equals the first.
+  EXPECT_EQ(pareto_front(pts, {true, false, false}), (std::vector<std::size_t>{0, 1, 3}));
+  // Two objectives: the same answer as the two-objective front.
+  std::vector<std::vector<double>> two;
+  std::vector<std::pair<double, double>> pairs;
+  for (const auto& p : pts) {
+    two.push_back({p[0], p[1]});
+    pairs.emplace_back(p[0], p[1]);
+  }
+  EXPECT_EQ(pareto_front(two, {true, false}), pareto_front(pairs, true, false));
+  EXPECT_EQ(pareto_front(two, {true, false}), (std::vector<std::size_t>{0, 3}));
+}
+
 }  // namespace
 }  // namespace dcsim::study
