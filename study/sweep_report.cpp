@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "sim/atomic_file.hpp"
@@ -146,6 +148,9 @@ function table(){const order=rows.map((r,i)=>i);
 for(const id of ["x","y","g"])document.getElementById(id).onchange=chart;
 for(const id of ["pa","pad","pb","pbd","pc","pcd"])document.getElementById(id).onchange=pareto;
 chart();pareto();
+// The first view's front, as the tested C++ pareto_front found it: the page must agree.
+{const want=D.front.slice().sort((a,b)=>a-b).join(","),got=[...front].sort((a,b)=>a-b).join(",");
+ document.body.setAttribute("data-front-agrees",want===got?"1":"0:"+got+" vs "+want);}
 document.body.setAttribute("data-charts",String(document.querySelectorAll("svg.chart").length));
 </script></body></html>
 )HTML";
@@ -160,6 +165,39 @@ std::string first_present(const std::vector<std::string>& columns, const std::ve
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
   for (std::size_t at = 0; (at = s.find(from, at)) != std::string::npos; at += to.size()) s.replace(at, from.size(), to);
   return s;
+}
+
+// The rows on the first view's Pareto front (pareto_front over the default results, rows
+// whose values are all numbers), for the page to check its own answer against.
+std::vector<std::size_t> default_front(const ResultStore::Table& table, const nlohmann::ordered_json& d) {
+  std::vector<std::pair<std::string, bool>> keys = {{d["pa"], d["pad"] == "1"}, {d["pb"], d["pbd"] == "1"}};
+  if (d["pc"] != "(none)") keys.push_back({d["pc"], d["pcd"] == "1"});
+  std::vector<std::size_t> cols;
+  std::vector<bool> maximize;
+  for (const auto& [key, up] : keys) {
+    const auto at = std::find(table.columns.begin(), table.columns.end(), key);
+    if (at == table.columns.end()) return {};
+    cols.push_back(std::size_t(at - table.columns.begin()));
+    maximize.push_back(up);
+  }
+  std::vector<std::vector<double>> points;
+  std::vector<std::size_t> rows;
+  for (std::size_t r = 0; r < table.rows.size(); ++r) {
+    std::vector<double> v;
+    for (std::size_t c : cols) {
+      const std::string& text = table.rows[r][c];
+      double x = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
+      if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(x)) break;
+      v.push_back(x);
+    }
+    if (v.size() != cols.size()) continue;
+    points.push_back(std::move(v));
+    rows.push_back(r);
+  }
+  std::vector<std::size_t> front;
+  for (std::size_t i : pareto_front(points, maximize)) front.push_back(rows[i]);
+  return front;
 }
 
 }  // namespace
@@ -186,6 +224,7 @@ void write_sweep_report(const std::filesystem::path& file, const std::string& ti
       {"pbd", "0"},
       {"pc", first_present(c, {"power.facility_avg_w"}, "(none)")},
       {"pcd", "0"}};
+  data["front"] = default_front(table, data["defaults"]);
   // Inside a <script>: "</" must not close it.
   const std::string json = replace_all(data.dump(), "</", "<\\/");
   std::string html = replace_all(kPage, "@TITLE@", replace_all(replace_all(title, "&", "&amp;"), "<", "&lt;"));

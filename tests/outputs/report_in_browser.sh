@@ -55,6 +55,11 @@ overlaps=$(grep -o 'data-overlaps="[0-9]*"' <<<"$dom" | grep -o '[0-9]*' || true
   echo "report.html: ${overlaps:-unmeasured} overlapping label pairs: $(grep -o 'data-overlap-pairs="[^"]*"' <<<"$dom")"; exit 1; }
 empty=$(grep -o 'data-empty-charts="[0-9]*"' <<<"$dom" | grep -o '[0-9]*' || true)
 [[ "$empty" == "0" ]] || { echo "report.html: ${empty:-unmeasured} empty charts"; exit 1; }
+# A sweep report checks its Pareto front against the one dcsim computed; it must agree.
+if grep -q 'data-front-agrees=' <<<"$dom"; then
+  grep -q 'data-front-agrees="1"' <<<"$dom" || {
+    echo "report.html: the page's Pareto front differs from dcsim's: $(grep -o 'data-front-agrees="[^"]*"' <<<"$dom")"; exit 1; }
+fi
 if grep -E 'CONSOLE.*(Error|error)|Uncaught' "$profile/console.log"; then
   echo "report.html: console errors"; exit 1
 fi
