@@ -129,6 +129,22 @@ BlockCost layer_block(const LayerContext& x, bool moe, bool backward) {
   return c;
 }
 
+// The optimizer step's HBM traffic per owned parameter, pass by pass as Megatron-LM's
+// mixed-precision optimizer runs it (megatron/optimizer/optimizer.py):
+// - 16-bit main gradients (grad_reduce_in_fp32 off) are first copied to fp32: read 2, write 4;
+// - fp16 loss scaling unscales them and checks for inf/NaN: read 4, write 4;
+// - the gradient norm for clipping reads them: 4;
+// - Adam reads the fp32 master weight, gradient and both moments and writes three back: 28;
+// - the 16-bit model weights are written from the master copy in a pass of their own: read 4,
+//   write 2. FSDP (ZeRO-3) keeps only the fp32 shard and casts it when gathering: no pass.
+double optimizer_bytes_per_param(const ParallelPlan& plan) {
+  double bytes = 4 + 28;
+  if (plan.grad_bytes < 4) bytes += 6;
+  if (plan.precision == hardware::Precision::fp16) bytes += 8;
+  if (plan.zero < 3) bytes += 6;
+  return bytes;
+}
+
 void add(BlockCost& a, const BlockCost& b) {
   a.compute_bound_s += b.compute_bound_s;
   a.memory_bound_s += b.memory_bound_s;
@@ -192,6 +208,8 @@ TrainingCosts training_costs(const TransformerSpec& m, const ParallelPlan& plan,
   std::int64_t layer = 0;
   // Per-layer costs are the same for every dense (and every MoE) layer: compute them once.
   const BlockCost dense_f = layer_block(x, false, false), dense_b = layer_block(x, false, true);
+  out.dense_layer_forward = dense_f;
+  out.dense_layer_backward = dense_b;
   BlockCost moe_f, moe_b;
   if (m.moe()) {
     moe_f = layer_block(x, true, false);
@@ -251,10 +269,11 @@ TrainingCosts training_costs(const TransformerSpec& m, const ParallelPlan& plan,
       }
     }
     if (plan.separate_grad_accumulation) {
-      // main_grad += grad after every microbatch's backward: read the fp32 buffer and the
-      // 16-bit gradient, write the buffer back (10 bytes per parameter of the chunk).
+      // main_grad += grad after every microbatch's backward: read the buffer (fp32, or 16-bit
+      // when gradients are reduced in 16 bits) and the 16-bit gradient, write the buffer back:
+      // 10 bytes per parameter of the chunk, or 6.
       Accumulator g{chip, {}, 1.0};
-      g.memory(10 * (c.dense_params + c.expert_params));
+      g.memory((2 * plan.grad_bytes + 2) * (c.dense_params + c.expert_params));
       add(c.backward, g.cost);
     }
     out.chunks.push_back(c);
@@ -262,8 +281,8 @@ TrainingCosts training_costs(const TransformerSpec& m, const ParallelPlan& plan,
   // Pipeline messages: a rank's 1/t share of the hidden state (SP holds it scattered over
   // TP; without SP the scatter-gather optimization sends a slice and gathers after).
   out.pp_message_bytes = act / t;
-  // Optimizer (Adam) per pipeline rank: read and write fp32 master weights, both moments,
-  // read fp32 gradients, write bf16 weights: 30 bytes per parameter it owns.
+  // Optimizer per pipeline rank: the HBM bytes of its passes over the parameters it owns
+  // (optimizer_bytes_per_param).
   out.optimizer_s.assign(static_cast<std::size_t>(plan.pp), 0.0);
   out.dense_params.assign(static_cast<std::size_t>(plan.pp), 0.0);
   out.expert_params.assign(static_cast<std::size_t>(plan.pp), 0.0);
@@ -277,7 +296,7 @@ TrainingCosts training_costs(const TransformerSpec& m, const ParallelPlan& plan,
     const double expert_shard = plan.zero >= 1 ? std::max(1.0, double(plan.dp) / double(plan.ep)) : 1.0;
     const double owned = out.dense_params[p] / shard + out.expert_params[p] / expert_shard;
     Accumulator o{chip, {}, 1.0};
-    o.memory(30 * owned);
+    o.memory(optimizer_bytes_per_param(plan) * owned);
     out.optimizer_s[p] = o.cost.memory_bound_s + o.cost.compute_bound_s;
   }
   // FSDP / ZeRO-3: each layer's weights are gathered before its forward (and again before its

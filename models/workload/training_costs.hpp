@@ -42,6 +42,7 @@ struct TrainingCosts {
   std::vector<double> dense_params;   // per pipeline rank, per device
   std::vector<double> expert_params;  // per pipeline rank, per device
   double dp_overlap_share = 0;  // compute rate a DP collective running beside compute takes (overlap.hpp)
+  BlockCost dense_layer_forward, dense_layer_backward;  // one dense layer, the same for every one
 };
 
 // Layers per virtual stage: as even as possible, the remainder to the middle stages (the
