@@ -164,7 +164,8 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
       plan.recompute == Recompute::Full ? model_flops / 3
       : plan.recompute == Recompute::Selective
           ? 4.0 * double(cfg.model.layers) * double(cfg.model.seq_len) * double(cfg.model.hidden) * tokens
-          : 0.0;
+      : plan.recompute == Recompute::Op ? 2.0 * op_policy_recomputed_params(cfg.model) * tokens
+                                        : 0.0;
   const double peak = chip.peak(plan.precision);
   const double tflops = model_flops / T / devices;
   const double hardware_tflops = (model_flops + recompute_flops) / T / devices;

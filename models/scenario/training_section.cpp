@@ -144,10 +144,13 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
                                       plan.global_batch, plan.microbatch, plan.dp, plan.microbatches(), plan.pp));
   batch.finish();
 
-  const std::string recompute = w.choice("recompute", {"none", "selective", "full"}, "selective");
+  const std::string recompute = w.choice("recompute", {"none", "selective", "full", "op"}, "selective");
   plan.recompute = recompute == "full"  ? workload::Recompute::Full
                    : recompute == "none" ? workload::Recompute::None
+                   : recompute == "op"   ? workload::Recompute::Op
                                          : workload::Recompute::Selective;
+  if (plan.recompute == workload::Recompute::Op && m.moe())
+    w.error("recompute", "recompute: op (torchtitan's per-op policy) is modeled for dense models only");
   const std::string zero = w.choice("zero", {"0", "1", "2", "3", "fsdp"}, "1");
   plan.zero = zero == "fsdp" ? 3 : std::stoi(zero);
   const std::string precision = w.choice("precision", {"bf16", "fp16", "fp8"}, "bf16");

@@ -41,6 +41,19 @@ double per_token(const TransformerSpec& m, const ParallelPlan& plan, bool moe_la
   return bytes;
 }
 
+// Bytes per token one layer saves under torchtitan's per-op policy (recompute: op): the
+// block's input, the attention core's output and fp32 statistics, the saved GEMMs' outputs
+// (wq, wv, w1 and w2 of a SwiGLU layer; wq, wv and w1 with GeLU; in 16 bits under FP8 too)
+// and, with TP, the reduce-scatters' outputs.
+double per_token_op_policy(const TransformerSpec& m, const ParallelPlan& plan) {
+  const double t = double(plan.tp), sp = plan.sequence_parallel ? t : 1.0;
+  const double h = double(m.hidden), kv = double(m.kv_dim()), f = double(m.ffn) / t;
+  double bytes = 2 * h / sp + 2 * h / t + 4 * double(m.heads) / t;
+  bytes += 2 * h / t + 2 * kv / t + 2 * f + (m.mlp_matrices() > 2 ? 2 * h / t : 0.0);
+  if (plan.tp > 1) bytes += 2 * 2 * h / sp;
+  return bytes;
+}
+
 // The rank's transformer layers (all its model chunks).
 double layers_on_rank(const ParallelPlan& plan, const TrainingCosts& costs, std::int64_t p) {
   double layers = 0;
@@ -58,6 +71,7 @@ double layer_activation_bytes(const TransformerSpec& m, const ParallelPlan& plan
   const double tokens = tokens_per_rank(m, plan);
   if (plan.recompute == Recompute::Full && plan.recompute_layers == 0)
     return 2 * tokens * double(m.hidden) / (plan.sequence_parallel ? double(plan.tp) : 1.0);  // the layer's input
+  if (plan.recompute == Recompute::Op) return tokens * per_token_op_policy(m, plan);
   return tokens * per_token(m, plan, moe_layer);
 }
 

@@ -13,7 +13,10 @@
 namespace dcsim::workload {
 
 enum class Schedule { GPipe, OneFOneB, Interleaved };
-enum class Recompute { None, Selective, Full };
+// Selective recomputes the attention core (Megatron); Full whole layers; Op is torchtitan's
+// per-op policy (selective_ac_option: op): every op is recomputed but the attention core and
+// the saved GEMMs (docs/training.md, "Kernels of a layer").
+enum class Recompute { None, Selective, Full, Op };
 // How Transformer Engine scales FP8 tensors (docs/compute.md, "FP8"): delayed (amax history,
 // amax fused into the cast), current (per-tensor amax of this step: one more read), MXFP8
 // (a scale per 32 elements, cast along both dimensions).

@@ -98,6 +98,45 @@ void tp_communication(const LayerContext& x, Pass pass, const std::vector<LayerO
   c.compute_bound_s += o.slowdown_s;
 }
 
+// What torchtitan's per-op policy (selective_ac_option: op) runs again in the backward: it
+// saves the attention core's output and every other aten.mm of the block in forward order
+// (wq, wk, wv, wo, w1, w3, w2: the 1st, 3rd, 5th and 7th) and recomputes everything else:
+// wk, wo and w3 (with a GeLU MLP: wo and w2), and every element-wise kernel. torchao's float8
+// linears reach the policy as aten.mm on float8 tensors, so FP8 saves the same GEMMs and
+// recomputes the input casts of the ones it runs again (the casts' abs and max are saved).
+double op_policy_gemm_share(const TransformerSpec& m, const std::string& name) {
+  const bool gated = m.mlp_matrices() > 2;
+  const double h = double(m.hidden), kv = double(m.kv_dim());
+  const std::string n = name.rfind("expert ", 0) == 0 ? name.substr(7) : name;
+  return n == "qkv"    ? kv / (h + 2 * kv)  // wk of wq, wk, wv
+         : n == "proj" ? 1.0
+         : n == "fc1"  ? (gated ? 0.5 : 0.0)  // w3 of w1, w3
+         : n == "fc2"  ? (gated ? 0.0 : 1.0)
+                       : 1.0;
+}
+
+std::vector<LayerOp> op_policy_recompute(const TransformerSpec& m, const ParallelPlan& plan, bool moe) {
+  const std::vector<LayerOp> forward = layer_ops(m, plan, moe, Pass::Forward);
+  std::vector<LayerOp> out;
+  for (std::size_t i = 0; i < forward.size(); ++i) {
+    LayerOp o = forward[i];
+    if (o.op.kind == OpKind::Attention || o.name == "attention scores" || o.name == "attention values" ||
+        o.name == "softmax, dropout")
+      continue;  // saved
+    // An FP8 input cast goes with the GEMM right after it.
+    const LayerOp* gemm = o.op.kind == OpKind::Matmul                                  ? &o
+                          : o.name == "quantize input" && i + 1 < forward.size() ? &forward[i + 1]
+                                                                                 : nullptr;
+    if (gemm) {
+      const double share = op_policy_gemm_share(m, gemm->name);
+      if (share == 0) continue;
+      o.count *= share;
+    }
+    out.push_back(o);
+  }
+  return out;
+}
+
 BlockCost layer_block(const LayerContext& x, bool moe, bool backward) {
   const Pass pass = backward ? Pass::Backward : Pass::Forward;
   const auto ops = layer_ops(x.m, x.plan, moe, pass);
@@ -113,7 +152,16 @@ BlockCost layer_block(const LayerContext& x, bool moe, bool backward) {
     c.cp_s = std::max(0.0, comm - attention);
     c.compute_bound_s += overlap_slowdown(x.chip, kNcclP2pCtas, comm, attention);
   }
-  if (backward && x.plan.recompute != Recompute::None) {
+  if (backward && x.plan.recompute == Recompute::Op) {
+    BlockCost re = time_ops(x.chip, op_policy_recompute(x.m, x.plan, moe));
+    // The policy saves reduce-scatters, not all-gathers (or all-reduces without SP): TP's
+    // gathers before the QKV and first MLP GEMMs run again, unless asynchronous TP hides them.
+    if (x.plan.tp > 1 && !x.plan.tp_comm_overlap) re.tp_s += 2 * (x.plan.sequence_parallel ? x.tp_ag_s : x.tp_ar_s);
+    c.compute_bound_s += re.compute_bound_s;
+    c.memory_bound_s += re.memory_bound_s;
+    c.hardware_flops += re.hardware_flops;
+    c.tp_s += re.tp_s;
+  } else if (backward && x.plan.recompute != Recompute::None) {
     const bool full = x.plan.recompute == Recompute::Full;
     const auto re_ops = layer_ops(x.m, x.plan, moe, Pass::Forward, full ? LayerPart::All : LayerPart::AttentionCore);
     BlockCost re = time_ops(x.chip, re_ops);
@@ -158,6 +206,11 @@ void add(BlockCost& a, const BlockCost& b) {
 }
 
 }  // namespace
+
+double op_policy_recomputed_params(const TransformerSpec& m) {
+  const double h = double(m.hidden), kv = double(m.kv_dim()), f = double(m.ffn);
+  return double(m.layers) * (h * kv + h * h + h * f);
+}
 
 std::vector<std::int64_t> layers_per_stage(std::int64_t layers, std::int64_t stages) {
   std::vector<std::int64_t> out(static_cast<std::size_t>(stages), layers / stages);

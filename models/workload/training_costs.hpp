@@ -49,6 +49,10 @@ struct TrainingCosts {
 // first and last also hold the embedding and the output layer).
 std::vector<std::int64_t> layers_per_stage(std::int64_t layers, std::int64_t stages);
 
+// GEMM parameters of the whole model that torchtitan's per-op policy (recompute: op) runs
+// again for each token: wk, wo and w3 (GeLU: wo and w2) of every layer.
+double op_policy_recomputed_params(const TransformerSpec& model);
+
 TrainingCosts training_costs(const TransformerSpec& model, const ParallelPlan& plan,
                              const hardware::AcceleratorSpec& chip, network::NetworkSim& net);
 // The same, timing collectives with `timer` (its network's), which remembers the groups it

@@ -465,3 +465,30 @@ TEST(Training, ActivationMemoryFollowsKorthikanti) {
   EXPECT_EQ(in_flight(plan, 0), 8);  // 1F1B: stage 0 holds pp microbatches
   EXPECT_EQ(in_flight(plan, 7), 1);
 }
+
+// torchtitan's per-op policy (recompute: op) on Llama 3 8B, one rank, 8,192 tokens: the
+// backward runs wk, wo and w3 again, never the attention core, in BF16 and FP8 alike; it
+// saves the block input, wq, wv, the attention output and statistics, w1 and w2.
+TEST(Training, OpPolicyRecomputesAndSavesWhatTorchtitansPolicyDoes) {
+  const auto m = *model_preset("llama3-8b");
+  ParallelPlan plan;
+  plan.tp = 1;
+  plan.sequence_parallel = false;
+  plan.microbatch = 1;
+  plan.global_batch = 1;
+  const double T = 8192, h = 4096, kv = 1024, f = 14336;
+  for (const auto precision : {dcsim::hardware::Precision::bf16, dcsim::hardware::Precision::fp8}) {
+    plan.precision = precision;
+    plan.recompute = Recompute::None;
+    const TrainingCosts none = costs_of(m, plan);
+    plan.recompute = Recompute::Op;
+    const TrainingCosts op = costs_of(m, plan);
+    const double params = h * kv + h * h + h * f;
+    EXPECT_NEAR(op.dense_layer_backward.hardware_flops - none.dense_layer_backward.hardware_flops, 2 * T * params,
+                1e-9 * T * params);
+    EXPECT_EQ(op.dense_layer_forward.hardware_flops, none.dense_layer_forward.hardware_flops);
+    EXPECT_DOUBLE_EQ(op_policy_recomputed_params(m), 32 * params);
+    const double saved = 2 * h + 2 * h + 2 * h + 2 * kv + 2 * f + 2 * h;
+    EXPECT_DOUBLE_EQ(layer_activation_bytes(m, plan, false), T * (saved + 4 * 32));
+  }
+}
