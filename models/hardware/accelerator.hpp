@@ -44,6 +44,10 @@ struct ComputeCurve {
   // them (docs/training.md, "Overlap"). 0: collectives run on dedicated engines (Trainium).
   int sms = 0;
   AttentionCurve attention_forward, attention_backward;
+  // FlashAttention-2, forward and backward alike (its published benchmark times them
+  // together), where it differs from the chip's own attention: the kernel PyTorch's SDPA ran
+  // on Hopper until cuDNN's became its default (torch 2.9). max_efficiency 0: the chip's own.
+  AttentionCurve attention_flash2;
   std::array<double, kMemoryKernelCount> memory{0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9};
   double memory_efficiency(MemoryKernel k) const { return memory[static_cast<int>(k)]; }
 };

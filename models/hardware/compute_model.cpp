@@ -74,9 +74,13 @@ OpTiming op_time(const AcceleratorSpec& chip, const ComputeOp& op) {
     throw std::invalid_argument(chip.name + " does not compute in " + std::string(to_string(op.precision)));
   double eff = chip.max_efficiency(op.precision);
   if (op.kind == OpKind::Matmul) eff = matmul_efficiency(chip.compute, op.precision, op.shape);
-  if (op.kind == OpKind::Attention)
-    eff = attention_efficiency(op.backward ? chip.compute.attention_backward : chip.compute.attention_forward,
+  if (op.kind == OpKind::Attention) {
+    const bool fa2 = op.flash2 && chip.compute.attention_flash2.max_efficiency > 0;
+    eff = attention_efficiency(fa2           ? chip.compute.attention_flash2
+                               : op.backward ? chip.compute.attention_backward
+                                             : chip.compute.attention_forward,
                                op.attention);
+  }
   const double compute_s = op.flops > 0 ? op.flops / (chip.peak(op.precision) * eff) : 0.0;
   const MemoryKernel streams = op.kind == OpKind::Memory ? op.memory_kernel : MemoryKernel::Stream;
   const double memory_s =

@@ -40,6 +40,7 @@ struct ComputeOp {
   MatmulShape shape{};  // Matmul only
   AttentionShape attention{};  // Attention only
   bool backward = false;       // Attention: the backward kernel (2.5x the forward's FLOPs)
+  bool flash2 = false;         // Attention: FlashAttention-2's curve where the chip has one
   MemoryKernel memory_kernel = MemoryKernel::Stream;  // how its bytes stream
 };
 

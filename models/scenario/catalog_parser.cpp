@@ -81,6 +81,7 @@ void read_compute(MapReader& c, hardware::ComputeCurve& out, bool with_efficienc
   MapReader att = c.map("attention");
   read_attention_curve(att, "forward", out.attention_forward);
   read_attention_curve(att, "backward", out.attention_backward);
+  read_attention_curve(att, "flash2", out.attention_flash2);
   att.finish();
   MapReader mem = c.map("memory");
   for (int k = 0; k < hardware::kMemoryKernelCount; ++k)

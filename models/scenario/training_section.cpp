@@ -173,7 +173,9 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
   plan.offload_layers = w.integer("activation_offload_layers", 0, 0, 100000);
   if (plan.offload_layers > m.layers)
     w.error("activation_offload_layers", fmt::format("{} exceeds the model's {} layers", plan.offload_layers, m.layers));
-  plan.flash_attention = w.choice("attention", {"flash", "unfused"}, "flash") == "flash";
+  const std::string attention = w.choice("attention", {"flash", "flash2", "unfused"}, "flash");
+  plan.flash_attention = attention != "unfused";
+  plan.flash2 = attention == "flash2";
   plan.separate_grad_accumulation = w.choice("grad_accumulation", {"fused", "separate"}, "fused") == "separate";
   MapReader fusion = w.map("fusion");
   plan.fused_activation = fusion.boolean("activation", true);

@@ -88,7 +88,9 @@ void attention_core(Builder& b, double T) {
     // kernel of the rank's queries against one rank's block of keys and values, half of each
     // below the causal diagonal with the load-balanced split.
     const hardware::AttentionShape shape{batch, s_q, s_kv / cp, d, true};
-    b.ops.push_back({"attention", hardware::attention_op(shape, double(m.kv_heads) / double(m.heads), b.backward()), cp});
+    hardware::ComputeOp op = hardware::attention_op(shape, double(m.kv_heads) / double(m.heads), b.backward());
+    op.flash2 = b.plan.flash2;
+    b.ops.push_back({"attention", op, cp});
     return;
   }
   // Unfused: QK^T and PV write and read the full score matrix; between them the fused

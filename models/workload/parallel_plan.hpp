@@ -43,6 +43,7 @@ struct ParallelPlan {
   bool overlap_param_gather = false;  // ZeRO >= 1 parameter all-gather hidden in the next forward
   bool tp_comm_overlap = false;     // TP communication hidden under GEMMs
   bool flash_attention = true;      // false: scores materialized (softmax, dropout in HBM), as before 2022
+  bool flash2 = false;              // FlashAttention-2's speed (PyTorch SDPA on Hopper before torch 2.9)
   // true: each microbatch's weight gradients are added into the fp32 gradient buffer by a
   // separate kernel (Megatron-LM 2021); false: the weight-gradient GEMM accumulates in place.
   bool separate_grad_accumulation = false;
