@@ -176,6 +176,8 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
   const std::string attention = w.choice("attention", {"flash", "flash2", "unfused"}, "flash");
   plan.flash_attention = attention != "unfused";
   plan.flash2 = attention == "flash2";
+  if (plan.recompute == workload::Recompute::Op && !plan.flash_attention)
+    w.error("attention", "recompute: op models torchtitan's policy around SDPA's fused attention: use attention: flash or flash2");
   plan.separate_grad_accumulation = w.choice("grad_accumulation", {"fused", "separate"}, "fused") == "separate";
   MapReader fusion = w.map("fusion");
   plan.fused_activation = fusion.boolean("activation", true);

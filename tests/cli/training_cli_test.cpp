@@ -60,6 +60,9 @@ TEST(TrainingCli, ExecutionSettingsRejectBadValuesAndSayWhatIsAllowed) {
       {"workload.overlap.pp=sometimes", "workload.overlap.pp: \"sometimes\" is not a boolean; allowed: true, false"},
       {"workload.model.position_embedding=sinusoidal",
        "workload.model.position_embedding: \"sinusoidal\" is not allowed; allowed: rotary, learned, alibi"},
+      {"workload.attention=flash3", "workload.attention: \"flash3\" is not allowed; did you mean \"flash\"?; allowed: flash, flash2, unfused"},
+      {"workload.recompute=op --set workload.attention=unfused",
+       "workload.attention: recompute: op models torchtitan's policy around SDPA's fused attention"},
   };
   for (const auto& [set, message] : cases) {
     const auto r = run(kTiny + " --quiet --set " + set);
