@@ -99,7 +99,11 @@ std::vector<StageMemory> memory_per_stage(const TransformerSpec& m, const Parall
   const double gathered_bytes = plan.fp8_params ? 1.0 : 2.0;
   // Adam: fp32 master weights and two moments; Megatron's distributed optimizer also keeps an
   // fp32 copy of a 16-bit gradient shard (ZeRO-0/2/3 as in the ZeRO paper: 2 + 2 + 12 bytes).
-  const double optimizer_bytes = 12.0 + (plan.grad_bytes < 4 && plan.zero == 1 ? 4.0 : 0.0);
+  // With bf16 optimizer state (optimizer_dtype: bf16) the three take 6 bytes and the 16-bit
+  // gradient shard is used as it is.
+  const double optimizer_bytes =
+      plan.optimizer_state_bytes < 4 ? 3 * plan.optimizer_state_bytes
+                                     : 12.0 + (plan.grad_bytes < 4 && plan.zero == 1 ? 4.0 : 0.0);
   const bool moe_model = m.moe();
   const double dense_act = layer_activation_bytes(m, plan, false);
   const double moe_act = moe_model ? layer_activation_bytes(m, plan, true) : 0.0;

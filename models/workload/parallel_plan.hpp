@@ -34,6 +34,9 @@ struct ParallelPlan {
   hardware::Precision precision = hardware::Precision::bf16;
   double bucket_params = 40e6;      // DP gradient bucket (Megatron's default 40 M parameters)
   double grad_bytes = 4;            // gradients accumulated and reduced in fp32 (grad_reduce_in_fp32), else bf16
+  // Bytes per element of the optimizer's master weights and Adam moments: 4 (fp32), or 2 where
+  // the optimizer keeps them in bf16 (NeMo's distributed_fused_adam with dtype: bf16).
+  double optimizer_state_bytes = 4;
   bool fp8_params = false;          // FP8 weights kept and gathered instead of bf16 (Transformer Engine fp8_param)
   bool reshard_after_forward = true;  // ZeRO-3/FSDP: free each layer's gathered weights after its forward
   std::int64_t recompute_layers = 0;  // full recomputation of only this many layers per model chunk (0: all)

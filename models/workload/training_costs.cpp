@@ -186,6 +186,12 @@ BlockCost layer_block(const LayerContext& x, bool moe, bool backward) {
 // - the 16-bit model weights are written from the master copy in a pass of their own: read 4,
 //   write 2. FSDP (ZeRO-3) keeps only the fp32 shard and casts it when gathering: no pass.
 double optimizer_bytes_per_param(const ParallelPlan& plan) {
+  if (plan.optimizer_state_bytes < 4) {
+    // bf16 state (optimizer_dtype: bf16): the norm and Adam read the 16-bit gradient as it is,
+    // Adam reads weight and moments and writes them back at 2 bytes; the weights it writes
+    // are the model's (no copy pass).
+    return plan.grad_bytes + (plan.grad_bytes + 6 * plan.optimizer_state_bytes);
+  }
   double bytes = 4 + 28;
   if (plan.grad_bytes < 4) bytes += 6;
   if (plan.precision == hardware::Precision::fp16) bytes += 8;

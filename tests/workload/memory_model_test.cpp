@@ -135,3 +135,21 @@ TEST(MemoryModel, ZeroStagesMatchTheZeroPapersModelStates) {
     EXPECT_NEAR(state / (published[zero] * params / 7.5e9), 1.0, 0.10);
   }
 }
+
+// NeMo's distributed_fused_adam with dtype: bf16 (optimizer_dtype: bf16) keeps its master
+// weights and both moments in bf16, sharded over DP: 6 bytes per parameter over D, and no fp32
+// copy of the bf16 gradient shard (16 over D with fp32 state and bf16 gradients).
+TEST(MemoryModel, Bf16OptimizerStateKeepsSixBytesPerParameter) {
+  TransformerSpec m = gpt3_7b(50304);
+  ParallelPlan p;
+  p.dp = 4;
+  p.global_batch = 4;
+  p.zero = 1;
+  p.grad_bytes = 2;
+  const StageMemory fp32 = memory_of(m, p).front();
+  p.optimizer_state_bytes = 2;
+  const StageMemory bf16 = memory_of(m, p).front();
+  EXPECT_NEAR(fp32.optimizer / bf16.optimizer, 16.0 / 6.0, 1e-9);
+  EXPECT_EQ(fp32.weights, bf16.weights);
+  EXPECT_EQ(fp32.gradients, bf16.gradients);
+}
