@@ -161,7 +161,12 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
   plan.fp8_recipe = recipe == "current" ? workload::Fp8Recipe::Current
                     : recipe == "mxfp8" ? workload::Fp8Recipe::Mx
                                         : workload::Fp8Recipe::Delayed;
-  plan.bucket_params = w.number("dp_bucket_params", 40e6, 1e3);
+  const ConfigNode* bucket = w.raw("dp_bucket_params");
+  if (bucket && bucket->is_scalar() && bucket->text() == "auto") {
+    plan.bucket_params = 0;
+  } else if (bucket) {
+    plan.bucket_params = w.number("dp_bucket_params", std::nullopt, 1e3);
+  }
   plan.grad_bytes = w.boolean("grad_reduce_in_fp32", true) ? 4.0 : 2.0;
   plan.optimizer_state_bytes = w.choice("optimizer_dtype", {"fp32", "bf16"}, "fp32") == "bf16" ? 2.0 : 4.0;
   plan.fp8_params = w.boolean("fp8_params", false);

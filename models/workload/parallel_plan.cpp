@@ -1,6 +1,7 @@
 #include "models/workload/parallel_plan.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <sstream>
 
 namespace dcsim::workload {
@@ -68,6 +69,12 @@ std::string_view to_string(Schedule s) {
     case Schedule::Interleaved: return "interleaved";
   }
   return "?";
+}
+
+double ParallelPlan::effective_bucket_params() const {
+  if (bucket_params > 0) return bucket_params;
+  if (!overlap_dp) return std::numeric_limits<double>::infinity();
+  return std::max(40e6, 1e6 * double(dp * cp));
 }
 
 std::string_view to_string(Recompute r) {

@@ -32,7 +32,8 @@ struct ParallelPlan {
   Recompute recompute = Recompute::None;
   int zero = 1;                     // 0: plain DP, 1: sharded optimizer (Megatron distributed optimizer), 2: + grads, 3: + params (FSDP)
   hardware::Precision precision = hardware::Precision::bf16;
-  double bucket_params = 40e6;      // DP gradient bucket (Megatron's default 40 M parameters)
+  // DP gradient bucket in parameters; 0: Megatron-core's default (dp_bucket_params).
+  double bucket_params = 0;
   double grad_bytes = 4;            // gradients accumulated and reduced in fp32 (grad_reduce_in_fp32), else bf16
   // Bytes per element of the optimizer's master weights and Adam moments: 4 (fp32), or 2 where
   // the optimizer keeps them in bf16 (NeMo's distributed_fused_adam with dtype: bf16).
@@ -62,6 +63,10 @@ struct ParallelPlan {
   std::int64_t world() const { return tp * cp * pp * dp; }
   std::int64_t microbatches() const { return global_batch / (microbatch * dp); }
   std::int64_t stages() const { return pp * virtual_stages; }  // model chunks in all
+  // The gradient bucket a run uses: the one given, else Megatron-core's default (since
+  // 2024-04): max(40 M, 1 M x the gradient group's size) parameters when the reduction
+  // overlaps the backward, one bucket for everything when it does not.
+  double effective_bucket_params() const;
 };
 
 // Rank <-> coordinates under the plan's order. Rank r runs on device r.

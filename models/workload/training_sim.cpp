@@ -162,7 +162,7 @@ struct TrainingSim::Impl {
       for (const Task& t : schedules[std::size_t(p)])
         if (t.kind == Kind::Backward) last_backward_of[std::size_t(p * vp + t.chunk)] = t.mb;
     for (const ChunkCosts& ch : costs.chunks) {
-      buckets_per_chunk.push_back(std::max<std::int64_t>(1, std::int64_t(std::ceil(ch.dense_params / plan.bucket_params))));
+      buckets_per_chunk.push_back(std::max<std::int64_t>(1, std::int64_t(std::ceil(ch.dense_params / plan.effective_bucket_params()))));
       bucket_base.push_back(bucket_slots);
       bucket_slots += std::size_t(buckets_per_chunk.back() + 1);  // dense buckets and the expert bucket
     }
