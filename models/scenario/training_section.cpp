@@ -4,6 +4,11 @@
 
 namespace dcsim::scenario {
 namespace {
+// A scalar a number could be read from (digits, sign, point, exponent).
+bool looks_numeric(std::string_view text) {
+  return !text.empty() && text.find_first_not_of("0123456789+-.eE_") == std::string_view::npos;
+}
+
 
 void read_model(MapReader& w, workload::TransformerSpec& m) {
   const ConfigNode* node = w.raw("model");
@@ -164,6 +169,9 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
   const ConfigNode* bucket = w.raw("dp_bucket_params");
   if (bucket && bucket->is_scalar() && bucket->text() == "auto") {
     plan.bucket_params = 0;
+  } else if (bucket && bucket->is_scalar() && !looks_numeric(bucket->text())) {
+    w.error("dp_bucket_params", fmt::format("\"{}\" is not allowed; allowed: auto or a number of parameters >= 1000",
+                                            bucket->text()));
   } else if (bucket) {
     plan.bucket_params = w.number("dp_bucket_params", std::nullopt, 1e3);
   }

@@ -61,6 +61,9 @@ TEST(TrainingCli, ExecutionSettingsRejectBadValuesAndSayWhatIsAllowed) {
       {"workload.model.position_embedding=sinusoidal",
        "workload.model.position_embedding: \"sinusoidal\" is not allowed; allowed: rotary, learned, alibi"},
       {"workload.attention=flash3", "workload.attention: \"flash3\" is not allowed; did you mean \"flash\"?; allowed: flash, flash2, unfused"},
+      {"workload.dp_bucket_params=fast",
+       "workload.dp_bucket_params: \"fast\" is not allowed; allowed: auto or a number of parameters >= 1000"},
+      {"workload.optimizer_dtype=fp8", "workload.optimizer_dtype: \"fp8\" is not allowed"},
       {"workload.recompute=op --set workload.attention=unfused",
        "workload.attention: recompute: op models torchtitan's policy around SDPA's fused attention"},
   };
