@@ -177,6 +177,8 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
   }
   plan.grad_bytes = w.boolean("grad_reduce_in_fp32", true) ? 4.0 : 2.0;
   plan.optimizer_state_bytes = w.choice("optimizer_dtype", {"fp32", "bf16"}, "fp32") == "bf16" ? 2.0 : 4.0;
+  plan.fused_adam = w.choice("optimizer", {"distributed", "distributed_fused_adam"}, "distributed") ==
+                    "distributed_fused_adam";
   plan.fp8_params = w.boolean("fp8_params", false);
   if (plan.fp8_params && plan.precision != hardware::Precision::fp8)
     w.error("fp8_params", "FP8 weights need precision: fp8");

@@ -101,9 +101,10 @@ std::vector<StageMemory> memory_per_stage(const TransformerSpec& m, const Parall
   // fp32 copy of a 16-bit gradient shard (ZeRO-0/2/3 as in the ZeRO paper: 2 + 2 + 12 bytes).
   // With bf16 optimizer state (optimizer_dtype: bf16) the three take 6 bytes and the 16-bit
   // gradient shard is used as it is.
+  // Apex's fused Adam (optimizer: distributed_fused_adam) keeps no fp32 gradient copy.
   const double optimizer_bytes =
       plan.optimizer_state_bytes < 4 ? 3 * plan.optimizer_state_bytes
-                                     : 12.0 + (plan.grad_bytes < 4 && plan.zero == 1 ? 4.0 : 0.0);
+                                     : 12.0 + (plan.grad_bytes < 4 && plan.zero == 1 && !plan.fused_adam ? 4.0 : 0.0);
   const bool moe_model = m.moe();
   const double dense_act = layer_activation_bytes(m, plan, false);
   const double moe_act = moe_model ? layer_activation_bytes(m, plan, true) : 0.0;

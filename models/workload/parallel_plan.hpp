@@ -38,6 +38,10 @@ struct ParallelPlan {
   // Bytes per element of the optimizer's master weights and Adam moments: 4 (fp32), or 2 where
   // the optimizer keeps them in bf16 (NeMo's distributed_fused_adam with dtype: bf16).
   double optimizer_state_bytes = 4;
+  // Apex's DistributedFusedAdam (NeMo 1's distributed_fused_adam) instead of Megatron-core's
+  // distributed optimizer: Adam reads the 16-bit gradient shard as it is (no fp32 copy kept)
+  // and writes the 16-bit weights in the same kernel.
+  bool fused_adam = false;
   bool fp8_params = false;          // FP8 weights kept and gathered instead of bf16 (Transformer Engine fp8_param)
   bool reshard_after_forward = true;  // ZeRO-3/FSDP: free each layer's gathered weights after its forward
   std::int64_t recompute_layers = 0;  // full recomputation of only this many layers per model chunk (0: all)

@@ -192,6 +192,11 @@ double optimizer_bytes_per_param(const ParallelPlan& plan) {
     // are the model's (no copy pass).
     return plan.grad_bytes + (plan.grad_bytes + 6 * plan.optimizer_state_bytes);
   }
+  if (plan.fused_adam) {
+    // Apex's fused kernel: the norm and Adam read the gradient shard at its own width; Adam
+    // reads the fp32 weight and moments, writes them and the 16-bit weight.
+    return plan.grad_bytes + (plan.grad_bytes + 12 + 12 + 2) + (plan.precision == hardware::Precision::fp16 ? 8 : 0);
+  }
   double bytes = 4 + 28;
   if (plan.grad_bytes < 4) bytes += 6;
   if (plan.precision == hardware::Precision::fp16) bytes += 8;

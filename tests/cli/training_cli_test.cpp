@@ -64,6 +64,7 @@ TEST(TrainingCli, ExecutionSettingsRejectBadValuesAndSayWhatIsAllowed) {
       {"workload.dp_bucket_params=fast",
        "workload.dp_bucket_params: \"fast\" is not allowed; allowed: auto or a number of parameters >= 1000"},
       {"workload.optimizer_dtype=fp8", "workload.optimizer_dtype: \"fp8\" is not allowed"},
+      {"workload.optimizer=lion", "workload.optimizer: \"lion\" is not allowed"},
       {"workload.recompute=op --set workload.attention=unfused",
        "workload.attention: recompute: op models torchtitan's policy around SDPA's fused attention"},
   };

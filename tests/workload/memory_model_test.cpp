@@ -153,3 +153,19 @@ TEST(MemoryModel, Bf16OptimizerStateKeepsSixBytesPerParameter) {
   EXPECT_EQ(fp32.weights, bf16.weights);
   EXPECT_EQ(fp32.gradients, bf16.gradients);
 }
+
+// Apex's DistributedFusedAdam (optimizer: distributed_fused_adam) reads the bf16 gradient
+// shard in its fused kernel: fp32 master weights and moments (12 bytes over D), without the
+// fp32 gradient copy Megatron-core's distributed optimizer keeps (4 more over D).
+TEST(MemoryModel, ApexFusedAdamKeepsNoFp32GradientCopy) {
+  TransformerSpec m = gpt3_7b(50304);
+  ParallelPlan p;
+  p.dp = 4;
+  p.global_batch = 4;
+  p.zero = 1;
+  p.grad_bytes = 2;
+  const StageMemory megatron = memory_of(m, p).front();
+  p.fused_adam = true;
+  const StageMemory apex = memory_of(m, p).front();
+  EXPECT_NEAR(megatron.optimizer / apex.optimizer, 16.0 / 12.0, 1e-9);
+}
