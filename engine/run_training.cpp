@@ -258,6 +258,12 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
     assumed["power_cap_clock"] = fmt::format("a {:.0f} W per-device limit holds GEMMs at {:.1f} % of the chip's clock by the "
                                              "cube law of docs/power.md, not measured below its {:.0f} W rating",
                                              rt.power->device_limit_w(), 100 * clock, chip.power.max_w);
+  if (plan.flash2)
+    assumed["attention_flash2"] =
+        chip.compute.attention_flash2.max_efficiency > 0
+            ? std::string("FlashAttention-2's curve is its published short-run H100 benchmark scaled by H100's measured "
+                          "steady-state / short-run GEMM ratio (0.93), forward and backward alike (docs/compute.md)")
+            : chip.name + " has no FlashAttention-2 curve: its own attention curve stands in (docs/compute.md)";
   results["assumptions"] = assumed;
 
   // The summary, humanized.

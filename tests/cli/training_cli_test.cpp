@@ -191,3 +191,16 @@ TEST(TrainingCli, ThePipelineTimelineTilesTheIterationAndSumsToTheBreakdown) {
     EXPECT_NEAR(by_kind["optimizer"] / pp, seconds("optimizer"), 1e-9);
   }
 }
+
+// attention: flash2 runs FlashAttention-2's slower curve on an H100 and says in results.json
+// that the curve rests on a derated short-run benchmark; a run without it says nothing of it.
+TEST(TrainingCli, FlashAttention2IsSlowerAndNamedAmongTheAssumptions) {
+  const std::string own = out_dir("attention_own"), fa2 = out_dir("attention_fa2");
+  ASSERT_EQ(run(kTiny + " --quiet --out " + own).code, 0);
+  ASSERT_EQ(run(kTiny + " --quiet --set workload.attention=flash2 --out " + fa2).code, 0);
+  const auto a = results(own), b = results(fa2);
+  EXPECT_GT(b["training"]["iteration_time_s"].get<double>(), a["training"]["iteration_time_s"].get<double>());
+  EXPECT_FALSE(a["assumptions"].contains("attention_flash2"));
+  ASSERT_TRUE(b["assumptions"].contains("attention_flash2"));
+  EXPECT_THAT(b["assumptions"]["attention_flash2"].get<std::string>(), HasSubstr("published short-run H100 benchmark"));
+}
