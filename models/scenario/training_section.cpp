@@ -9,7 +9,6 @@ bool looks_numeric(std::string_view text) {
   return !text.empty() && text.find_first_not_of("0123456789+-.eE_") == std::string_view::npos;
 }
 
-
 void read_model(MapReader& w, workload::TransformerSpec& m) {
   const ConfigNode* node = w.raw("model");
   if (!node) {

@@ -104,15 +104,15 @@ void tp_communication(const LayerContext& x, Pass pass, const std::vector<LayerO
 // wk, wo and w3 (with a GeLU MLP: wo and w2), and every element-wise kernel. torchao's float8
 // linears reach the policy as aten.mm on float8 tensors, so FP8 saves the same GEMMs and
 // recomputes the input casts of the ones it runs again (the casts' abs and max are saved).
+// Dense layers only (the scenario refuses it for MoE models).
 double op_policy_gemm_share(const TransformerSpec& m, const std::string& name) {
   const bool gated = m.mlp_matrices() > 2;
   const double h = double(m.hidden), kv = double(m.kv_dim());
-  const std::string n = name.rfind("expert ", 0) == 0 ? name.substr(7) : name;
-  return n == "qkv"    ? kv / (h + 2 * kv)  // wk of wq, wk, wv
-         : n == "proj" ? 1.0
-         : n == "fc1"  ? (gated ? 0.5 : 0.0)  // w3 of w1, w3
-         : n == "fc2"  ? (gated ? 0.0 : 1.0)
-                       : 1.0;
+  return name == "qkv"    ? kv / (h + 2 * kv)  // wk of wq, wk, wv
+         : name == "proj" ? 1.0
+         : name == "fc1"  ? (gated ? 0.5 : 0.0)  // w3 of w1, w3
+         : name == "fc2"  ? (gated ? 0.0 : 1.0)
+                          : 1.0;
 }
 
 std::vector<LayerOp> op_policy_recompute(const TransformerSpec& m, const ParallelPlan& plan, bool moe) {

@@ -65,6 +65,8 @@ TEST(TrainingCli, ExecutionSettingsRejectBadValuesAndSayWhatIsAllowed) {
        "workload.dp_bucket_params: \"fast\" is not allowed; allowed: auto or a number of parameters >= 1000"},
       {"workload.optimizer_dtype=fp8", "workload.optimizer_dtype: \"fp8\" is not allowed"},
       {"workload.optimizer=lion", "workload.optimizer: \"lion\" is not allowed"},
+      {"workload.recompute=op --set workload.model.experts=4 --set workload.model.expert_ffn=1024",
+       "workload.recompute: recompute: op (torchtitan's per-op policy) is modeled for dense models only"},
       {"workload.recompute=op --set workload.attention=unfused",
        "workload.attention: recompute: op models torchtitan's policy around SDPA's fused attention"},
   };

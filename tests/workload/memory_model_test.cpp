@@ -139,13 +139,21 @@ TEST(MemoryModel, ZeroStagesMatchTheZeroPapersModelStates) {
 // NeMo's distributed_fused_adam with dtype: bf16 (optimizer_dtype: bf16) keeps its master
 // weights and both moments in bf16, sharded over DP: 6 bytes per parameter over D, and no fp32
 // copy of the bf16 gradient shard (16 over D with fp32 state and bf16 gradients).
-TEST(MemoryModel, Bf16OptimizerStateKeepsSixBytesPerParameter) {
-  TransformerSpec m = gpt3_7b(50304);
+namespace {
+// The distributed optimizer (ZeRO-1) over DP 4 with bf16 gradients, on gpt3_7b.
+ParallelPlan sharded_optimizer_bf16_grads() {
   ParallelPlan p;
   p.dp = 4;
   p.global_batch = 4;
   p.zero = 1;
   p.grad_bytes = 2;
+  return p;
+}
+}  // namespace
+
+TEST(MemoryModel, Bf16OptimizerStateKeepsSixBytesPerParameter) {
+  const TransformerSpec m = gpt3_7b(50304);
+  ParallelPlan p = sharded_optimizer_bf16_grads();
   const StageMemory fp32 = memory_of(m, p).front();
   p.optimizer_state_bytes = 2;
   const StageMemory bf16 = memory_of(m, p).front();
@@ -158,12 +166,8 @@ TEST(MemoryModel, Bf16OptimizerStateKeepsSixBytesPerParameter) {
 // shard in its fused kernel: fp32 master weights and moments (12 bytes over D), without the
 // fp32 gradient copy Megatron-core's distributed optimizer keeps (4 more over D).
 TEST(MemoryModel, ApexFusedAdamKeepsNoFp32GradientCopy) {
-  TransformerSpec m = gpt3_7b(50304);
-  ParallelPlan p;
-  p.dp = 4;
-  p.global_batch = 4;
-  p.zero = 1;
-  p.grad_bytes = 2;
+  const TransformerSpec m = gpt3_7b(50304);
+  ParallelPlan p = sharded_optimizer_bf16_grads();
   const StageMemory megatron = memory_of(m, p).front();
   p.fused_adam = true;
   const StageMemory apex = memory_of(m, p).front();
