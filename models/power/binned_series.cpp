@@ -15,12 +15,42 @@ BinnedSeriesSet::BinnedSeriesSet(std::size_t count, Time initial_width, std::siz
   if (initial_width <= Time::zero() || max_bins < 2) throw std::invalid_argument("BinnedSeries needs a positive width");
 }
 
+void BinnedSeriesSet::materialize() const {
+  if (pending_runs_ == 0) return;
+  // Row by row, with the runs that cover the row: the stores of one row sit together.
+  std::vector<Run> active;
+  const std::size_t n = last_.size();
+  for (std::size_t b = 0; b < runs_by_first_.size() || !active.empty(); ++b) {
+    if (b < runs_by_first_.size()) {
+      active.insert(active.end(), runs_by_first_[b].begin(), runs_by_first_[b].end());
+      runs_by_first_[b].clear();
+    }
+    double* row = sums_.data() + b * n;
+    for (std::size_t k = 0; k < active.size();) {
+      row[active[k].signal] += active[k].sum;
+      if (active[k].end == b + 1) {
+        active[k] = active.back();
+        active.pop_back();
+      } else {
+        ++k;
+      }
+    }
+  }
+  pending_runs_ = 0;
+}
+
 void BinnedSeriesSet::halve_resolution() {
+  materialize();
   const std::size_t n = count(), rows = (rows_ + 1) / 2;
-  std::vector<double> merged(rows * n, 0.0);
+  // In place: row b/2 is written after every row up to b has been read.
   for (std::size_t b = 0; b < rows_; ++b)
-    for (std::size_t i = 0; i < n; ++i) merged[(b / 2) * n + i] += sum(b, i);
-  sums_ = std::move(merged);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (b % 2 == 0)
+        sum(b / 2, i) = sum(b, i);
+      else
+        sum(b / 2, i) += sum(b, i);
+    }
+  sums_.resize(rows * n);
   rows_ = rows;
   width_ = width_ * 2;
   std::fill(open_end_.begin(), open_end_.end(), Time::zero());  // bins moved
@@ -46,6 +76,16 @@ void BinnedSeriesSet::integrate_to(std::size_t i, Time t) {
   while (cursor < t) {
     const auto bin = static_cast<std::size_t>(cursor.count_ns() / width_.count_ns());
     const Time bin_end = width_ * static_cast<std::int64_t>(bin + 1);
+    if (cursor == width_ * static_cast<std::int64_t>(bin) && bin_end <= t) {
+      // Whole bins from here: one run (the same product each bin would have added).
+      const auto end = static_cast<std::size_t>(t.count_ns() / width_.count_ns());
+      if (runs_by_first_.size() < rows_) runs_by_first_.resize(rows_);
+      runs_by_first_[bin].push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(end),
+                                     value_[i] * width_.seconds()});
+      ++pending_runs_;
+      cursor = width_ * static_cast<std::int64_t>(end);
+      continue;
+    }
     const Time piece_end = std::min(bin_end, t);
     sum(bin, i) += value_[i] * (piece_end - cursor).seconds();
     cursor = piece_end;
@@ -65,6 +105,7 @@ void BinnedSeriesSet::set(std::size_t i, Time t, double value) {
 
 void BinnedSeriesSet::finish(Time t) {
   for (std::size_t i = 0; i < count(); ++i) integrate_to(i, t);
+  materialize();
 }
 
 double BinnedSeriesSet::average_over(std::size_t i, Time from, Time to) const {
