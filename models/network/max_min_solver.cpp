@@ -304,9 +304,38 @@ void NetworkSim::progressive_fill() {
   // Min-heaps of (level, entry): links, and groups' lowest caps. Caps rarely bind, so their
   // heap is built only once a link level passes the lowest cap.
   const auto later = std::greater<>{};
+  // A group of one class cannot end faster than its cap, nor than any of its links would let
+  // it with nothing else on it (the class cannot split, so nothing lifts that bound). A link
+  // whose level starts above the bound of every group crossing it finds them all frozen when
+  // the fill reaches it (the fill's level only rises), so it never binds: it stays out of
+  // the heap. These are most links of a ring on a hashed fat tree (every hop but the
+  // tightest), so the heap holds the few links that can bind.
+  bound_.assign(m, std::numeric_limits<double>::infinity());
+  for (std::size_t k = 0; k < m; ++k) {
+    const GroupId g = comp_groups_[k];
+    if (groups_[g].nclasses != 1) {  // classes may split: each is bounded by its cap alone
+      double top_cap = 0;
+      for (const ClassId c : groups_[g].classes.ids()) top_cap = std::max(top_cap, classes_[c].cap);
+      bound_[k] = top_cap * (1 + 1e-9);
+      continue;
+    }
+    double b = min_cap(g);
+    for (std::uint32_t j = group_begin_[k]; j < group_begin_[k + 1]; ++j) {
+      const LocalEntry& e = work_links_[j];
+      if (e.classes > 0) b = std::min(b, std::max(0.0, links_[comp_links_[e.link]].capacity - fixed_[e.link]) / e.weight);
+    }
+    bound_[k] = b * (1 + 1e-9);
+  }
   heap_.clear();
-  for (std::size_t i = 0; i < n; ++i)
-    if (free_count_[i] > 0) heap_.emplace_back(level_of(i), std::uint32_t(i));
+  for (std::size_t i = 0; i < n; ++i) {
+    if (free_count_[i] == 0) continue;
+    const double level = level_of(i);
+    for (std::uint32_t j = link_begin_[i]; j < link_begin_[i + 1]; ++j)
+      if (bound_[link_groups_[j].first] >= level) {
+        heap_.emplace_back(level, std::uint32_t(i));
+        break;
+      }
+  }
   std::make_heap(heap_.begin(), heap_.end(), later);
   double lowest_cap = std::numeric_limits<double>::infinity();
   for (GroupId g : comp_groups_) lowest_cap = std::min(lowest_cap, min_cap(g));

@@ -462,7 +462,7 @@ class NetworkSim {
   std::vector<std::uint32_t> group_begin_, link_begin_, fill_;
   std::vector<LocalEntry> group_links_, work_links_;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> link_groups_;  // (group, its local entry)
-  std::vector<double> fixed_, frozen_load_, split_load_, free_weight_, top_new_, new_rate_;
+  std::vector<double> fixed_, frozen_load_, split_load_, free_weight_, top_new_, new_rate_, bound_;
   std::vector<std::uint32_t> free_count_, left_;
   std::vector<std::uint8_t> frozen_, emptied_;
   std::vector<Flip> flips_;
