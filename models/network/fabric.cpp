@@ -205,6 +205,53 @@ void Fabric::build_clos(const hardware::Cluster& cluster) {
                             port_bw * double(R - leaves_per_pod_) / double(cores_per_group_), sw_lat,
                             LinkClass::SpineCore);
   }
+  servers_share_leaf_ = true;
+  for (std::int64_t nic = 0; nic < nic_count; ++nic)
+    servers_share_leaf_ = servers_share_leaf_ && leaf_of[nic] == leaf_of[nic - nic % rails];
+  if (spec_.routing == Routing::Spray && spec_.bundle_sprayed_links) build_bundles(pods);
+}
+
+// The links a sprayed route loads alike (route_clos_plane lists each group once).
+void Fabric::build_bundles(std::int64_t pods) {
+  bundle_rep_.resize(topo_.link_count());
+  for (std::size_t l = 0; l < bundle_rep_.size(); ++l) bundle_rep_[l] = LinkId(l);
+  bundle_size_.assign(topo_.link_count(), 1);
+  std::vector<LinkId> up, down;
+  for (std::size_t p = 0; p < leaf_node_.size(); ++p) {
+    for (std::size_t l = 0; l < leaf_node_[p].size(); ++l) {
+      const std::int64_t pod = std::int64_t(l) / leaves_per_pod_;
+      up.clear();
+      down.clear();
+      for (std::int64_t j = 0; j < spines_per_pod_; ++j) {
+        const NodeId spine = spine_node_[p][std::size_t(pod * spines_per_pod_ + j)];
+        up.push_back(topo_.link_between(leaf_node_[p][l], spine));
+        down.push_back(topo_.link_between(spine, leaf_node_[p][l]));
+      }
+      add_bundle(up);
+      add_bundle(down);
+    }
+    if (tiers_ != 3) continue;
+    for (std::int64_t pod = 0; pod < pods; ++pod) {
+      up.clear();
+      down.clear();
+      for (std::int64_t j = 0; j < spines_per_pod_; ++j)
+        for (std::int64_t c = 0; c < cores_per_group_; ++c) {
+          const NodeId spine = spine_node_[p][std::size_t(pod * spines_per_pod_ + j)];
+          const NodeId core = core_node_[p][std::size_t(j * cores_per_group_ + c)];
+          up.push_back(topo_.link_between(spine, core));
+          down.push_back(topo_.link_between(core, spine));
+        }
+      add_bundle(up);
+      add_bundle(down);
+    }
+  }
+}
+
+void Fabric::add_bundle(const std::vector<LinkId>& links) {
+  if (links.size() < 2) return;
+  for (LinkId l : links) bundle_rep_[std::size_t(l)] = links.front();
+  bundle_size_[std::size_t(links.front())] = std::uint32_t(links.size());
+  bundles_.push_back(links);
 }
 
 void Fabric::build_explicit() {
@@ -317,10 +364,12 @@ void Fabric::route_clos_plane(int p, std::int64_t nic_a, std::int64_t nic_b, std
   if (la != lb) {
     const std::int64_t pod_a = la / leaves_per_pod_, pod_b = lb / leaves_per_pod_;
     const bool spray = spec_.routing == Routing::Spray;
-    const std::int64_t spines = spray ? spines_per_pod_ : 1;
+    // A bundle is listed once, by its first link (spine 0, core 0), with each link's share.
+    const bool bundled = !bundles_.empty();
+    const std::int64_t spines = spray && !bundled ? spines_per_pod_ : 1;
+    const double sj = share / double(spray ? spines_per_pod_ : 1);
     for (std::int64_t s = 0; s < spines; ++s) {
       const std::int64_t j = spray ? s : std::int64_t(hash % std::uint64_t(spines_per_pod_));
-      const double sj = share / double(spines);
       const NodeId spine_a = spine_node_[p][pod_a * spines_per_pod_ + j];
       append(out, topo_.link_between(leaf_a, spine_a), sj);
       if (pod_a == pod_b) {
@@ -328,10 +377,10 @@ void Fabric::route_clos_plane(int p, std::int64_t nic_a, std::int64_t nic_b, std
         continue;
       }
       const NodeId spine_b = spine_node_[p][pod_b * spines_per_pod_ + j];
-      const std::int64_t cores = spray ? cores_per_group_ : 1;
+      const std::int64_t cores = spray && !bundled ? cores_per_group_ : 1;
+      const double sc = sj / double(spray ? cores_per_group_ : 1);
       for (std::int64_t c = 0; c < cores; ++c) {
         const std::int64_t ci = spray ? c : (std::int64_t((hash >> 20) % std::uint64_t(cores_per_group_)) + core_offset(nic_a)) % cores_per_group_;
-        const double sc = sj / double(cores);
         const NodeId core = core_node_[p][j * cores_per_group_ + ci];
         append(out, topo_.link_between(spine_a, core), sc);
         append(out, topo_.link_between(core, spine_b), sc);
@@ -411,6 +460,7 @@ std::int64_t Fabric::core_offset(std::int64_t nic) const {
 
 bool Fabric::symmetric_under(const std::vector<int>& perm) const {
   if (!member_symmetric()) return false;
+  if (spec_.kind == FabricKind::FatTree) return true;  // only the servers' own access links move
   if (tiers_ < 3) return true;  // every scale-out link serves one rail
   // Spine-to-core links serve every rail: only rotations of the rails, with the cores
   // rotated along, map the fabric and its routes onto themselves.
@@ -425,7 +475,12 @@ bool Fabric::member_symmetric() const {
   const bool switched_scale_up = domain_size_ <= 1 || scale_up_.topology == hardware::ScaleUpTopology::NvSwitch ||
                                  scale_up_.topology == hardware::ScaleUpTopology::Switched;
   const bool rails = spec_.kind == FabricKind::RailOptimized || nic_node_.empty();
-  return spec_.kind != FabricKind::Explicit && rails && switched_scale_up &&
+  // A fat tree spraying every route, with each server's NICs under one leaf: a permutation
+  // of GPU positions moves only those NICs' links, and every route between two servers
+  // sprays over the same switch links whichever NICs it leaves from.
+  const bool sprayed_fat_tree =
+      spec_.kind == FabricKind::FatTree && spec_.routing == Routing::Spray && servers_share_leaf_;
+  return spec_.kind != FabricKind::Explicit && (rails || sprayed_fat_tree) && switched_scale_up &&
          (nic_node_.empty() || nics_per_server_ == devices_per_server_);
 }
 
@@ -441,7 +496,7 @@ NodeId Fabric::image_node(NodeId n, const std::vector<int>& local_perm) const {
     const std::int64_t server = node.index / nics_per_server_;
     return nic_node_[std::size_t(server * nics_per_server_ + local_perm[std::size_t(node.index % nics_per_server_)])];
   }
-  if (node.tier == 1) {  // a leaf of one rail: the same leaf position on the image rail
+  if (node.tier == 1 && spec_.kind == FabricKind::RailOptimized) {  // a leaf of one rail: the same leaf position on the image rail
     const auto it = leaf_of_node_.find(n);
     if (it == leaf_of_node_.end()) return n;
     const auto [plane, leaf] = it->second;
@@ -460,7 +515,9 @@ NodeId Fabric::image_node(NodeId n, const std::vector<int>& local_perm) const {
 
 LinkId Fabric::image_link(LinkId l, const std::vector<int>& local_perm) const {
   const Link& link = topo_.link(l);
-  return topo_.link_between(image_node(link.from, local_perm), image_node(link.to, local_perm));
+  // The image of a bundle's first link may be another link of the image bundle: routes list
+  // bundles by their first link.
+  return bundle_of(topo_.link_between(image_node(link.from, local_perm), image_node(link.to, local_perm)));
 }
 
 double Fabric::route_latency(const Route& r) const {
@@ -468,7 +525,7 @@ double Fabric::route_latency(const Route& r) const {
   double lat = 0;
   bool scale_out = false;
   for (const auto& [l, share] : r) {
-    lat += share * topo_.link(l).latency_s;
+    lat += share * double(bundle_size(l)) * topo_.link(l).latency_s;  // (a bundle's links: same latency)
     scale_out = scale_out || topo_.link(l).cls == LinkClass::Access;
   }
   if (!r.empty()) lat += scale_out ? spec_.scale_out_step_s : spec_.scale_up_step_s;

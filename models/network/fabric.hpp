@@ -42,6 +42,9 @@ struct FabricSpec {
   double oversubscription = 1.0;  // leaf down-ports : up-ports
   int planes = 1;
   Routing routing = Routing::Ecmp;
+  // Sprayed routes list each bundle of parallel links they load alike once (Fabric::bundle_size);
+  // off: every link (the tests compare the two).
+  bool bundle_sprayed_links = true;
   double link_bandwidth = 0;      // fabric switch-to-switch ports; 0: the NIC speed
   double scale_up_latency_s = 0.25e-6;
   // Share of the scale-up link rate collectives reach: NCCL moves NVLink data with SM copy
@@ -64,7 +67,8 @@ struct FabricSpec {
 };
 
 // A route: the links a transfer crosses, each with the share of the transfer it carries
-// (1, or 1/k on each of k sprayed paths).
+// (1, or 1/k on each of k sprayed paths). A link that stands for a bundle
+// (Fabric::bundle_size > 1) carries that share on each link of the bundle.
 using Route = std::vector<std::pair<LinkId, double>>;
 
 class Fabric {
@@ -91,14 +95,25 @@ class Fabric {
   int tiers() const { return tiers_; }
   // Symmetry (docs/network.md): a rail-optimized fabric with one NIC per GPU and a switched
   // scale-up domain is unchanged by any permutation of GPU positions applied in every server
-  // at once, and so are its routes (ECMP hashes the server pair). The image of a device,
-  // node or link under such a permutation (local_perm[position] = new position).
+  // at once, and so are its routes (ECMP hashes the server pair); so is a fat tree that
+  // sprays every route, when each server sits under one leaf. The image of a device, node or
+  // link under such a permutation (local_perm[position] = new position); a link's image is
+  // given as its bundle's first link.
   bool member_symmetric() const;
   bool symmetric_under(const std::vector<int>& local_perm) const;
   std::int64_t image_device(std::int64_t device, const std::vector<int>& local_perm) const;
   NodeId image_node(NodeId n, const std::vector<int>& local_perm) const;
   LinkId image_link(LinkId l, const std::vector<int>& local_perm) const;
   int devices_per_server() const { return devices_per_server_; }
+
+  // Bundles (docs/network.md, "Bundles"): with sprayed routing every route that crosses one
+  // link of a bundle crosses all of them with the same share (a leaf's up-links to its pod's
+  // spines; the spines' down-links to one leaf; a pod's spine-to-core up-links; the core
+  // down-links into a pod). Routes list a bundle once, as its first link, which then stands
+  // for bundle_size links carrying the same bytes; the others appear in no route.
+  std::size_t bundle_size(LinkId l) const { return bundle_size_.empty() ? 1 : bundle_size_[std::size_t(l)]; }
+  LinkId bundle_of(LinkId l) const { return bundle_rep_.empty() ? l : bundle_rep_[std::size_t(l)]; }
+  const std::vector<std::vector<LinkId>>& bundles() const { return bundles_; }  // first: the one routes list
 
   // Number of distinct equal-cost paths between two devices' NICs (across planes too).
   std::size_t equal_cost_paths(std::int64_t src_device, std::int64_t dst_device) const;
@@ -114,6 +129,8 @@ class Fabric {
   void route_clos_plane(int plane, std::int64_t nic_a, std::int64_t nic_b, std::uint64_t hash, double share,
                         Route& out) const;
   void route_explicit(std::int64_t a, std::int64_t b, Route& out);
+  void build_bundles(std::int64_t pods);
+  void add_bundle(const std::vector<LinkId>& links);
   std::int64_t core_offset(std::int64_t nic) const;
 
   FabricSpec spec_;
@@ -132,6 +149,10 @@ class Fabric {
   std::vector<std::vector<std::int64_t>> nic_leaf_;  // [plane][nic]
   std::vector<std::vector<NodeId>> leaf_node_, spine_node_, core_node_;  // [plane][index]
   std::unordered_map<NodeId, std::pair<int, std::int64_t>> leaf_of_node_;  // leaf node -> (plane, index)
+  bool servers_share_leaf_ = false;  // every server's NICs sit under one leaf (in each plane)
+  std::vector<std::vector<LinkId>> bundles_;
+  std::vector<LinkId> bundle_rep_;            // per link; empty: no bundles
+  std::vector<std::uint32_t> bundle_size_;    // per link: links it stands for in routes
   std::unordered_map<std::uint64_t, Route> cache_;
   std::unordered_map<std::int64_t, std::vector<int>> explicit_dist_;  // BFS distance per source
 };

@@ -61,7 +61,8 @@ double isolated_rate(const Fabric& fabric, const std::vector<std::pair<LinkId, d
 Prepared NetworkSim::prepare(const std::vector<Segment>& segments, const MemberSymmetry* symmetry) {
   auto p = std::make_shared<PreparedTransfer>();
   build_load(fabric_, segments, p->load, p->latency_s);
-  for (const auto& [l, w] : p->load) p->class_load[static_cast<int>(fabric_.topology().link(l).cls)] += w;
+  for (const auto& [l, w] : p->load)
+    p->class_load[static_cast<int>(fabric_.topology().link(l).cls)] += w * double(fabric_.bundle_size(l));
   p->segments = double(segments.size());
   if (symmetry && !symmetry->perms.empty()) apply_symmetry(*p, segments, *symmetry);
   p->max_rate = isolated_rate(fabric_, p->load);
@@ -565,6 +566,20 @@ void NetworkSim::finish() {
     const double delta = link_bytes_[m.link] - m.copied;
     for (LinkId x : m.images) link_bytes_[x] += delta;
     m.copied = link_bytes_[m.link];
+  }
+  // Then each bundle's first link (given its bytes above if it is a symmetry image) to the
+  // rest of its bundle, which routes leave out (Fabric::bundles).
+  const auto& bundles = fabric_.bundles();
+  bundle_copied_.resize(bundles.size());
+  for (std::size_t b = 0; b < bundles.size(); ++b) {
+    const LinkId first = bundles[b].front();
+    auto& [bytes, side] = bundle_copied_[b];
+    for (std::size_t i = 1; i < bundles[b].size(); ++i) {
+      link_bytes_[bundles[b][i]] += link_bytes_[first] - bytes;
+      side_bytes_[bundles[b][i]] += side_bytes_[first] - side;
+    }
+    bytes = link_bytes_[first];
+    side = side_bytes_[first];
   }
   if (util_dirty_) flush_class_utilization();
   class_series_.finish(sim_.now());

@@ -422,6 +422,7 @@ class NetworkSim {
     double copied = 0;
   };
   std::vector<Mirror> mirrors_;
+  std::vector<std::pair<double, double>> bundle_copied_;  // per fabric bundle: link and side bytes copied
   std::vector<std::uint8_t> mirrored_;
   // Per symmetry permutation, each link's image, filled as asked (kUnasked until then).
   static constexpr LinkId kUnasked = -2;

@@ -116,6 +116,7 @@ TEST(Fabric, RoutesAreDeterministicAndSprayingSplitsEvenly) {
   EXPECT_EQ(a.route(3, 1000), b.route(3, 1000));
   FabricSpec spray;
   spray.routing = Routing::Spray;
+  spray.bundle_sprayed_links = false;
   Fabric s(c, spray);
   const Route& r = s.route(0, 9);
   double up_share = 0;
@@ -128,6 +129,31 @@ TEST(Fabric, RoutesAreDeterministicAndSprayingSplitsEvenly) {
   EXPECT_EQ(up_links, 32u);
   EXPECT_DOUBLE_EQ(up_share, 1.0);
   EXPECT_DOUBLE_EQ(s.route_bandwidth(r), 50e9);  // the NIC limits, not the spread spine links
+  EXPECT_TRUE(s.bundles().empty());
+
+  // Bundled (the default): the 32 up-links of the leaf are listed once, by the first, with
+  // the share each carries; so are the 32 spine down-links into the other leaf.
+  spray.bundle_sprayed_links = true;
+  Fabric bundled(c, spray);
+  const Route& br = bundled.route(0, 9);
+  std::size_t listed = 0, stood_for = 0;
+  for (const auto& [l, share] : br)
+    if (bundled.topology().link(l).cls == LinkClass::LeafSpine) {
+      ++listed;
+      stood_for += bundled.bundle_size(l);
+      EXPECT_DOUBLE_EQ(share, 1.0 / 32);
+      EXPECT_EQ(bundled.bundle_of(l), l);
+    }
+  EXPECT_EQ(listed, 2u);
+  EXPECT_EQ(stood_for, 64u);
+  EXPECT_DOUBLE_EQ(bundled.route_bandwidth(br), 50e9);
+  EXPECT_DOUBLE_EQ(bundled.route_latency(br), s.route_latency(r));
+  // Every leaf has an up and a down bundle of 32 links (one pod, two tiers).
+  EXPECT_EQ(bundled.bundles().size(), 2 * bundled.leaves());
+  for (const auto& bundle : bundled.bundles()) {
+    EXPECT_EQ(bundle.size(), 32u);
+    for (LinkId l : bundle) EXPECT_EQ(bundled.bundle_of(l), bundle.front());
+  }
 }
 
 TEST(Fabric, ExplicitTopologyErrors) {

@@ -326,6 +326,44 @@ TEST(Training, RotationsOfAllRailsStandForTensorParallelMembersExactly) {
   }
 }
 
+// Sprayed routing (network_sim.hpp, Fabric::bundles): routes list each bundle of parallel
+// links once, and on a fat tree whose servers each sit under one leaf the TP members fold as
+// on rail-optimized fabrics. Both together must give the run with every link listed and
+// every member's traffic on the network: the iteration to the nanosecond, the energy, and
+// every link's bytes. Fat trees of two and three tiers, and three-tier rails (their spine-
+// core bundles rotate with the rails).
+TEST(Training, SprayedBundlesAndFoldedFatTreesGiveExactlyTheRunOfEveryLink) {
+  struct Case {
+    network::FabricKind kind;
+    int radix;
+    std::int64_t servers;
+  };
+  for (const Case& c : {Case{network::FabricKind::FatTree, 32, 16}, Case{network::FabricKind::FatTree, 16, 32},
+                        Case{network::FabricKind::RailOptimized, 16, 32}}) {
+    SCOPED_TRACE(::testing::Message() << "radix " << c.radix << " servers " << c.servers);
+    ParallelPlan plan;
+    plan.tp = 8;
+    plan.pp = 2;
+    plan.dp = c.servers / 2;
+    plan.zero = 1;
+    plan.schedule = Schedule::Interleaved;
+    plan.virtual_stages = 2;
+    plan.global_batch = 4 * plan.dp * plan.pp;
+    plan.bucket_params = 20e6;
+    network::FabricSpec spec;
+    spec.kind = c.kind;
+    spec.radix = c.radix;
+    spec.routing = network::Routing::Spray;
+    const JobRun bundled = run(plan, true, network::SharingModel::Flow, c.servers, spec);
+    spec.bundle_sprayed_links = false;
+    const JobRun every_link = run(plan, true, network::SharingModel::Flow, c.servers, spec, true, false);
+    EXPECT_TRUE(bundled.reduced);
+    EXPECT_FALSE(every_link.reduced);
+    EXPECT_LT(bundled.transfers, every_link.transfers);
+    expect_same_run(bundled, every_link);
+  }
+}
+
 // With context parallelism the first TP member of each CP slice stands for its slice, the
 // slices inside a server (TP4 CP2) or on servers of their own (TP8 CP2: a unit spans two).
 // The reference is the same grouped model with every member's traffic on the network: a
