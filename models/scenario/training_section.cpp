@@ -96,6 +96,14 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
     par.error("virtual_stages", "virtual stages need schedule: interleaved");
   if (plan.schedule == workload::Schedule::Interleaved && plan.virtual_stages < 2)
     par.error("schedule", "the interleaved schedule needs virtual_stages >= 2");
+  plan.microbatch_group = par.integer("microbatch_group", 0, 1, 1 << 20);
+  if (plan.microbatch_group > 0 && plan.schedule != workload::Schedule::Interleaved)
+    par.error("microbatch_group", "microbatch groups belong to schedule: interleaved");
+  // Below pp, Megatron's warm-up deadlocks, and no published schedule says what replaces it
+  // (docs/training.md, "Pipeline schedules").
+  if (plan.microbatch_group > 0 && plan.microbatch_group < plan.pp)
+    par.error("microbatch_group", fmt::format("{} is less than pp {}; allowed: pp or more (Megatron-core's rule)",
+                                              plan.microbatch_group, plan.pp));
   const std::string order = par.string("order", "tp-cp-ep-dp-pp");
   if (!workload::parse_order(order, plan.order))
     par.error("order", fmt::format("\"{}\" is not an order of tp, cp, dp and pp (ep optional), e.g. tp-cp-ep-dp-pp", order));
@@ -142,10 +150,11 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
     batch.error("global", fmt::format("the global batch {} is not a multiple of microbatch {} x dp {}", plan.global_batch,
                                       plan.microbatch, plan.dp));
   if (plan.schedule == workload::Schedule::Interleaved && plan.global_batch % (plan.microbatch * plan.dp) == 0 &&
-      plan.microbatches() % plan.pp != 0)
-    batch.error("global", fmt::format("the interleaved schedule runs microbatches in groups of pp: global {} / "
-                                      "(microbatch {} x dp {}) = {} microbatches is not a multiple of pp {}",
-                                      plan.global_batch, plan.microbatch, plan.dp, plan.microbatches(), plan.pp));
+      plan.microbatches() % plan.group() != 0)
+    batch.error("global", fmt::format("the interleaved schedule runs microbatches in groups of {} ({}): global {} / "
+                                      "(microbatch {} x dp {}) = {} microbatches is not a multiple of {}",
+                                      plan.group(), plan.microbatch_group > 0 ? "parallelism.microbatch_group" : "pp",
+                                      plan.global_batch, plan.microbatch, plan.dp, plan.microbatches(), plan.group()));
   batch.finish();
 
   const std::string recompute = w.choice("recompute", {"none", "selective", "full", "op"}, "selective");

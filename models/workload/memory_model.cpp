@@ -76,14 +76,9 @@ double layer_activation_bytes(const TransformerSpec& m, const ParallelPlan& plan
 }
 
 std::int64_t in_flight(const ParallelPlan& plan, std::int64_t p) {
-  const std::int64_t m = plan.microbatches();
-  switch (plan.schedule) {
-    case Schedule::GPipe: return m * plan.virtual_stages;
-    case Schedule::OneFOneB: return std::min(m, plan.pp - p);
-    case Schedule::Interleaved:
-      return std::min(m * plan.virtual_stages, (plan.pp - p - 1) * 2 + (plan.virtual_stages - 1) * plan.pp + 1);
-  }
-  return m;
+  // The warm-up's forwards, and the one each 1F1B step runs before its backward.
+  if (plan.schedule == Schedule::GPipe) return plan.warmup_forwards(p);
+  return std::min(plan.microbatches() * plan.virtual_stages, plan.warmup_forwards(p) + 1);
 }
 
 std::vector<StageMemory> memory_per_stage(const TransformerSpec& m, const ParallelPlan& plan, const TrainingCosts& costs,

@@ -71,6 +71,17 @@ std::string_view to_string(Schedule s) {
   return "?";
 }
 
+std::int64_t ParallelPlan::warmup_forwards(std::int64_t p) const {
+  const std::int64_t m = microbatches();
+  switch (schedule) {
+    case Schedule::GPipe: return m * virtual_stages;
+    case Schedule::OneFOneB: return std::min(m, pp - p - 1);
+    case Schedule::Interleaved:  // Megatron-core: 2 (pp - p - 1) + (v - 1) N, with N >= pp
+      return std::min(m * virtual_stages, (virtual_stages - 1) * group() + 2 * (pp - p - 1));
+  }
+  return m;
+}
+
 double ParallelPlan::effective_bucket_params() const {
   if (bucket_params > 0) return bucket_params;
   if (!overlap_dp) return std::numeric_limits<double>::infinity();

@@ -25,6 +25,9 @@ enum class Fp8Recipe { Delayed, Current, Mx };
 struct ParallelPlan {
   std::int64_t tp = 1, pp = 1, dp = 1, cp = 1, ep = 1;
   std::int64_t virtual_stages = 1;  // model chunks per pipeline rank (interleaved 1F1B)
+  // Interleaved: microbatches a rank runs through one model chunk before the next (Megatron-
+  // core's microbatch_group_size_per_vp_stage, at least pp); 0: pp.
+  std::int64_t microbatch_group = 0;
   bool sequence_parallel = true;
   Schedule schedule = Schedule::OneFOneB;
   std::int64_t microbatch = 1;      // sequences per microbatch
@@ -67,6 +70,11 @@ struct ParallelPlan {
   std::int64_t world() const { return tp * cp * pp * dp; }
   std::int64_t microbatches() const { return global_batch / (microbatch * dp); }
   std::int64_t stages() const { return pp * virtual_stages; }  // model chunks in all
+  std::int64_t group() const { return microbatch_group > 0 ? microbatch_group : pp; }
+  // Forward passes (of model chunks) pipeline rank p runs before its first backward: one
+  // 1F1B step per stage behind it (two, interleaved), plus a group for each further chunk
+  // (docs/training.md, "Pipeline schedules").
+  std::int64_t warmup_forwards(std::int64_t p) const;
   // The gradient bucket a run uses: the one given, else Megatron-core's default (since
   // 2024-04): max(40 M, 1 M x the gradient group's size) parameters when the reduction
   // overlaps the backward, one bucket for everything when it does not.

@@ -20,9 +20,12 @@ struct Task {
   std::int64_t chunk;  // local chunk index on the pipeline rank
 };
 
-// The order a pipeline rank runs its tasks in (Megatron's schedules).
+// The order a pipeline rank runs its tasks in (Megatron's schedules). Interleaved: the
+// forwards go through a group of N microbatches per model chunk, chunk after chunk, group
+// after group (Megatron-core's schedule table); the backwards in the same order, the chunks
+// reversed; warm-up forwards first, then one forward and one backward at a time.
 std::vector<Task> schedule_for(const ParallelPlan& plan, std::int64_t p) {
-  const std::int64_t m = plan.microbatches(), pp = plan.pp, vp = plan.virtual_stages;
+  const std::int64_t m = plan.microbatches(), vp = plan.virtual_stages;
   std::vector<Task> out;
   if (plan.schedule == Schedule::GPipe) {
     for (std::int64_t k = 0; k < vp; ++k)
@@ -31,17 +34,18 @@ std::vector<Task> schedule_for(const ParallelPlan& plan, std::int64_t p) {
       for (std::int64_t i = 0; i < m; ++i) out.push_back({Kind::Backward, i, k});
     return out;
   }
+  std::vector<std::pair<std::int64_t, std::int64_t>> table;  // (microbatch, chunk) per forward
+  table.reserve(std::size_t(m * vp));
+  const std::int64_t n = vp == 1 ? m : plan.group();
+  for (std::int64_t first = 0; first < m; first += n)
+    for (std::int64_t k = 0; k < vp; ++k)
+      for (std::int64_t i = first; i < std::min(m, first + n); ++i) table.emplace_back(i, k);
   const std::int64_t total = m * vp;
-  auto fwd = [&](std::int64_t j) {
-    if (vp == 1) return Task{Kind::Forward, j, 0};
-    return Task{Kind::Forward, (j / (pp * vp)) * pp + j % pp, (j / pp) % vp};
-  };
+  auto fwd = [&](std::int64_t j) { return Task{Kind::Forward, table[std::size_t(j)].first, table[std::size_t(j)].second}; };
   auto bwd = [&](std::int64_t j) {
-    if (vp == 1) return Task{Kind::Backward, j, 0};
-    return Task{Kind::Backward, (j / (pp * vp)) * pp + j % pp, vp - 1 - (j / pp) % vp};
+    return Task{Kind::Backward, table[std::size_t(j)].first, vp - 1 - table[std::size_t(j)].second};
   };
-  const std::int64_t warmup =
-      vp == 1 ? std::min(pp - p - 1, m) : std::min((pp - p - 1) * 2 + (vp - 1) * pp, total);
+  const std::int64_t warmup = plan.warmup_forwards(p);
   for (std::int64_t j = 0; j < warmup; ++j) out.push_back(fwd(j));
   for (std::int64_t i = 0; i < total - warmup; ++i) {
     out.push_back(fwd(warmup + i));
@@ -142,9 +146,10 @@ struct TrainingSim::Impl {
     pp = plan.pp;
     dp = plan.dp;
     vp = plan.virtual_stages;
-    if (plan.schedule == Schedule::Interleaved && m % pp != 0)
+    if (plan.schedule == Schedule::Interleaved && m % plan.group() != 0)
       throw std::invalid_argument(fmt::format(
-          "the interleaved schedule needs the microbatches per iteration ({}) to be a multiple of pp ({})", m, pp));
+          "the interleaved schedule needs the microbatches per iteration ({}) to be a multiple of its group ({})", m,
+          plan.group()));
     std::vector<Member> all;
     for (std::int64_t c = 0; c < plan.cp; ++c)
       for (std::int64_t t = 0; t < plan.tp; ++t) all.push_back({t, c});

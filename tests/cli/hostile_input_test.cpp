@@ -228,8 +228,26 @@ TEST(HostileInput, AFolderNeverMixesTwoRuns) {
 TEST(HostileInput, AnInterleavedScheduleNeedsMicrobatchesInGroupsOfPp) {
   // Found by fuzz_run: the run used to stop with "internal error" (exit 1).
   expect_refused(std::string(DCSIM_SOURCE_DIR) + "/fuzz/regressions/interleaved_microbatches_not_multiple_of_pp.yaml", "",
-                 "workload.batch.global: the interleaved schedule runs microbatches in groups of pp: global 16 / "
-                 "(microbatch 2 x dp 8) = 1 microbatches is not a multiple of pp 2");
+                 "workload.batch.global: the interleaved schedule runs microbatches in groups of 2 (pp): global 16 / "
+                 "(microbatch 2 x dp 8) = 1 microbatches is not a multiple of 2");
+}
+
+TEST(HostileInput, MicrobatchGroupsMustDivideTheMicrobatchesAndNeedTheInterleavedSchedule) {
+  const std::string train = std::string(DCSIM_SOURCE_DIR) + "/scenarios/train_gpt.yaml";
+  expect_refused(train, "--set workload.parallelism.microbatch_group=5",
+                 "workload.parallelism.microbatch_group: microbatch groups belong to schedule: interleaved");
+  expect_refused(train,
+                 "--set workload.parallelism.virtual_stages=2 --set workload.parallelism.schedule=interleaved "
+                 "--set workload.parallelism.microbatch_group=10",
+                 "the interleaved schedule runs microbatches in groups of 10 (parallelism.microbatch_group)");
+  expect_refused(train,
+                 "--set workload.parallelism.virtual_stages=2 --set workload.parallelism.schedule=interleaved "
+                 "--set workload.parallelism.microbatch_group=4",
+                 "workload.parallelism.microbatch_group: 4 is less than pp 8; allowed: pp or more");
+  expect_refused(train,
+                 "--set workload.parallelism.virtual_stages=2 --set workload.parallelism.schedule=interleaved "
+                 "--set workload.parallelism.microbatch_group=0",
+                 "workload.parallelism.microbatch_group");
 }
 
 TEST(HostileInput, DurationsThatRoundToZeroNanosecondsAreRefused) {

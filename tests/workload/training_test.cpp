@@ -504,6 +504,52 @@ TEST(Training, ActivationMemoryFollowsKorthikanti) {
   EXPECT_EQ(in_flight(plan, 7), 1);
 }
 
+// Interleaved groups of N >= pp microbatches per model chunk (Megatron-core's
+// microbatch_group_size_per_vp_stage): warm-up 2 (pp - p - 1) + (v - 1) N; a stage holds its
+// warm-up's forwards and one more. Every group size that divides the microbatches runs to
+// completion (the simulation throws when a schedule deadlocks).
+TEST(Training, MicrobatchGroupsRunToCompletionAndHoldTheirWarmUp) {
+  ParallelPlan plan;
+  plan.tp = 1;
+  plan.dp = 1;
+  plan.pp = 4;
+  plan.virtual_stages = 2;
+  plan.schedule = Schedule::Interleaved;
+  plan.global_batch = 16;
+  EXPECT_EQ(in_flight(plan, 0), 11);  // 2 x 3 + 1 x 4, and one more
+  EXPECT_EQ(in_flight(plan, 3), 5);
+  plan.microbatch_group = 8;
+  EXPECT_EQ(in_flight(plan, 0), 15);  // 2 x 3 + 1 x 8, and one more
+  EXPECT_EQ(in_flight(plan, 3), 9);
+  plan.virtual_stages = 3;
+  EXPECT_EQ(in_flight(plan, 0), 23);  // 2 x 3 + 2 x 8, and one more
+  plan.microbatch_group = 16;
+  EXPECT_EQ(in_flight(plan, 0), 39);
+  plan.global_batch = 4;  // fewer forwards than the warm-up: all of them
+  plan.microbatch_group = 4;
+  EXPECT_EQ(in_flight(plan, 0), 12);
+
+  network::FabricSpec spec;
+  spec.radix = 16;
+  for (std::int64_t pp : {2, 3, 4, 8})
+    for (std::int64_t v : {2, 3})
+      for (std::int64_t n = pp; n <= 2 * pp + 1; ++n)
+        for (std::int64_t m = n; m <= 3 * pp + 2; m += n) {
+          if (small_model().layers < pp * v) continue;
+          SCOPED_TRACE(::testing::Message() << "pp " << pp << " v " << v << " group " << n << " microbatches " << m);
+          ParallelPlan q;
+          q.tp = 1;
+          q.dp = 1;
+          q.pp = pp;
+          q.virtual_stages = v;
+          q.schedule = Schedule::Interleaved;
+          q.microbatch_group = n;
+          q.global_batch = m;
+          q.zero = 0;
+          EXPECT_NO_THROW(run(q, true, network::SharingModel::Analytical, 1, spec));
+        }
+}
+
 // torchtitan's per-op policy (recompute: op) on Llama 3 8B, one rank, 8,192 tokens: the
 // backward runs wk, wo and w3 again, never the attention core, in BF16 and FP8 alike; it
 // saves the block input, wq, wv, the attention output and statistics, w1 and w2.
