@@ -238,6 +238,8 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
       {"iterations_simulated", cfg.iterations},
       {"slowest_device_factor", options.compute_slowness},
       {"breakdown", breakdown_json(it.breakdown, T)}};
+  // The interleaved schedule's microbatch group (docs/training.md, "Pipeline schedules").
+  if (plan.schedule == Schedule::Interleaved) results["training"]["parallelism"]["microbatch_group"] = plan.group();
   if (!it.timeline.empty()) {
     nlohmann::ordered_json spans = nlohmann::ordered_json::array();
     for (const PipelineSpan& sp : it.timeline)

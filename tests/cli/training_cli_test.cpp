@@ -150,6 +150,12 @@ TEST(TrainingCli, ThePipelineTimelineTilesTheIterationAndSumsToTheBreakdown) {
     const double T = res["training"]["iteration_time_s"];
     const int pp = res["training"]["parallelism"]["pp"], vp = res["training"]["parallelism"]["virtual_stages"];
     const int m = res["training"]["parallelism"]["microbatches"];
+    // The interleaved schedule says its microbatch group (pp unless set); the others have none.
+    const auto& par = res["training"]["parallelism"];
+    if (vp > 1)
+      EXPECT_EQ(par["microbatch_group"], pp);
+    else
+      EXPECT_FALSE(par.contains("microbatch_group"));
     EXPECT_EQ(res["training"]["timeline"]["file"], "timeline.csv");
     std::ifstream in(out + "/timeline.csv");
     std::string line;
