@@ -421,11 +421,28 @@ void Fabric::route_explicit(std::int64_t a, std::int64_t b, Route& out) {
     boost::breadth_first_search(
         rg, dst, boost::visitor(boost::make_bfs_visitor(boost::record_distances(dist.data(), boost::on_tree_edge()))));
   }
-  // Walk (or spray) down the shortest-path DAG from a.
-  std::map<int, std::map<NodeId, double>, std::greater<>> frontier;  // by distance, farthest first
   const NodeId start = topo_.device_node(a);
-  frontier[dist[start]][start] = 1.0;
   const std::uint64_t hash = mix(pair_key(a, b));
+  if (spec_.routing != Routing::Spray) {
+    // ECMP: one path, each hop hashed among the links one step closer to b.
+    NodeId u = start;
+    for (int d = dist[u]; d > 0; --d) {
+      std::size_t closer = 0;
+      for (LinkId l : topo_.out_links(u)) closer += dist[topo_.link(l).to] == d - 1;
+      if (closer == 0) throw std::logic_error("fabric: no path between devices of an explicit fabric");
+      std::size_t pick = (hash ^ std::uint64_t(u) * 0x9e3779b97f4a7c15ull) % closer;
+      for (LinkId l : topo_.out_links(u))
+        if (dist[topo_.link(l).to] == d - 1 && pick-- == 0) {
+          append(out, l, 1.0);
+          u = topo_.link(l).to;
+          break;
+        }
+    }
+    return;
+  }
+  // Spray down the shortest-path DAG from a.
+  std::map<int, std::map<NodeId, double>, std::greater<>> frontier;  // by distance, farthest first
+  frontier[dist[start]][start] = 1.0;
   while (!frontier.empty()) {
     auto level = std::move(frontier.begin()->second);
     const int d = frontier.begin()->first;
@@ -435,15 +452,9 @@ void Fabric::route_explicit(std::int64_t a, std::int64_t b, Route& out) {
       std::vector<LinkId> next;
       for (LinkId l : topo_.out_links(u))
         if (dist[topo_.link(l).to] == d - 1) next.push_back(l);
-      if (spec_.routing == Routing::Spray) {
-        for (LinkId l : next) {
-          append(out, l, mass / double(next.size()));
-          frontier[d - 1][topo_.link(l).to] += mass / double(next.size());
-        }
-      } else {
-        const LinkId l = next[(hash ^ std::uint64_t(u) * 0x9e3779b97f4a7c15ull) % next.size()];
-        append(out, l, mass);
-        frontier[d - 1][topo_.link(l).to] += mass;
+      for (LinkId l : next) {
+        append(out, l, mass / double(next.size()));
+        frontier[d - 1][topo_.link(l).to] += mass / double(next.size());
       }
     }
   }
