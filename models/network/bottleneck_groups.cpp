@@ -124,6 +124,7 @@ void NetworkSim::join_group(ClassId cid, GroupId gid, double clock) {
   Group& g = groups_[gid];
   advance_clock(gid);
   c.group = gid;
+  class_group_[cid] = gid;
   c.offset = clock - g.clock;
   ++g.nclasses;
   g.members += c.n;
@@ -159,6 +160,7 @@ void NetworkSim::leave_group(ClassId cid) {
   if (c.cap <= g.min_cap) g.min_cap_stale = true;
   g.members -= c.n;
   c.group = kNotInHeap;
+  class_group_[cid] = kNotInHeap;
   if (--g.nclasses == 0)
     release_group(gid);
   else

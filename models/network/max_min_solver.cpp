@@ -14,6 +14,7 @@
 // which an outside group runs faster than everything re-solved there, that group is no
 // longer fairly treated: it joins and the solve is repeated.
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -28,6 +29,34 @@ constexpr double kIdle = 0.5;            // an active link below this load fract
 constexpr double kCheckAt = 0.9;         // a dormant link is re-checked when its bound reaches this
 constexpr double kTopRate = 1 - 1e-9;    // groups this close to a link's top rate are bottlenecked there
 constexpr double kUnfair = 1 + 1e-9;
+
+using LevelEntry = NetworkSim::LevelEntry;
+// (level, link) order, as a heap of the lowest first needs it ("later" sits deeper).
+bool before(const LevelEntry& a, const LevelEntry& b) { return a.key < b.key; }
+const auto later_level = [](const LevelEntry& a, const LevelEntry& b) { return before(b, a); };
+
+// std::pop_heap's order, with the hole taken down to a leaf along the lower child, chosen
+// without a branch (which child a sift takes is a coin flip no predictor learns), then the
+// last entry sifted up into it (Floyd).
+void pop_lowest(std::vector<LevelEntry>& heap) {
+  const LevelEntry last = heap.back();
+  heap.pop_back();
+  const std::size_t n = heap.size();
+  if (n == 0) return;
+  std::size_t i = 0;
+  for (std::size_t c = 1; c < n; c = 2 * i + 1) {
+    if (c + 1 < n) c += std::size_t(before(heap[c + 1], heap[c]));
+    heap[i] = heap[c];
+    i = c;
+  }
+  while (i > 0) {
+    const std::size_t parent = (i - 1) / 2;
+    if (!before(last, heap[parent])) break;
+    heap[i] = heap[parent];
+    i = parent;
+  }
+  heap[i] = last;
+}
 }  // namespace
 
 void NetworkSim::solve(const std::vector<LinkId>& seeds, const std::vector<GroupId>& changed) {
@@ -336,13 +365,13 @@ void NetworkSim::progressive_fill() {
         break;
       }
   }
-  std::make_heap(heap_.begin(), heap_.end(), later);
+  std::make_heap(heap_.begin(), heap_.end(), later_level);
   double lowest_cap = std::numeric_limits<double>::infinity();
   for (GroupId g : comp_groups_) lowest_cap = std::min(lowest_cap, min_cap(g));
   cap_heap_.clear();
   bool caps_built = false;
   while (unfrozen_ > 0) {
-    const double next_link = heap_.empty() ? std::numeric_limits<double>::infinity() : heap_.front().first;
+    const double next_link = heap_.empty() ? std::numeric_limits<double>::infinity() : heap_.front().level();
     if (!caps_built && next_link >= lowest_cap) {
       for (std::size_t k = 0; k < m; ++k)
         if (!frozen_[k]) cap_heap_.emplace_back(min_cap(comp_groups_[k]), std::uint32_t(k));
@@ -377,15 +406,15 @@ void NetworkSim::progressive_fill() {
       continue;
     }
     if (heap_.empty()) break;
-    std::pop_heap(heap_.begin(), heap_.end(), later);
-    const auto [level, idx] = heap_.back();
-    heap_.pop_back();
+    const double level = heap_.front().level();
+    const std::uint32_t idx = heap_.front().link();
+    pop_lowest(heap_);
     if (free_count_[idx] == 0) continue;
     // Levels only rise as things freeze: a stale entry is pushed again at its level now.
     const double now_level = level_of(idx);
     if (now_level > level * (1 + 1e-12)) {
       heap_.emplace_back(now_level, idx);
-      std::push_heap(heap_.begin(), heap_.end(), later);
+      std::push_heap(heap_.begin(), heap_.end(), later_level);
       continue;
     }
     // The link saturates: what is still free on it freezes at its level, whole groups

@@ -482,7 +482,7 @@ void NetworkSim::dormant_add(LinkId l, ClassId c, double weight, int flows) {
 
 double NetworkSim::dormant_load(LinkId l) const {
   double load = 0;
-  for (const DormantEntry& e : links_[l].drow) load += e.weight * ghot_[classes_[e.cls].group].rate;
+  for (const DormantEntry& e : links_[l].drow) load += e.weight * ghot_[class_group_[e.cls]].rate;
   return load;
 }
 

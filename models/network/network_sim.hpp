@@ -36,6 +36,7 @@
 //    bytes. The first transfer to touch one of its links splits the batch into its parts,
 //    each with the bytes it has left, before it joins (docs/network.md, "Batches").
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -155,6 +156,17 @@ class NetworkSim {
   std::string check_max_min() const;
   // The current rate of every active transfer, by start order (tests compare solvers).
   std::vector<std::pair<std::uint64_t, double>> rates() const;
+
+  // The solver's queue entry: a link's level in the fill and the link, packed so that one
+  // integer compare orders them as (level, link) (levels are never negative, and the bits of
+  // non-negative doubles order as their values do).
+  struct LevelEntry {
+    __extension__ using Key = unsigned __int128;
+    Key key;
+    LevelEntry(double level, std::uint32_t link) : key(Key(std::bit_cast<std::uint64_t>(level)) << 32 | link) {}
+    double level() const { return std::bit_cast<double>(std::uint64_t(key >> 32)); }
+    std::uint32_t link() const { return std::uint32_t(key); }
+  };
 
  private:
   using FlowId = std::uint32_t;
@@ -380,6 +392,7 @@ class NetworkSim {
   std::vector<FlowId> free_flows_;
   std::vector<RateClass> classes_;
   std::vector<ClassId> free_classes_;
+  std::vector<GroupId> class_group_;  // each class's group, kept dense for the dormant-link checks
   std::vector<Group> groups_;
   std::vector<GroupHot> ghot_;
   std::vector<GroupId> free_groups_;
@@ -467,7 +480,8 @@ class NetworkSim {
   std::vector<std::uint32_t> free_count_, left_;
   std::vector<std::uint8_t> frozen_, emptied_;
   std::vector<Flip> flips_;
-  std::vector<std::pair<double, std::uint32_t>> heap_, cap_heap_;
+  std::vector<LevelEntry> heap_;
+  std::vector<std::pair<double, std::uint32_t>> cap_heap_;
   std::size_t unfrozen_ = 0;
   std::vector<FlowId> finished_scratch_;
   std::vector<ClassKeyLink> key_scratch_;

@@ -109,6 +109,7 @@ NetworkSim::ClassId NetworkSim::find_or_make_class(std::vector<ClassKeyLink>& ke
   } else {
     id = static_cast<ClassId>(classes_.size());
     classes_.emplace_back();
+    class_group_.push_back(kNotInHeap);
   }
   RateClass& c = classes_[id];
   c.key.assign(key.begin(), key.end());
@@ -118,6 +119,7 @@ NetworkSim::ClassId NetworkSim::find_or_make_class(std::vector<ClassKeyLink>& ke
   c.members.rebind(MemberAccess{&flows_});
   c.class_load.fill(0.0);
   c.group = kNotInHeap;
+  class_group_[id] = kNotInHeap;
   c.group_pos = kNotInHeap;
   c.offset = 0;
   c.group_key = 0;
