@@ -42,7 +42,24 @@ class IndexedHeap {
     a_.pos(last) = i;
     fix(i);
   }
-  void pop() { erase(ids_.front()); }
+  // Floyd's pop: the hole at the root goes down to a leaf along the lower child, chosen
+  // without a branch (a coin flip no predictor learns), and the last id sifts up into it.
+  void pop() {
+    a_.pos(ids_.front()) = kNotInHeap;
+    const std::uint32_t last = ids_.back();
+    ids_.pop_back();
+    const auto n = static_cast<std::uint32_t>(ids_.size());
+    if (n == 0) return;
+    std::uint32_t i = 0;
+    for (std::uint32_t c = 1; c < n; c = 2 * i + 1) {
+      if (c + 1 < n) c += std::uint32_t(lower(ids_[c + 1], ids_[c]));
+      ids_[i] = ids_[c];
+      a_.pos(ids_[i]) = i;
+      i = c;
+    }
+    ids_[i] = last;
+    up(i);
+  }
   // The id's key changed: restore the heap order.
   void update(std::uint32_t id) { fix(a_.pos(id)); }
   void clear() {
@@ -55,6 +72,12 @@ class IndexedHeap {
     const auto& kx = a_.key(x);
     const auto& ky = a_.key(y);
     return kx < ky || (!(ky < kx) && x < y);
+  }
+  // less() evaluated without short-circuit jumps.
+  bool lower(std::uint32_t x, std::uint32_t y) const {
+    const auto& kx = a_.key(x);
+    const auto& ky = a_.key(y);
+    return bool(int(kx < ky) | (int(!(ky < kx)) & int(x < y)));
   }
   void fix(std::uint32_t i) {
     if (i > 0 && less(ids_[i], ids_[(i - 1) / 2]))
