@@ -103,7 +103,7 @@ class IndexedHeap {
     for (;;) {
       std::uint32_t child = 2 * i + 1;
       if (child >= n) break;
-      if (child + 1 < n && less(ids_[child + 1], ids_[child])) ++child;
+      if (child + 1 < n) child += std::uint32_t(lower(ids_[child + 1], ids_[child]));
       if (!less(ids_[child], id)) break;
       ids_[i] = ids_[child];
       a_.pos(ids_[i]) = i;

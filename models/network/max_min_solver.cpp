@@ -565,15 +565,15 @@ void NetworkSim::check_dormant_links(const std::vector<FlowId>& arrivals) {
     seeds_scratch_.clear();
     while (!checks_.empty() && check_trigger_[checks_.top()] <= drift_) {
       const LinkId l = checks_.top();
-      checks_.pop();
       LinkState& link = links_[l];
-      if (link.mode != LinkMode::Dormant) continue;  // every mode change unschedules; kept as a guard
-      const double load = dormant_load(l);
-      if (load < kCheckAt * link.capacity * (1 - 1e-9)) {
+      const double load = link.mode == LinkMode::Dormant ? dormant_load(l) : 0;
+      if (link.mode == LinkMode::Dormant && load < kCheckAt * link.capacity * (1 - 1e-9)) {
         link.bound = load / drift_;
-        schedule_check(l);
+        schedule_check(l);  // re-keyed where it stands: its trigger only moves later
         continue;
       }
+      checks_.pop();
+      if (link.mode != LinkMode::Dormant) continue;  // every mode change unschedules; kept as a guard
       promote(l);
       if (load > link.capacity * (1 + 1e-12)) seeds_scratch_.push_back(l);
     }
