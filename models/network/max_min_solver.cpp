@@ -566,14 +566,17 @@ void NetworkSim::check_dormant_links(const std::vector<FlowId>& arrivals) {
     while (!checks_.empty() && check_trigger_[checks_.top()] <= drift_) {
       const LinkId l = checks_.top();
       LinkState& link = links_[l];
-      const double load = link.mode == LinkMode::Dormant ? dormant_load(l) : 0;
-      if (link.mode == LinkMode::Dormant && load < kCheckAt * link.capacity * (1 - 1e-9)) {
+      if (link.mode != LinkMode::Dormant) {  // every mode change unschedules; kept as a guard
+        checks_.pop();
+        continue;
+      }
+      const double load = dormant_load(l);
+      if (load < kCheckAt * link.capacity * (1 - 1e-9)) {
         link.bound = load / drift_;
         schedule_check(l);  // re-keyed where it stands: its trigger only moves later
         continue;
       }
       checks_.pop();
-      if (link.mode != LinkMode::Dormant) continue;  // every mode change unschedules; kept as a guard
       promote(l);
       if (load > link.capacity * (1 + 1e-12)) seeds_scratch_.push_back(l);
     }

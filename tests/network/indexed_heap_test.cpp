@@ -1,13 +1,16 @@
 // IndexedHeap against std::set on random pushes, erasures, key changes, pops and a
-// rescaling of every key: the same top (key, then id) after every operation.
+// rescaling of every key: the same top (key, then id) after every operation. And the flow
+// solver's packed (level, link) queue key against the pairs it stands for.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <random>
 #include <set>
 #include <utility>
 #include <vector>
 
 #include "models/network/indexed_heap.hpp"
+#include "models/network/network_sim.hpp"
 
 using dcsim::network::IndexedHeap;
 using dcsim::network::kNotInHeap;
@@ -70,4 +73,21 @@ TEST(IndexedHeap, MatchesAnOrderedSetOnRandomOperations) {
     ++seen;
   }
   EXPECT_EQ(seen, ref.size());
+}
+
+// The fill's queue key orders as the (level, link) pairs it packs, and gives both back.
+TEST(LevelEntry, OrdersAsLevelThenLinkAndUnpacks) {
+  using dcsim::network::NetworkSim;
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<std::pair<double, std::uint32_t>> sorted = {
+      {0.0, 0}, {0.0, 7}, {1e-300, 0}, {0.5, 3}, {1.0, 0}, {1.0, 1}, {1.0, ~0u}, {3e9, 2}, {inf, 0}};
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    const NetworkSim::LevelEntry a(sorted[i].first, sorted[i].second);
+    EXPECT_EQ(a.level(), sorted[i].first);
+    EXPECT_EQ(a.link(), sorted[i].second);
+    for (std::size_t j = 0; j < sorted.size(); ++j) {
+      const NetworkSim::LevelEntry b(sorted[j].first, sorted[j].second);
+      EXPECT_EQ(a.key < b.key, i < j) << i << " vs " << j;
+    }
+  }
 }
