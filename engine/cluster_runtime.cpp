@@ -83,6 +83,7 @@ void ClusterRuntime::write_json(nlohmann::ordered_json& out, double run_seconds)
                     {"tiers", fabric->tiers()},
                     {"transfers", network->transfers_started()},
                     {"rate_recomputations", network->rate_recomputations()},
+                    {"solves_skipped", network->solves_skipped()},
                     {"transfers_resolved", network->transfers_resolved()},
                     {"hottest_links", hot},
                     {"over_capacity", !capacity_warning().empty()}};

@@ -435,6 +435,61 @@ void NetworkSim::progressive_fill() {
   }
 }
 
+// ---- changes that move no rate ----------------------------------------------------------
+//
+// A max-min allocation is one that is feasible and in which every transfer runs at its cap
+// or crosses a saturated link on which no transfer runs faster (its bottleneck). The groups
+// keep that certificate: a link group's link is saturated and its classes are the fastest
+// there. Many changes leave it standing (on a full-bisection tree, pipeline sends at their
+// NIC's rate starting and ending: three in five solves of a 16K-GPU iteration changed no
+// rate), and then the solve is skipped (docs/network.md, "Changes that move no rate"):
+//  - transfers leave, and no group is bottlenecked at an active link they crossed: every
+//    bottleneck keeps its load, so every transfer left keeps its bottleneck;
+//  - transfers arrive at their caps (their classes sit in their caps' groups), and every
+//    active link they cross stays within capacity with no group bottlenecked at it: the
+//    others' bottlenecks are not crossed, so they keep them, and the new ones are at caps.
+// (Dormant links cannot bind; they are checked after, as after a solve.)
+
+double NetworkSim::active_load(LinkId l) const {
+  double load = 0;
+  for (const GroupRowEntry& e : links_[l].grow) load += e.weight * ghot_[e.group].rate;
+  return load;
+}
+
+bool NetworkSim::arrivals_leave_rates(const std::vector<FlowId>& arrivals) const {
+  for (const FlowId id : arrivals) {
+    const Flow& f = flows_[id];
+    if (!f.active || f.cls == kNotInHeap || !groups_[classes_[f.cls].group].by_cap) return false;
+    for (const auto& [l, w] : f.load()) {
+      const LinkState& link = links_[l];
+      if (link.mode == LinkMode::Active && (link.group != kNotInHeap || active_load(l) > link.capacity)) return false;
+    }
+  }
+  return true;
+}
+
+// Called once they have left their classes: a group they emptied is gone with its link.
+bool NetworkSim::departures_leave_rates(const std::vector<FlowId>& departed) const {
+  for (const FlowId id : departed)
+    for (const auto& [l, w] : flows_[id].load())
+      if (links_[l].mode == LinkMode::Active && links_[l].group != kNotInHeap) return false;
+  return true;
+}
+
+// What a solve does besides rates, on the links of the transfers that changed: an active link
+// left far from full with no group bottlenecked on it stops binding (as apply_rates does).
+void NetworkSim::settle_without_solve(const std::vector<FlowId>& changed) {
+  ++skipped_;
+  for (const FlowId id : changed)
+    for (const auto& [l, w] : flows_[id].load()) {
+      const LinkState& link = links_[l];
+      if (link.mode != LinkMode::Active || link.group != kNotInHeap || link.flows.size() < 2) continue;
+      const double load = active_load(l);
+      if (load < kIdle * link.capacity) make_dormant(l, load);
+    }
+  sweep_idle_links();
+}
+
 // Groups outside the solve that now run faster than everything re-solved on a link the new
 // rates saturate: they join, and the solve runs again.
 bool NetworkSim::admit_unfairly_treated() {

@@ -328,6 +328,7 @@ void NetworkSim::request_update() {
 void NetworkSim::update() {
   update_pending_ = false;
   changed_scratch_.assign(pending_groups_.begin(), pending_groups_.end());
+  const bool pending = !pending_groups_.empty();
   pending_groups_.clear();
   arrivals_work_.swap(arrivals_);
   for (FlowId id : arrivals_work_) {
@@ -343,8 +344,12 @@ void NetworkSim::update() {
     changed_scratch_.push_back(classes_[c].group);
   }
   if (!changed_scratch_.empty()) {
-    seeds_scratch_.clear();
-    solve(seeds_scratch_, changed_scratch_);
+    if (!pending && arrivals_leave_rates(arrivals_work_)) {
+      settle_without_solve(arrivals_work_);
+    } else {
+      seeds_scratch_.clear();
+      solve(seeds_scratch_, changed_scratch_);
+    }
     check_dormant_links(arrivals_work_);
   }
   arrivals_work_.clear();
@@ -387,6 +392,9 @@ void NetworkSim::on_drain() {
   if (model_ == SharingModel::Flow) {
     // A link left with a single transfer cannot bind any more; that transfer's class,
     // re-keyed without it, may speed up.
+    // Whether the rates stand is read before lone links are demoted (which only re-keys
+    // classes not bottlenecked there when they stand).
+    const bool stand = pending_groups_.empty() && departures_leave_rates(finished);
     changed_scratch_.assign(pending_groups_.begin(), pending_groups_.end());
     pending_groups_.clear();
     auto& lone = lone_links_;
@@ -405,8 +413,14 @@ void NetworkSim::on_drain() {
     for (LinkId l : lone)
       for (const LinkFlow& lf : links_[l].flows)  // (not one starting now)
         if (flows_[lf.flow].cls != kNotInHeap) changed_scratch_.push_back(classes_[flows_[lf.flow].cls].group);
+    // A class that lost its bottleneck link here waits in a fresh group (rekey_without); it is
+    // in this change already, through its lone link.
+    const bool regrouped = !pending_groups_.empty();
+    pending_groups_.clear();
     std::erase_if(seeds_scratch_, [&](LinkId l) { return links_[l].mode != LinkMode::Active; });
-    if (!seeds_scratch_.empty() || !changed_scratch_.empty()) {
+    if (stand && !regrouped) {
+      if (!seeds_scratch_.empty() || !changed_scratch_.empty()) settle_without_solve(finished);
+    } else if (!seeds_scratch_.empty() || !changed_scratch_.empty()) {
       solve(seeds_scratch_, changed_scratch_);
       check_dormant_links(arrivals_work_);  // (empty: no arrivals here)
     }

@@ -135,6 +135,8 @@ class NetworkSim {
   std::size_t active_transfers() const { return active_; }
   std::uint64_t transfers_started() const { return started_; }
   std::uint64_t rate_recomputations() const { return recomputations_; }
+  // Changes that provably moved no rate, settled without a solve (max_min_solver.cpp).
+  std::uint64_t solves_skipped() const { return skipped_; }
   std::uint64_t transfers_resolved() const { return resolved_; }  // summed over recomputations
   std::uint64_t groups_resolved() const { return groups_resolved_; }  // likewise, bottleneck groups
   std::size_t rate_classes() const { return live_classes_; }
@@ -378,6 +380,10 @@ class NetworkSim {
   std::uint32_t local_entry(std::uint32_t k, std::uint32_t i) const;
   double saturation_level(std::uint32_t i) const;
   bool admit_unfairly_treated();
+  double active_load(LinkId l) const;
+  bool arrivals_leave_rates(const std::vector<FlowId>& arrivals) const;
+  bool departures_leave_rates(const std::vector<FlowId>& departed) const;
+  void settle_without_solve(const std::vector<FlowId>& changed);
   void apply_rates();
   void check_dormant_links(const std::vector<FlowId>& arrivals);
   void schedule_check(LinkId l);
@@ -489,7 +495,7 @@ class NetworkSim {
   bool batching_ = true;
   std::uint64_t batches_split_ = 0;
   std::size_t active_ = 0;
-  std::uint64_t started_ = 0, recomputations_ = 0, resolved_ = 0, groups_resolved_ = 0;
+  std::uint64_t started_ = 0, recomputations_ = 0, skipped_ = 0, resolved_ = 0, groups_resolved_ = 0;
   double delivered_ = 0;
 };
 

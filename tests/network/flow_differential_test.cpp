@@ -85,6 +85,7 @@ Case random_transfers(std::mt19937_64& rng, NetworkSim& net, NetworkSim* every_l
 
 struct Outcome {
   int compared = 0, snapshots = 0, shifted = 0;
+  std::uint64_t solves = 0, skipped = 0;  // changes solved, and settled without a solve
   double worst_rate_error = 0;
   std::int64_t worst_time_error_ns = 0;
 };
@@ -136,6 +137,8 @@ Outcome run_case(Fabric& fabric, std::mt19937_64& rng, int count, Fabric* every_
     }
   }
   sim.run();
+  out.solves = net.rate_recomputations();
+  out.skipped = net.solves_skipped();
   for (std::size_t i = 0; i < arrival.size(); ++i) {
     const std::int64_t err = std::abs((arrival[i] - ref.arrival[i]).count_ns());
     out.worst_time_error_ns = std::max(out.worst_time_error_ns, err);
@@ -156,18 +159,24 @@ void expect_agreement(const Outcome& o, const std::string& what) {
 
 TEST(FlowDifferential, RandomTreesMatchTheReferenceSolver) {
   std::mt19937_64 rng(2026);
+  std::uint64_t solves = 0, skipped = 0;
   for (int k = 0; k < 1500; ++k) {
     int hosts = 0;
     Fabric f(random_tree(rng, hosts));
     const Outcome o = run_case(f, rng, 8 + int(rng() % 30));
     expect_agreement(o, "tree case " + std::to_string(k));
+    solves += o.solves;
+    skipped += o.skipped;
     if (::testing::Test::HasFailure()) break;
   }
+  // Both ways of settling a change are compared here, not only the solver.
+  EXPECT_GT(skipped, solves / 5) << solves << " solved, " << skipped << " settled without a solve";
 }
 
 TEST(FlowDifferential, RandomClosFabricsMatchTheReferenceSolver) {
   const auto& catalog = dcsim::testing::builtin_catalog();
   std::mt19937_64 rng(7);
+  std::uint64_t solves = 0, skipped = 0;
   for (int k = 0; k < 500; ++k) {
     const int servers = 2 + int(rng() % 6);
     const hardware::Cluster cluster({catalog.server("p5.48xlarge"), catalog.accelerator("H100-SXM"), servers, 4, 0});
@@ -182,6 +191,9 @@ TEST(FlowDifferential, RandomClosFabricsMatchTheReferenceSolver) {
     Fabric every_link(cluster, spec);
     const Outcome o = run_case(f, rng, 8 + int(rng() % 30), &every_link);
     expect_agreement(o, "Clos case " + std::to_string(k));
+    solves += o.solves;
+    skipped += o.skipped;
     if (::testing::Test::HasFailure()) break;
   }
+  EXPECT_GT(skipped, solves / 5) << solves << " solved, " << skipped << " settled without a solve";
 }

@@ -80,6 +80,51 @@ TEST(FlowModel, OversubscribedUplinkIsTheBottleneck) {
   EXPECT_EQ(local, at(1e9, 1.5 * B, 2));
 }
 
+// Changes that provably move no rate skip the solve (docs/network.md, "Changes that move no
+// rate"): arrivals at their caps on links left within capacity with no group bottlenecked
+// there, and departures from links where no group is bottlenecked. The rates and times stay
+// the hand-worked max-min ones.
+TEST(FlowModel, ChangesThatMoveNoRateAreSettledWithoutASolve) {
+  // Two leaves of two 10 GB/s hosts each, joined by one 20 GB/s cable (no oversubscription).
+  FabricSpec s;
+  s.kind = FabricKind::Explicit;
+  for (const char* n : {"a0", "a1", "b0", "b1"}) s.nodes.push_back({n, NodeKind::Device});
+  s.nodes.push_back({"la", NodeKind::Switch});
+  s.nodes.push_back({"lb", NodeKind::Switch});
+  for (const char* n : {"a0", "a1"}) s.links.push_back({n, "la", B, L, true});
+  for (const char* n : {"b0", "b1"}) s.links.push_back({n, "lb", B, L, true});
+  s.links.push_back({"la", "lb", 2 * B, L, true});
+  Fabric f(s);
+  Simulator sim;
+  NetworkSim net(sim, f, SharingModel::Flow);
+  Time x_done, y_done, z_done;
+  // x and y cross the cable at their caps: it is exactly full, and nobody is held there.
+  net.start({{0, 2}}, 1e9, 1, [&] { x_done = sim.now(); });
+  net.start({{1, 3}}, 1e9, 1, [&] { y_done = sim.now(); });
+  sim.run_until(Time::zero());
+  EXPECT_EQ(net.rate_recomputations(), 0u);
+  EXPECT_EQ(net.solves_skipped(), 1u);  // the two arrivals of one instant, settled together
+  EXPECT_EQ(net.check_max_min(), "");
+  EXPECT_EQ(net.rates(), (std::vector<std::pair<std::uint64_t, double>>{{0, B}, {1, B}}));
+  // z shares a0's uplink with x: it would overfill it, so the rates are solved: B/2 each.
+  sim.schedule_at(Time::ms(20), [&] { net.start({{0, 1}}, 1e9, 1, [&] { z_done = sim.now(); }); });
+  sim.run_until(Time::ms(20));
+  EXPECT_EQ(net.rate_recomputations(), 1u);
+  EXPECT_EQ(net.rates(), (std::vector<std::pair<std::uint64_t, double>>{{0, B / 2}, {1, B}, {2, B / 2}}));
+  // y leaves the cable, where no group is held: x keeps B/2 (held at a0's uplink) unsolved.
+  sim.run_until(Time::ms(101));
+  EXPECT_EQ(y_done, at(1e9, B, 3));
+  EXPECT_EQ(net.rate_recomputations(), 1u);
+  EXPECT_EQ(net.solves_skipped(), 2u);
+  EXPECT_EQ(net.check_max_min(), "");
+  // x leaves a0's uplink, where z is held: solved, z speeds up to B.
+  sim.run();
+  EXPECT_EQ(net.rate_recomputations(), 2u);
+  // x: 0.2 GB by 20 ms, then 0.8 GB at 5 GB/s: 180 ms. z: 0.8 GB at 5 GB/s, the last 0.2 GB at B.
+  EXPECT_EQ(x_done, Time::ms(180) + Time::from_seconds(3 * L));
+  EXPECT_EQ(z_done, Time::ms(200) + Time::from_seconds(2 * L));
+}
+
 TEST(FlowModel, AnalyticalAndFlowAgreeWhenNoLinkIsShared) {
   for (SharingModel m : {SharingModel::Flow, SharingModel::Analytical}) {
     Fabric f(dcsim::testing::star(8, B, L));
