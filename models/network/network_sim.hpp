@@ -42,6 +42,7 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -59,6 +60,7 @@ enum class SharingModel { Analytical, Flow };
 
 struct Segment {
   std::int64_t src = 0, dst = 0;
+  bool operator==(const Segment&) const = default;
 };
 
 // A transfer's load on each link (segments x route shares, merged) and its longest path
@@ -128,7 +130,7 @@ class NetworkSim {
     double rate = 0, latency = 0;
     double seconds(double bytes, int steps) const;  // rounded as isolated_seconds rounds
   };
-  Isolated isolated(const std::vector<Segment>& segments);
+  Isolated isolated(const std::vector<Segment>& segments);  // remembered per segment list
 
   SharingModel model() const { return model_; }
   Fabric& fabric() { return fabric_; }
@@ -490,6 +492,12 @@ class NetworkSim {
   std::vector<std::pair<double, std::uint32_t>> cap_heap_;
   std::size_t unfrozen_ = 0;
   std::vector<FlowId> finished_scratch_;
+  // isolated()'s answers by segment list: Algorithm::Auto times every candidate of every
+  // data-parallel collective, once per bucket size, over the same ranks (routes never change).
+  struct SegmentsHash {
+    std::size_t operator()(const std::vector<Segment>& segments) const;
+  };
+  std::unordered_map<std::vector<Segment>, Isolated, SegmentsHash> isolated_cache_;
   std::vector<ClassKeyLink> key_scratch_;
 
   bool batching_ = true;

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <random>
+#include <tuple>
 
 #include "models/network/network_sim.hpp"
 #include "../test_support.hpp"
@@ -170,6 +171,14 @@ TEST(FlowModel, RandomCasesKeepMaxMinInvariantsAndConserveBytes) {
     EXPECT_EQ(violation, "") << "seed " << seed;
     EXPECT_EQ(finished, flows);
     for (const auto& [l, bytes] : expected_bytes) EXPECT_NEAR(net.link_bytes(l), bytes, 1e-6 * bytes + 1);
+    // The hottest k are the first k of every used link ranked by utilization, ties by link.
+    std::vector<std::tuple<double, LinkId>> ranked;
+    for (const auto& [l, bytes] : expected_bytes) ranked.emplace_back(-net.link_bytes(l) / f.topology().link(l).bandwidth, l);
+    std::sort(ranked.begin(), ranked.end());
+    const auto hot = net.hottest_links(7);
+    ASSERT_EQ(hot.size(), 7u);
+    for (std::size_t i = 0; i < hot.size(); ++i) EXPECT_EQ(hot[i].link, std::get<1>(ranked[i])) << "seed " << seed;
+    EXPECT_EQ(net.hottest_links(expected_bytes.size() + 5).size(), expected_bytes.size());
   }
 }
 
