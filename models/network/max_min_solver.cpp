@@ -462,7 +462,7 @@ bool NetworkSim::arrivals_leave_rates(const std::vector<FlowId>& arrivals) const
     if (!f.active || f.cls == kNotInHeap || !groups_[classes_[f.cls].group].by_cap) return false;
     for (const auto& [l, w] : f.load()) {
       const LinkState& link = links_[l];
-      if (link.mode == LinkMode::Active && (link.group != kNotInHeap || active_load(l) > link.capacity)) return false;
+      if (mode_[l] == LinkMode::Active && (link.group != kNotInHeap || active_load(l) > link.capacity)) return false;
     }
   }
   return true;
@@ -472,7 +472,7 @@ bool NetworkSim::arrivals_leave_rates(const std::vector<FlowId>& arrivals) const
 bool NetworkSim::departures_leave_rates(const std::vector<FlowId>& departed) const {
   for (const FlowId id : departed)
     for (const auto& [l, w] : flows_[id].load())
-      if (links_[l].mode == LinkMode::Active && links_[l].group != kNotInHeap) return false;
+      if (mode_[l] == LinkMode::Active && links_[l].group != kNotInHeap) return false;
   return true;
 }
 
@@ -483,7 +483,7 @@ void NetworkSim::settle_without_solve(const std::vector<FlowId>& changed) {
   for (const FlowId id : changed)
     for (const auto& [l, w] : flows_[id].load()) {
       const LinkState& link = links_[l];
-      if (link.mode != LinkMode::Active || link.group != kNotInHeap || link.flows.size() < 2) continue;
+      if (mode_[l] != LinkMode::Active || link.group != kNotInHeap || link.flows.size() < 2) continue;
       const double load = active_load(l);
       if (load < kIdle * link.capacity) make_dormant(l, load);
     }
@@ -543,7 +543,7 @@ void NetworkSim::apply_rates() {
     // A link with nothing solved on it may be one a group alone crosses, left out of the
     // problem: its load there is the old one.
     if (link_begin_[i] == link_begin_[i + 1]) continue;
-    if (links_[l].mode != LinkMode::Active || links_[l].group != kNotInHeap) continue;
+    if (mode_[l] != LinkMode::Active || links_[l].group != kNotInHeap) continue;
     const double load = fixed_[i] + frozen_load_[i];
     if (load < kIdle * links_[l].capacity && links_[l].flows.size() >= 2) make_dormant(l, load);
   }
@@ -587,7 +587,7 @@ void NetworkSim::make_dormant(LinkId l, double load) {
 // The bound times drift_ reaches kCheckAt x capacity when drift_ reaches the trigger.
 void NetworkSim::schedule_check(LinkId l) {
   const LinkState& link = links_[l];
-  if (link.mode != LinkMode::Dormant || link.bound <= 0) {
+  if (mode_[l] != LinkMode::Dormant || link.bound <= 0) {
     unschedule_check(l);
     return;
   }
@@ -611,7 +611,7 @@ void NetworkSim::check_dormant_links(const std::vector<FlowId>& arrivals) {
     if (!f.active || f.cls == kNotInHeap) continue;
     const double rate = rate_of(f);
     for (const auto& [l, w] : f.load())
-      if (links_[l].mode == LinkMode::Dormant) {
+      if (mode_[l] == LinkMode::Dormant) {
         links_[l].bound += w * rate / drift_;
         schedule_check(l);
       }
@@ -621,7 +621,7 @@ void NetworkSim::check_dormant_links(const std::vector<FlowId>& arrivals) {
     while (!checks_.empty() && check_trigger_[checks_.top()] <= drift_) {
       const LinkId l = checks_.top();
       LinkState& link = links_[l];
-      if (link.mode != LinkMode::Dormant) {  // every mode change unschedules; kept as a guard
+      if (mode_[l] != LinkMode::Dormant) {  // every mode change unschedules; kept as a guard
         checks_.pop();
         continue;
       }

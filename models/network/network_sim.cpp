@@ -14,6 +14,7 @@ NetworkSim::NetworkSim(Simulator& sim, Fabric& fabric, SharingModel model)
     : sim_(sim), fabric_(fabric), model_(model) {
   const auto& topo = fabric.topology();
   links_.resize(topo.link_count());
+  mode_.assign(topo.link_count(), LinkMode::Private);
   brief_.resize(topo.link_count());
   for (std::size_t l = 0; l < topo.link_count(); ++l)
     links_[l].capacity = brief_[l].capacity = topo.link(LinkId(l)).bandwidth;
@@ -305,7 +306,7 @@ void NetworkSim::attach_to_links(FlowId id) {
     LinkState& link = links_[load[k].first];
     f.slots[k] = static_cast<std::uint32_t>(link.flows.size());
     link.flows.push_back({id, k, load[k].second});
-    if (link.flows.size() == 2 && link.mode == LinkMode::Private) promote(load[k].first);
+    if (link.flows.size() == 2 && mode_[load[k].first] == LinkMode::Private) promote(load[k].first);
   }
 }
 
@@ -320,7 +321,7 @@ void NetworkSim::detach_from_links(FlowId id, std::vector<LinkId>& seeds) {
     link.flows[at] = link.flows.back();
     link.flows.pop_back();
     if (at < link.flows.size()) flows_[link.flows[at].flow].slots[link.flows[at].k] = at;
-    if (link.mode == LinkMode::Active) seeds.push_back(l);
+    if (mode_[l] == LinkMode::Active) seeds.push_back(l);
   }
 }
 
@@ -412,12 +413,12 @@ void NetworkSim::on_drain() {
     lone.clear();
     for (FlowId id : finished)
       for (const auto& [l, w] : flows_[id].load())
-        if (links_[l].flows.size() <= 1 && links_[l].mode != LinkMode::Private) {
-          if (links_[l].mode == LinkMode::Active) {
+        if (links_[l].flows.size() <= 1 && mode_[l] != LinkMode::Private) {
+          if (mode_[l] == LinkMode::Active) {
             demote(l);
             lone.push_back(l);
           }
-          links_[l].mode = LinkMode::Private;
+          mode_[l] = LinkMode::Private;
           links_[l].drow.clear();
           unschedule_check(l);
         }
@@ -428,7 +429,7 @@ void NetworkSim::on_drain() {
     // in this change already, through its lone link.
     const bool regrouped = !pending_groups_.empty();
     pending_groups_.clear();
-    std::erase_if(seeds_scratch_, [&](LinkId l) { return links_[l].mode != LinkMode::Active; });
+    std::erase_if(seeds_scratch_, [&](LinkId l) { return mode_[l] != LinkMode::Active; });
     if (stand && !regrouped) {
       if (!seeds_scratch_.empty() || !changed_scratch_.empty()) settle_without_solve(finished);
     } else if (!seeds_scratch_.empty() || !changed_scratch_.empty()) {
@@ -535,7 +536,7 @@ std::string NetworkSim::check_max_min() const {
     if (load[l] > topo.link(l).bandwidth * (1 + 1e-9))
       return "link " + std::to_string(l) + " carries " + std::to_string(load[l] / topo.link(l).bandwidth) +
              " of its capacity (" + std::to_string(links_[l].flows.size()) + " transfers, mode " +
-             std::to_string(int(links_[l].mode)) + ")";
+             std::to_string(int(mode_[l])) + ")";
   if (model_ != SharingModel::Flow) return "";
   for (std::size_t i = 0; i < flows_.size(); ++i) {
     const Flow& t = flows_[i];

@@ -293,7 +293,6 @@ class NetworkSim {
   };
   struct LinkState {
     double capacity = 0;
-    LinkMode mode = LinkMode::Private;
     std::vector<LinkFlow> flows;      // every active transfer crossing it
     std::vector<RowEntry> row;        // active links: the classes crossing it
     std::vector<GroupRowEntry> grow;  // active links: the groups crossing it
@@ -408,6 +407,9 @@ class NetworkSim {
   std::vector<std::uint32_t> free_entries_;
   FlatMap64 cap_groups_;    // cap value -> group
   std::vector<LinkState> links_;
+  // Each link's mode, kept dense: a transfer's start and end read the modes of all its links
+  // (dozens for a pipeline send across a tree), and a LinkState spans three cache lines.
+  std::vector<LinkMode> mode_;
   // What the private-link pass reads, kept dense (a LinkState spans three cache lines):
   // capacity and how many groups cross the link (max_min_solver.cpp).
   struct LinkBrief {

@@ -196,7 +196,7 @@ void NetworkSim::add_member(ClassId id, FlowId f, double left) {
   flow.key = groups_[g].clock + c.offset + left;
   flow.cls = id;
   for (const auto& [l, w] : flow.load())
-    if (links_[l].mode == LinkMode::Dormant) dormant_add(l, id, w, 1);
+    if (mode_[l] == LinkMode::Dormant) dormant_add(l, id, w, 1);
   c.members.push(f);
   c.n += 1;
   groups_[g].members += 1;
@@ -217,7 +217,7 @@ void NetworkSim::remove_member(ClassId id, FlowId f) {
   c.members.erase(f);
   c.n -= 1;
   for (const auto& [l, w] : flow.load())
-    if (links_[l].mode == LinkMode::Dormant) dormant_add(l, id, -w, -1);
+    if (mode_[l] == LinkMode::Dormant) dormant_add(l, id, -w, -1);
   groups_[g].members -= 1;
   flow.cls = kNotInHeap;
   for (std::size_t i = 0; i < c.key.size(); ++i) add_entry_weight(c.entries[i], -c.key[i].weight);
@@ -247,7 +247,7 @@ void NetworkSim::move_flow(FlowId f, ClassId to) {
 NetworkSim::ClassId NetworkSim::class_for(FlowId f) {
   key_scratch_.clear();
   for (const auto& [l, w] : flows_[f].load())
-    if (links_[l].mode == LinkMode::Active) key_scratch_.push_back({l, w});
+    if (mode_[l] == LinkMode::Active) key_scratch_.push_back({l, w});
   const double cap = flows_[f].load().empty() ? std::numeric_limits<double>::max() : flows_[f].prep->max_rate;
   return find_or_make_class(key_scratch_, cap, kNotInHeap);
 }
@@ -257,7 +257,7 @@ NetworkSim::ClassId NetworkSim::class_for(FlowId f) {
 // solve is needed here.
 void NetworkSim::promote(LinkId l) {
   LinkState& link = links_[l];
-  link.mode = LinkMode::Active;
+  mode_[l] = LinkMode::Active;
   link.drow.clear();
   unschedule_check(l);
   link.active_pos = static_cast<std::uint32_t>(active_links_.size());
@@ -329,11 +329,11 @@ void NetworkSim::demote(LinkId l) {
   LinkState& link = links_[l];
   // Each re-key removes the class's entry from this row, so take from the back.
   while (!link.row.empty()) rekey_without(link.row.back().cls, l);
-  link.mode = link.flows.size() >= 2 ? LinkMode::Dormant : LinkMode::Private;
+  mode_[l] = link.flows.size() >= 2 ? LinkMode::Dormant : LinkMode::Private;
   // A dormant link keeps, per class crossing it, the weight of its members there: its load
   // is then summed over classes, not transfers.
   link.drow.clear();
-  if (link.mode == LinkMode::Dormant)
+  if (mode_[l] == LinkMode::Dormant)
     for (const LinkFlow& lf : link.flows)
       if (flows_[lf.flow].cls != kNotInHeap) dormant_add(l, flows_[lf.flow].cls, lf.weight, 1);
   const LinkId last = active_links_.back();
