@@ -301,12 +301,14 @@ const Route& Fabric::route(std::int64_t a, std::int64_t b) {
   if (auto it = cache_.find(key); it != cache_.end()) return it->second;
   Route r;
   if (a != b) {
-    if (spec_.kind == FabricKind::Explicit)
+    if (spec_.kind == FabricKind::Explicit) {
       route_explicit(a, b, r);
-    else if (same_domain(a, b))
+    } else if (same_domain(a, b)) {
       route_scale_up(a, b, r);
-    else
+    } else {
+      r.reserve(16);  // a hashed path across three tiers has 10 hops: one allocation, not four
       route_clos(a, b, r);
+    }
   }
   return cache_.emplace(key, std::move(r)).first->second;
 }
