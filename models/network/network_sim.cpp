@@ -152,10 +152,40 @@ std::size_t NetworkSim::SegmentsHash::operator()(const std::vector<Segment>& seg
 
 NetworkSim::Isolated NetworkSim::isolated(const std::vector<Segment>& segments) {
   if (const auto it = isolated_cache_.find(segments); it != isolated_cache_.end()) return it->second;
-  std::vector<std::pair<LinkId, double>> load;
   Isolated out;
-  build_load(fabric_, segments, load, out.latency);
-  out.rate = load.empty() ? std::numeric_limits<double>::infinity() : isolated_rate(fabric_, load);
+  out.rate = std::numeric_limits<double>::infinity();
+  // Each link's load summed in dense scratch, not by sorting every hop (which was most of
+  // Algorithm::Auto's cost). Summing equal shares gives the same bits in any order; a link
+  // whose shares differ sends the whole sum through build_load's order instead.
+  if (iso_sum_.size() != links_.size()) {
+    iso_sum_.assign(links_.size(), 0.0);
+    iso_share_.assign(links_.size(), -1.0);
+  }
+  bool mixed = false;
+  iso_touched_.clear();
+  for (const Segment& seg : segments) {
+    const Route& r = fabric_.route(seg.src, seg.dst);
+    out.latency = std::max(out.latency, fabric_.route_latency(r));
+    for (const auto& [l, share] : r) {
+      if (iso_share_[l] < 0) {
+        iso_share_[l] = share;
+        iso_touched_.push_back(l);
+      } else if (iso_share_[l] != share) {
+        mixed = true;
+      }
+      iso_sum_[l] += share;
+    }
+  }
+  for (const LinkId l : iso_touched_) {
+    out.rate = std::min(out.rate, links_[l].capacity / iso_sum_[l]);
+    iso_sum_[l] = 0;
+    iso_share_[l] = -1;
+  }
+  if (mixed) {
+    std::vector<std::pair<LinkId, double>> load;
+    build_load(fabric_, segments, load, out.latency);
+    out.rate = isolated_rate(fabric_, load);
+  }
   isolated_cache_.emplace(segments, out);
   return out;
 }

@@ -500,6 +500,8 @@ class NetworkSim {
     std::size_t operator()(const std::vector<Segment>& segments) const;
   };
   std::unordered_map<std::vector<Segment>, Isolated, SegmentsHash> isolated_cache_;
+  std::vector<double> iso_sum_, iso_share_;  // isolated()'s scratch, per link (share -1: untouched)
+  std::vector<LinkId> iso_touched_;
   std::vector<ClassKeyLink> key_scratch_;
 
   bool batching_ = true;
