@@ -25,6 +25,19 @@ Segment random_pair(std::mt19937_64& rng) {
   if (dst >= src) ++dst;
   return {src, dst};
 }
+// Hosts a0, a1 (devices 0, 1) under leaf la and b0, b1 (devices 2, 3) under leaf lb, the
+// leaves joined by one cable; every link has latency L.
+FabricSpec two_leaves(double host_bw, double cable_bw) {
+  FabricSpec s;
+  s.kind = FabricKind::Explicit;
+  for (const char* n : {"a0", "a1", "b0", "b1"}) s.nodes.push_back({n, NodeKind::Device});
+  s.nodes.push_back({"la", NodeKind::Switch});
+  s.nodes.push_back({"lb", NodeKind::Switch});
+  for (const char* n : {"a0", "a1"}) s.links.push_back({n, "la", host_bw, L, true});
+  for (const char* n : {"b0", "b1"}) s.links.push_back({n, "lb", host_bw, L, true});
+  s.links.push_back({"la", "lb", cable_bw, L, true});
+  return s;
+}
 }  // namespace
 
 TEST(FlowModel, IncastSharesTheReceiverLinkEqually) {
@@ -56,15 +69,7 @@ TEST(FlowModel, AFinishingFlowHandsItsShareToTheOthers) {
 
 TEST(FlowModel, OversubscribedUplinkIsTheBottleneck) {
   // Two leaves of two hosts each, joined by one 10 GB/s cable (2:1 oversubscribed); hosts 20 GB/s.
-  FabricSpec s;
-  s.kind = FabricKind::Explicit;
-  for (const char* n : {"a0", "a1", "b0", "b1"}) s.nodes.push_back({n, NodeKind::Device});
-  s.nodes.push_back({"la", NodeKind::Switch});
-  s.nodes.push_back({"lb", NodeKind::Switch});
-  for (const char* n : {"a0", "a1"}) s.links.push_back({n, "la", 2 * B, L, true});
-  for (const char* n : {"b0", "b1"}) s.links.push_back({n, "lb", 2 * B, L, true});
-  s.links.push_back({"la", "lb", B, L, true});
-  Fabric f(s);
+  Fabric f(two_leaves(2 * B, B));
   Simulator sim;
   NetworkSim net(sim, f, SharingModel::Flow);
   Time cross0, cross1, local;
@@ -87,15 +92,7 @@ TEST(FlowModel, OversubscribedUplinkIsTheBottleneck) {
 // the hand-worked max-min ones.
 TEST(FlowModel, ChangesThatMoveNoRateAreSettledWithoutASolve) {
   // Two leaves of two 10 GB/s hosts each, joined by one 20 GB/s cable (no oversubscription).
-  FabricSpec s;
-  s.kind = FabricKind::Explicit;
-  for (const char* n : {"a0", "a1", "b0", "b1"}) s.nodes.push_back({n, NodeKind::Device});
-  s.nodes.push_back({"la", NodeKind::Switch});
-  s.nodes.push_back({"lb", NodeKind::Switch});
-  for (const char* n : {"a0", "a1"}) s.links.push_back({n, "la", B, L, true});
-  for (const char* n : {"b0", "b1"}) s.links.push_back({n, "lb", B, L, true});
-  s.links.push_back({"la", "lb", 2 * B, L, true});
-  Fabric f(s);
+  Fabric f(two_leaves(B, 2 * B));
   Simulator sim;
   NetworkSim net(sim, f, SharingModel::Flow);
   Time x_done, y_done, z_done;
