@@ -208,7 +208,8 @@ TEST(HostileInput, AnInterruptedRunLeavesNoTemporaryFiles) {
   const std::string out = out_dir("interrupted");
   const std::string scenario = std::string(DCSIM_SOURCE_DIR) + "/scenarios/gpt3_175b_h100_10752.yaml";
   const std::string cmd = "sh -c '" + std::string(DCSIM_BINARY) + " " + scenario + " --quiet --out " + out +
-                          " --set output.trace=true & pid=$!; sleep 1; kill -TERM $pid; wait $pid; exit $?'";
+                          " --set output.trace=true --set workload.iterations=20"  // far longer than the second it gets
+                          " & pid=$!; sleep 1; kill -TERM $pid; wait $pid; exit $?'";
   const int status = std::system(cmd.c_str());
   EXPECT_EQ(WEXITSTATUS(status), 128 + 15);  // died of SIGTERM, as it would have
   ASSERT_TRUE(std::filesystem::exists(out));
