@@ -36,6 +36,7 @@ Fabric::Fabric(const hardware::Cluster& cluster, const FabricSpec& spec) : spec_
       throw std::invalid_argument(fmt::format("the explicit topology has {} devices but the cluster has {}",
                                               topo_.device_count(), cluster.devices()));
     check_connected();
+    find_stand_ins();
     return;
   }
   scale_up_ = cluster.server().scale_up;
@@ -50,11 +51,13 @@ Fabric::Fabric(const hardware::Cluster& cluster, const FabricSpec& spec) : spec_
     throw std::invalid_argument("the cluster has several scale-up domains but no scale-out network (network.scale_out)");
   }
   check_connected();
+  find_stand_ins();
 }
 
 Fabric::Fabric(const FabricSpec& spec) : spec_(spec) {
   build_explicit();
   check_connected();
+  find_stand_ins();
 }
 
 void Fabric::build_scale_up(const hardware::Cluster& cluster) {

@@ -45,6 +45,9 @@ struct FabricSpec {
   // Sprayed routes list each bundle of parallel links they load alike once (Fabric::bundle_size);
   // off: every link (the tests compare the two).
   bool bundle_sprayed_links = true;
+  // Transfers leave out links another link implies (Fabric::stand_in); off: they cross every
+  // link of their routes (the tests compare the two).
+  bool leave_out_implied_links = true;
   double link_bandwidth = 0;      // fabric switch-to-switch ports; 0: the NIC speed
   double scale_up_latency_s = 0.25e-6;
   // Share of the scale-up link rate collectives reach: NCCL moves NVLink data with SM copy
@@ -115,6 +118,14 @@ class Fabric {
   LinkId bundle_of(LinkId l) const { return bundle_rep_.empty() ? l : bundle_rep_[std::size_t(l)]; }
   const std::vector<std::vector<LinkId>>& bundles() const { return bundles_; }  // first: the one routes list
 
+  // Implied links (docs/network.md, "Links another one implies"): where a node that is no
+  // device passes everything from link a on to link b and everything on b came from a (a
+  // NIC between its GPU and its leaf), the two carry the same transfers with the same
+  // shares, so the wider one can never bind before the narrower. Its stand-in is the
+  // narrower (on a tie, the later one along the way); transfers leave it out of their load
+  // and it reports its stand-in's bytes. Every other link stands for itself.
+  LinkId stand_in(LinkId l) const { return stand_in_.empty() ? l : stand_in_[std::size_t(l)]; }
+
   // Number of distinct equal-cost paths between two devices' NICs (across planes too).
   std::size_t equal_cost_paths(std::int64_t src_device, std::int64_t dst_device) const;
 
@@ -131,6 +142,7 @@ class Fabric {
   void route_explicit(std::int64_t a, std::int64_t b, Route& out);
   void build_bundles(std::int64_t pods);
   void add_bundle(const std::vector<LinkId>& links);
+  void find_stand_ins();
   std::int64_t core_offset(std::int64_t nic) const;
 
   FabricSpec spec_;
@@ -153,6 +165,7 @@ class Fabric {
   std::vector<std::vector<LinkId>> bundles_;
   std::vector<LinkId> bundle_rep_;            // per link; empty: no bundles
   std::vector<std::uint32_t> bundle_size_;    // per link: links it stands for in routes
+  std::vector<LinkId> stand_in_;              // per link; empty: every link stands for itself
   std::unordered_map<std::uint64_t, Route> cache_;
   std::unordered_map<std::int64_t, std::vector<int>> explicit_dist_;  // BFS distance per source
 };

@@ -66,6 +66,9 @@ Prepared NetworkSim::prepare(const std::vector<Segment>& segments, const MemberS
     p->class_load[static_cast<int>(fabric_.topology().link(l).cls)] += w * double(fabric_.bundle_size(l));
   p->segments = double(segments.size());
   if (symmetry && !symmetry->perms.empty()) apply_symmetry(*p, segments, *symmetry);
+  // A link another one implies never binds first and carries that one's bytes: it stays
+  // out of the load (Fabric::stand_in). The isolated rate is the same without it.
+  std::erase_if(p->load, [&](const std::pair<LinkId, double>& e) { return fabric_.stand_in(e.first) != e.first; });
   p->max_rate = isolated_rate(fabric_, p->load);
   return p;
 }

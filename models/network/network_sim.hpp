@@ -145,7 +145,11 @@ class NetworkSim {
 
   // Statistics up to now.
   // Finished transfers and ended side traffic (all after finish()).
-  double link_bytes(LinkId l) const { return link_bytes_[l] + side_bytes_[l]; }
+  // A link that transfers leave out reports the bytes of the link that implies it.
+  double link_bytes(LinkId l) const {
+    const LinkId s = fabric_.stand_in(l);
+    return link_bytes_[s] + side_bytes_[s];
+  }
   double link_load(LinkId l) const;  // bytes/s currently carried
   std::vector<LinkStats> hottest_links(std::size_t k) const;
   double bytes_delivered() const { return delivered_; }  // per segment bytes x segments, finished transfers

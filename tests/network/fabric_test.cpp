@@ -172,3 +172,92 @@ TEST(Fabric, ExplicitTopologyErrors) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("device 3 (lonely) is not connected"));
   }
 }
+
+// A NIC between its GPU and its leaf passes everything from one on to the other: the 64 GB/s
+// PCIe link carries exactly the transfers of the 50 GB/s port behind it, so it gives way to
+// the port, in both directions. Links of the fabric stand for themselves.
+TEST(Fabric, APcieLinkGivesWayToTheNicPortBehindIt) {
+  const auto c = cluster("p5.48xlarge", 4);
+  Fabric f(c, FabricSpec{});
+  const Topology& t = f.topology();
+  std::size_t gave_way = 0;
+  for (LinkId l = 0; l < LinkId(t.link_count()); ++l) {
+    const Link& link = t.link(l);
+    if (link.cls != LinkClass::Pcie) {
+      EXPECT_EQ(f.stand_in(l), l);
+      continue;
+    }
+    const LinkId s = f.stand_in(l);
+    ASSERT_NE(s, l);
+    ++gave_way;
+    EXPECT_EQ(t.link(s).cls, LinkClass::Access);
+    EXPECT_LT(t.link(s).bandwidth, link.bandwidth);
+    // Up: GPU -> NIC gives way to NIC -> leaf; down: NIC -> GPU to leaf -> NIC.
+    if (t.node(link.from).kind == NodeKind::Device)
+      EXPECT_EQ(t.link(s).from, link.to);
+    else
+      EXPECT_EQ(t.link(s).to, link.from);
+  }
+  EXPECT_EQ(gave_way, 2 * 8 * 4u);
+  // Every route that crosses a PCIe link crosses its stand-in with the same share.
+  for (std::int64_t a : {0, 3, 9}) {
+    const Route& r = f.route(a, 30);
+    for (const auto& [l, share] : r) {
+      if (f.stand_in(l) == l) continue;
+      const auto it = std::find_if(r.begin(), r.end(), [&](const auto& e) { return e.first == f.stand_in(l); });
+      ASSERT_NE(it, r.end());
+      EXPECT_EQ(it->second, share);
+    }
+  }
+  FabricSpec every_link;
+  every_link.leave_out_implied_links = false;
+  Fabric g(c, every_link);
+  for (LinkId l = 0; l < LinkId(g.topology().link_count()); ++l) EXPECT_EQ(g.stand_in(l), l);
+}
+
+// A NIC that several chips share (trn1: 16 chips, 8 NICs), or one split over two planes,
+// does not pass one link's traffic to one other: nothing gives way.
+TEST(Fabric, SharedAndPlaneSplitNicsImplyNothing) {
+  Fabric shared(cluster("trn1.32xlarge", 4), FabricSpec{});
+  FabricSpec planes;
+  planes.planes = 2;
+  Fabric split(cluster("p5.48xlarge", 4), planes);
+  for (const Fabric* f : {&shared, &split})
+    for (LinkId l = 0; l < LinkId(f->topology().link_count()); ++l) EXPECT_EQ(f->stand_in(l), l);
+}
+
+// Along a chain of pass-through nodes every link carries the same transfers; each gives way
+// to the narrowest, the last of them on a tie.
+TEST(Fabric, AChainGivesWayToItsNarrowestLink) {
+  const auto chain = [](double ab, double bc, double cd) {
+    FabricSpec s;
+    s.kind = FabricKind::Explicit;
+    s.nodes = {{"d0", NodeKind::Device}, {"s1"}, {"s2"}, {"d1", NodeKind::Device}};
+    s.links = {{"d0", "s1", ab, 1e-6, true}, {"s1", "s2", bc, 1e-6, true}, {"s2", "d1", cd, 1e-6, true}};
+    return Fabric(s);
+  };
+  const auto link = [](const Fabric& f, const char* from, const char* to) {
+    const Topology& t = f.topology();
+    NodeId a = -1, b = -1;
+    for (NodeId n = 0; n < NodeId(t.node_count()); ++n) {
+      if (t.node_name(n) == from) a = n;
+      if (t.node_name(n) == to) b = n;
+    }
+    return t.link_between(a, b);
+  };
+  const Fabric narrow_middle = chain(10e9, 5e9, 10e9);
+  for (const auto& [from, to] : {std::pair{"d0", "s1"}, {"s1", "s2"}, {"s2", "d1"}})
+    EXPECT_EQ(narrow_middle.stand_in(link(narrow_middle, from, to)), link(narrow_middle, "s1", "s2"));
+  for (const auto& [from, to] : {std::pair{"d1", "s2"}, {"s2", "s1"}, {"s1", "d0"}})
+    EXPECT_EQ(narrow_middle.stand_in(link(narrow_middle, from, to)), link(narrow_middle, "s2", "s1"));
+  const Fabric even = chain(10e9, 10e9, 10e9);
+  for (const auto& [from, to] : {std::pair{"d0", "s1"}, {"s1", "s2"}, {"s2", "d1"}})
+    EXPECT_EQ(even.stand_in(link(even, from, to)), link(even, "s2", "d1"));
+  // Two narrowest links apart both stay (either implies the other); the wide one between
+  // gives way to one of them.
+  const Fabric narrow_ends = chain(5e9, 10e9, 5e9);
+  const LinkId first = link(narrow_ends, "d0", "s1"), last = link(narrow_ends, "s2", "d1");
+  EXPECT_EQ(narrow_ends.stand_in(first), first);
+  EXPECT_EQ(narrow_ends.stand_in(last), last);
+  EXPECT_THAT(narrow_ends.stand_in(link(narrow_ends, "s1", "s2")), ::testing::AnyOf(first, last));
+}

@@ -2,8 +2,9 @@
 // random cases: random two-tier trees and Clos fabrics, single sends and rings, random
 // starts (some at the same instant). At every instant where something starts or finishes
 // the rates must agree within 1e-9 relative, and every transfer must arrive within 1 ns of
-// the reference. On sprayed Clos fabrics the reference solves every link, the flow model the
-// bundles that stand for them (Fabric::bundles).
+// the reference. The reference solves every link of every route; the flow model the bundles
+// that stand for sprayed links (Fabric::bundles), and not the links another one implies
+// (Fabric::stand_in: a NIC's PCIe link behind its port, a tree's pass-through switch).
 #include <gtest/gtest.h>
 
 #include <map>
@@ -147,6 +148,12 @@ Outcome run_case(Fabric& fabric, std::mt19937_64& rng, int count, Fabric* every_
   return out;
 }
 
+std::size_t implied_links(const Fabric& f) {
+  std::size_t n = 0;
+  for (LinkId l = 0; l < LinkId(f.topology().link_count()); ++l) n += f.stand_in(l) != l;
+  return n;
+}
+
 void expect_agreement(const Outcome& o, const std::string& what) {
   EXPECT_LE(o.worst_rate_error, 1e-9) << what;
   EXPECT_LE(o.worst_time_error_ns, 1) << what;
@@ -160,15 +167,21 @@ void expect_agreement(const Outcome& o, const std::string& what) {
 TEST(FlowDifferential, RandomTreesMatchTheReferenceSolver) {
   std::mt19937_64 rng(2026);
   std::uint64_t solves = 0, skipped = 0;
+  std::size_t implied = 0;
   for (int k = 0; k < 1500; ++k) {
     int hosts = 0;
-    Fabric f(random_tree(rng, hosts));
-    const Outcome o = run_case(f, rng, 8 + int(rng() % 30));
+    FabricSpec spec = random_tree(rng, hosts);
+    Fabric f(spec);
+    spec.leave_out_implied_links = false;  // the reference solves every link
+    Fabric every_link(spec);
+    implied += implied_links(f);
+    const Outcome o = run_case(f, rng, 8 + int(rng() % 30), &every_link);
     expect_agreement(o, "tree case " + std::to_string(k));
     solves += o.solves;
     skipped += o.skipped;
     if (::testing::Test::HasFailure()) break;
   }
+  EXPECT_GT(implied, 1000u) << implied;  // pass-through switches: 1,142 links
   // Both ways of settling a change are compared here, not only the solver.
   EXPECT_GT(skipped, solves / 5) << solves << " solved, " << skipped << " settled without a solve";
 }
@@ -177,6 +190,7 @@ TEST(FlowDifferential, RandomClosFabricsMatchTheReferenceSolver) {
   const auto& catalog = dcsim::testing::builtin_catalog();
   std::mt19937_64 rng(7);
   std::uint64_t solves = 0, skipped = 0;
+  std::size_t implied = 0;
   for (int k = 0; k < 500; ++k) {
     const int servers = 2 + int(rng() % 6);
     const hardware::Cluster cluster({catalog.server("p5.48xlarge"), catalog.accelerator("H100-SXM"), servers, 4, 0});
@@ -188,7 +202,9 @@ TEST(FlowDifferential, RandomClosFabricsMatchTheReferenceSolver) {
     spec.routing = rng() % 4 == 0 ? Routing::Spray : Routing::Ecmp;
     Fabric f(cluster, spec);
     spec.bundle_sprayed_links = false;  // the reference solves every link
+    spec.leave_out_implied_links = false;
     Fabric every_link(cluster, spec);
+    implied += implied_links(f);
     const Outcome o = run_case(f, rng, 8 + int(rng() % 30), &every_link);
     expect_agreement(o, "Clos case " + std::to_string(k));
     solves += o.solves;
@@ -196,4 +212,5 @@ TEST(FlowDifferential, RandomClosFabricsMatchTheReferenceSolver) {
     if (::testing::Test::HasFailure()) break;
   }
   EXPECT_GT(skipped, solves / 5) << solves << " solved, " << skipped << " settled without a solve";
+  EXPECT_GT(implied, 10000u) << implied;  // PCIe links on one plane (18,994)
 }

@@ -576,3 +576,34 @@ TEST(Training, OpPolicyRecomputesAndSavesWhatTorchtitansPolicyDoes) {
     EXPECT_DOUBLE_EQ(layer_activation_bytes(m, plan, false), T * (saved + 4 * 32));
   }
 }
+
+// Transfers leave out the PCIe links their NIC ports imply (Fabric::stand_in): the run must
+// be the one in which they cross every link: the iteration to the nanosecond, the energy, and
+// every link's bytes (a PCIe link reports its port's). Hashed fat trees (nothing folds) and
+// folded rails, with ZeRO-1 gathers and pipeline sends on the same NICs.
+TEST(Training, LeavingOutImpliedLinksGivesExactlyTheRunOfEveryLink) {
+  for (const network::FabricKind kind : {network::FabricKind::FatTree, network::FabricKind::RailOptimized}) {
+    SCOPED_TRACE(kind == network::FabricKind::FatTree ? "fat tree" : "rail-optimized");
+    ParallelPlan plan;
+    plan.tp = 8;
+    plan.pp = 2;
+    plan.dp = 8;
+    plan.zero = 1;
+    plan.schedule = Schedule::Interleaved;
+    plan.virtual_stages = 2;
+    plan.global_batch = 4 * plan.dp * plan.pp;
+    plan.bucket_params = 20e6;
+    network::FabricSpec spec;
+    spec.kind = kind;
+    spec.radix = 16;
+    spec.oversubscription = 2;
+    const JobRun implied = run(plan, true, network::SharingModel::Flow, 16, spec);
+    spec.leave_out_implied_links = false;
+    const JobRun every_link = run(plan, true, network::SharingModel::Flow, 16, spec);
+    std::size_t pcie_bytes = 0;
+    for (std::size_t l = 0; l < every_link.link_bytes.size(); ++l)
+      pcie_bytes += every_link.link_class[l] == network::LinkClass::Pcie && every_link.link_bytes[l] > 0;
+    EXPECT_GT(pcie_bytes, 0u);
+    expect_same_run(implied, every_link);
+  }
+}
