@@ -578,34 +578,6 @@ void NetworkSim::grow_drift(double factor) {
   }
 }
 
-// A private link that gains a second transfer starts dormant when what crosses it stays
-// under kCheckAt of its capacity at the rates it has now, the transfers arriving now counted
-// at their caps: it cannot bind until the drift says it may (docs/network.md, "Link modes"),
-// and no class is re-keyed with it (or without it when the second transfer leaves). The
-// arrivals' load joins its bound after the solve (check_dormant_links). Otherwise it becomes
-// active.
-void NetworkSim::share(LinkId l) {
-  LinkState& link = links_[l];
-  double now = 0, at_caps = 0;
-  for (const LinkFlow& lf : link.flows) {
-    const Flow& f = flows_[lf.flow];
-    if (f.cls == kNotInHeap)
-      at_caps += lf.weight * f.prep->max_rate;
-    else
-      now += lf.weight * rate_of(f);
-  }
-  if (now + at_caps >= kCheckAt * link.capacity * (1 - 1e-9)) {
-    promote(l);
-    return;
-  }
-  mode_[l] = LinkMode::Dormant;
-  link.drow.clear();
-  for (const LinkFlow& lf : link.flows)
-    if (flows_[lf.flow].cls != kNotInHeap) dormant_add(l, flows_[lf.flow].cls, lf.weight, 1);
-  link.bound = now / drift_;
-  schedule_check(l);
-}
-
 void NetworkSim::make_dormant(LinkId l, double load) {
   demote(l);
   links_[l].bound = load / drift_;

@@ -339,7 +339,7 @@ void NetworkSim::attach_to_links(FlowId id) {
     LinkState& link = links_[load[k].first];
     f.slots[k] = static_cast<std::uint32_t>(link.flows.size());
     link.flows.push_back({id, k, load[k].second});
-    if (link.flows.size() == 2 && mode_[load[k].first] == LinkMode::Private) share(load[k].first);
+    if (link.flows.size() == 2 && mode_[load[k].first] == LinkMode::Private) promote(load[k].first);
   }
 }
 

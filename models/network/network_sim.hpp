@@ -345,7 +345,6 @@ class NetworkSim {
   void move_flow(FlowId f, ClassId to);
   void add_row_entries(ClassId c);
   void remove_row_entry(ClassId c, std::size_t key_index);
-  void share(LinkId l);  // a private link gains a second transfer
   void promote(LinkId l);
   bool whole_class_crosses(LinkId l, ClassId id, double weight) const;
   void demote(LinkId l);
