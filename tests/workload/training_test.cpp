@@ -82,6 +82,20 @@ void expect_same_run(const JobRun& a, const JobRun& reference) {
   for (std::size_t l = 0; l < reference.link_bytes.size(); ++l)
     EXPECT_NEAR(a.link_bytes[l], reference.link_bytes[l], 1e-9 * reference.link_bytes[l] + 1e-3) << "link " << l;
 }
+// The plan the symmetry and exactness tests compare runs on: interleaved, two model chunks per
+// stage, four microbatches per replica, 20M-parameter gradient buckets.
+ParallelPlan interleaved_plan(std::int64_t tp, std::int64_t cp, std::int64_t pp, std::int64_t dp) {
+  ParallelPlan plan;
+  plan.tp = tp;
+  plan.cp = cp;
+  plan.pp = pp;
+  plan.dp = dp;
+  plan.schedule = Schedule::Interleaved;
+  plan.virtual_stages = 2;
+  plan.global_batch = 4 * dp * pp;
+  plan.bucket_params = 20e6;
+  return plan;
+}
 // Two pipeline stages, two microbatches, one rank each: small enough to work by hand.
 ParallelPlan two_stage_plan() {
   ParallelPlan plan;
@@ -261,14 +275,7 @@ TEST(Training, OneMemberStandingForItsUnitGivesExactlyTheFullModelsResult) {
   for (const Case& c : {Case{8, 2, 4, 8, 32, true}, Case{8, 4, 8, 32, 16, true}, Case{4, 2, 8, 8, 32, true},
                         Case{4, 4, 16, 32, 16, true}}) {
     SCOPED_TRACE(::testing::Message() << "tp " << c.tp << " radix " << c.radix);
-    ParallelPlan plan;
-    plan.tp = c.tp;
-    plan.pp = c.pp;
-    plan.dp = c.dp;
-    plan.schedule = Schedule::Interleaved;
-    plan.virtual_stages = 2;
-    plan.global_batch = 4 * c.dp * c.pp;
-    plan.bucket_params = 20e6;
+    const ParallelPlan plan = interleaved_plan(c.tp, 1, c.pp, c.dp);
     network::FabricSpec spec;
     spec.kind = network::FabricKind::RailOptimized;
     spec.radix = c.radix;
@@ -301,18 +308,10 @@ TEST(Training, RotationsOfAllRailsStandForTensorParallelMembersExactly) {
                         Case{4, 2, 2, 16, 1, true, "tp-cp-dp-pp", true}, Case{4, 1, 4, 16, 1, false, "tp-cp-pp-dp", false}}) {
     SCOPED_TRACE(::testing::Message() << "tp " << c.tp << " cp " << c.cp << " zero " << c.zero << " overlap "
                                       << c.overlap_gather << " order " << c.order);
-    ParallelPlan plan;
-    plan.tp = c.tp;
-    plan.cp = c.cp;
-    plan.pp = c.pp;
-    plan.dp = c.dp;
+    ParallelPlan plan = interleaved_plan(c.tp, c.cp, c.pp, c.dp);
     plan.zero = c.zero;
     plan.overlap_param_gather = c.overlap_gather;
     ASSERT_TRUE(parse_order(c.order, plan.order));
-    plan.schedule = Schedule::Interleaved;
-    plan.virtual_stages = 2;
-    plan.global_batch = 4 * c.dp * c.pp;
-    plan.bucket_params = 20e6;
     network::FabricSpec spec;
     spec.kind = network::FabricKind::RailOptimized;
     spec.radix = 16;  // 32 servers: three tiers
@@ -341,15 +340,8 @@ TEST(Training, SprayedBundlesAndFoldedFatTreesGiveExactlyTheRunOfEveryLink) {
   for (const Case& c : {Case{network::FabricKind::FatTree, 32, 16}, Case{network::FabricKind::FatTree, 16, 32},
                         Case{network::FabricKind::RailOptimized, 16, 32}}) {
     SCOPED_TRACE(::testing::Message() << "radix " << c.radix << " servers " << c.servers);
-    ParallelPlan plan;
-    plan.tp = 8;
-    plan.pp = 2;
-    plan.dp = c.servers / 2;
+    ParallelPlan plan = interleaved_plan(8, 1, 2, c.servers / 2);
     plan.zero = 1;
-    plan.schedule = Schedule::Interleaved;
-    plan.virtual_stages = 2;
-    plan.global_batch = 4 * plan.dp * plan.pp;
-    plan.bucket_params = 20e6;
     network::FabricSpec spec;
     spec.kind = c.kind;
     spec.radix = c.radix;
@@ -377,15 +369,7 @@ TEST(Training, FirstMembersOfContextParallelSlicesGiveExactlyTheUnfoldedResult) 
   };
   for (const Case& c : {Case{8, 2, 2, 2, 8, 32}, Case{8, 2, 2, 4, 32, 16}, Case{4, 2, 2, 4, 8, 32}, Case{8, 4, 2, 2, 32, 16}}) {
     SCOPED_TRACE(::testing::Message() << "tp " << c.tp << " cp " << c.cp << " radix " << c.radix);
-    ParallelPlan plan;
-    plan.tp = c.tp;
-    plan.cp = c.cp;
-    plan.pp = c.pp;
-    plan.dp = c.dp;
-    plan.schedule = Schedule::Interleaved;
-    plan.virtual_stages = 2;
-    plan.global_batch = 4 * c.dp * c.pp;
-    plan.bucket_params = 20e6;
+    const ParallelPlan plan = interleaved_plan(c.tp, c.cp, c.pp, c.dp);
     network::FabricSpec spec;
     spec.kind = network::FabricKind::RailOptimized;
     spec.radix = c.radix;
@@ -584,15 +568,8 @@ TEST(Training, OpPolicyRecomputesAndSavesWhatTorchtitansPolicyDoes) {
 TEST(Training, LeavingOutImpliedLinksGivesExactlyTheRunOfEveryLink) {
   for (const network::FabricKind kind : {network::FabricKind::FatTree, network::FabricKind::RailOptimized}) {
     SCOPED_TRACE(kind == network::FabricKind::FatTree ? "fat tree" : "rail-optimized");
-    ParallelPlan plan;
-    plan.tp = 8;
-    plan.pp = 2;
-    plan.dp = 8;
+    ParallelPlan plan = interleaved_plan(8, 1, 2, 8);
     plan.zero = 1;
-    plan.schedule = Schedule::Interleaved;
-    plan.virtual_stages = 2;
-    plan.global_batch = 4 * plan.dp * plan.pp;
-    plan.bucket_params = 20e6;
     network::FabricSpec spec;
     spec.kind = kind;
     spec.radix = 16;
