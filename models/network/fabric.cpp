@@ -299,21 +299,33 @@ void Fabric::check_connected() const {
   }
 }
 
-const Route& Fabric::route(std::int64_t a, std::int64_t b) {
+RouteView Fabric::route(std::int64_t a, std::int64_t b) {
   const std::uint64_t key = pair_key(a, b);
-  if (auto it = cache_.find(key); it != cache_.end()) return it->second;
-  Route r;
+  if (const std::uint32_t at = route_index_.find(key); at != FlatMap64::kMissing) return routes_[at];
+  Route& r = route_scratch_;
+  r.clear();
   if (a != b) {
     if (spec_.kind == FabricKind::Explicit) {
       route_explicit(a, b, r);
     } else if (same_domain(a, b)) {
       route_scale_up(a, b, r);
     } else {
-      r.reserve(16);  // a hashed path across three tiers has 10 hops: one allocation, not four
       route_clos(a, b, r);
     }
   }
-  return cache_.emplace(key, std::move(r)).first->second;
+  if (r.size() > chunk_left_) {
+    constexpr std::size_t kChunkHops = 1 << 16;
+    chunk_left_ = std::max(kChunkHops, r.size());
+    hop_chunks_.push_back(std::make_unique_for_overwrite<Hop[]>(chunk_left_));
+    chunk_next_ = hop_chunks_.back().get();
+  }
+  Hop* const at = chunk_next_;
+  std::copy(r.begin(), r.end(), at);
+  chunk_next_ += r.size();
+  chunk_left_ -= r.size();
+  route_index_.set(key, std::uint32_t(routes_.size()));
+  routes_.emplace_back(at, r.size());
+  return routes_.back();
 }
 
 void Fabric::route_scale_up(std::int64_t a, std::int64_t b, Route& out) const {
@@ -536,7 +548,7 @@ LinkId Fabric::image_link(LinkId l, const std::vector<int>& local_perm) const {
   return bundle_of(topo_.link_between(image_node(link.from, local_perm), image_node(link.to, local_perm)));
 }
 
-double Fabric::route_latency(const Route& r) const {
+double Fabric::route_latency(RouteView r) const {
   // Spraying splits a transfer over paths of equal length: latency is the weighted sum.
   double lat = 0;
   bool scale_out = false;
@@ -548,7 +560,7 @@ double Fabric::route_latency(const Route& r) const {
   return lat;
 }
 
-double Fabric::route_bandwidth(const Route& r) const {
+double Fabric::route_bandwidth(RouteView r) const {
   double bw = std::numeric_limits<double>::infinity();
   for (const auto& [l, share] : r) bw = std::min(bw, topo_.link(l).bandwidth / share);
   return bw;

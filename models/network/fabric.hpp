@@ -11,12 +11,14 @@
 // same ECMP choice. Routes are cached.
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "models/hardware/cluster.hpp"
+#include "models/network/flat_map.hpp"
 #include "models/network/topology.hpp"
 
 namespace dcsim::network {
@@ -72,7 +74,10 @@ struct FabricSpec {
 // A route: the links a transfer crosses, each with the share of the transfer it carries
 // (1, or 1/k on each of k sprayed paths). A link that stands for a bundle
 // (Fabric::bundle_size > 1) carries that share on each link of the bundle.
-using Route = std::vector<std::pair<LinkId, double>>;
+using Hop = std::pair<LinkId, double>;
+using Route = std::vector<Hop>;
+// A route as the fabric keeps it: valid as long as the fabric (routes never move).
+using RouteView = std::span<const Hop>;
 
 class Fabric {
  public:
@@ -85,9 +90,9 @@ class Fabric {
   const Topology& topology() const { return topo_; }
   const FabricSpec& spec() const { return spec_; }
   std::int64_t devices() const { return topo_.device_count(); }
-  const Route& route(std::int64_t src_device, std::int64_t dst_device);
-  double route_latency(const Route& r) const;
-  double route_bandwidth(const Route& r) const;  // min over links of bandwidth / share
+  RouteView route(std::int64_t src_device, std::int64_t dst_device);
+  double route_latency(RouteView r) const;
+  double route_bandwidth(RouteView r) const;  // min over links of bandwidth / share
   bool same_domain(std::int64_t a, std::int64_t b) const { return domain_size_ > 0 && a / domain_size_ == b / domain_size_; }
   std::int64_t domain_size() const { return domain_size_; }
 
@@ -166,7 +171,15 @@ class Fabric {
   std::vector<LinkId> bundle_rep_;            // per link; empty: no bundles
   std::vector<std::uint32_t> bundle_size_;    // per link: links it stands for in routes
   std::vector<LinkId> stand_in_;              // per link; empty: every link stands for itself
-  std::unordered_map<std::uint64_t, Route> cache_;
+  // Routes computed so far, by device pair: their hops sit in large chunks that never move
+  // (a route per allocation and per hash node was a tenth of building a 16K-GPU run's
+  // collectives, and as much again to free).
+  FlatMap64 route_index_;             // pair key -> position in routes_
+  std::vector<RouteView> routes_;
+  std::vector<std::unique_ptr<Hop[]>> hop_chunks_;
+  Hop* chunk_next_ = nullptr;
+  std::size_t chunk_left_ = 0;
+  Route route_scratch_;
   std::unordered_map<std::int64_t, std::vector<int>> explicit_dist_;  // BFS distance per source
 };
 

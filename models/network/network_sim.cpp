@@ -38,7 +38,7 @@ void build_load(Fabric& fabric, const std::vector<Segment>& segments, std::vecto
   load.clear();
   latency = 0;
   for (const Segment& s : segments) {
-    const Route& r = fabric.route(s.src, s.dst);
+    const RouteView r = fabric.route(s.src, s.dst);
     latency = std::max(latency, fabric.route_latency(r));
     for (const auto& [l, share] : r) load.emplace_back(l, share);
   }
@@ -105,12 +105,12 @@ void NetworkSim::apply_symmetry(PreparedTransfer& p, const std::vector<Segment>&
   const auto tables = image_tables(sym);
   Route mapped, image;  // scratch, reused
   for (const Segment& s : segments) {
-    const Route& route = fabric_.route(s.src, s.dst);  // (the route cache never moves a route)
+    const RouteView route = fabric_.route(s.src, s.dst);  // (the fabric never moves a route)
     for (const auto& table : tables) {
       const std::vector<int>& perm = *table.first;
       mapped.assign(route.begin(), route.end());
       for (auto& [l, share] : mapped) l = image_of(l, table);
-      const Route& image_route = fabric_.route(fabric_.image_device(s.src, perm), fabric_.image_device(s.dst, perm));
+      const RouteView image_route = fabric_.route(fabric_.image_device(s.src, perm), fabric_.image_device(s.dst, perm));
       image.assign(image_route.begin(), image_route.end());
       std::sort(mapped.begin(), mapped.end());
       std::sort(image.begin(), image.end());
@@ -167,7 +167,7 @@ NetworkSim::Isolated NetworkSim::isolated(const std::vector<Segment>& segments) 
   bool mixed = false;
   iso_touched_.clear();
   for (const Segment& seg : segments) {
-    const Route& r = fabric_.route(seg.src, seg.dst);
+    const RouteView r = fabric_.route(seg.src, seg.dst);
     out.latency = std::max(out.latency, fabric_.route_latency(r));
     for (const auto& [l, share] : r) {
       if (iso_share_[l] < 0) {

@@ -13,6 +13,9 @@ BinnedSeriesSet::BinnedSeriesSet(std::size_t count, Time initial_width, std::siz
       open_bin_(count, 0),
       open_end_(count, Time::zero()) {
   if (initial_width <= Time::zero() || max_bins < 2) throw std::invalid_argument("BinnedSeries needs a positive width");
+  // Rows never outgrow max_bins (they halve first): reserved once, the bins are never copied
+  // to a larger block as they fill (address space only; pages come as rows are written).
+  sums_.reserve(max_bins * count);
 }
 
 void BinnedSeriesSet::materialize() const {
