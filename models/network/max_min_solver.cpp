@@ -193,18 +193,23 @@ void NetworkSim::expand() {
 void NetworkSim::build_problem() {
   const std::size_t n = comp_links_.size(), m = comp_groups_.size();
   link_begin_.assign(n + 1, 0);
-  fixed_.resize(n);
-  for (std::size_t i = 0; i < n; ++i) fixed_[i] = links_[comp_links_[i]].load;
+  // One assign zeroes every link's fill state (reset_fill relies on it).
+  fill_links_.assign(n, FillLink{});
+  for (std::size_t i = 0; i < n; ++i) {
+    const LinkState& link = links_[comp_links_[i]];
+    fill_links_[i].capacity = link.capacity;
+    fill_links_[i].fixed = link.load;
+  }
   for (std::size_t k = 0; k < m; ++k) {
     const double rate = ghot_[comp_groups_[k]].rate;
     for (std::uint32_t j = group_begin_[k]; j < group_begin_[k + 1]; ++j) {
-      fixed_[group_links_[j].link] -= group_links_[j].weight * rate;
+      fill_links_[group_links_[j].link].fixed -= group_links_[j].weight * rate;
       ++link_begin_[group_links_[j].link + 1];
     }
   }
   for (std::size_t i = 0; i < n; ++i) {
     link_begin_[i + 1] += link_begin_[i];
-    fixed_[i] = std::max(0.0, fixed_[i]);
+    fill_links_[i].fixed = std::max(0.0, fill_links_[i].fixed);
   }
   link_groups_.resize(group_links_.size());
   fill_.assign(link_begin_.begin(), link_begin_.end() - 1);
@@ -220,39 +225,32 @@ void NetworkSim::water_fill() {
 }
 
 void NetworkSim::reset_fill() {
-  const std::size_t n = comp_links_.size(), m = comp_groups_.size();
+  const std::size_t m = comp_groups_.size();
   work_links_.assign(group_links_.begin(), group_links_.end());
-  frozen_load_.assign(n, 0.0);
-  split_load_.assign(n, 0.0);
-  free_weight_.assign(n, 0.0);
-  free_count_.assign(n, 0);
-  top_new_.assign(n, 0.0);
   for (const LocalEntry& e : work_links_)
     if (e.classes > 0) {
-      free_weight_[e.link] += e.weight;
-      ++free_count_[e.link];
+      fill_links_[e.link].free_weight += e.weight;
+      ++fill_links_[e.link].free_count;
     }
-  new_rate_.assign(m, -1.0);
-  frozen_.assign(m, 0);
-  emptied_.assign(m, 0);
-  left_.resize(m);
-  for (std::size_t k = 0; k < m; ++k) left_[k] = groups_[comp_groups_[k]].nclasses;
+  fill_groups_.resize(m);
+  for (std::size_t k = 0; k < m; ++k) fill_groups_[k] = FillGroup{.left = groups_[comp_groups_[k]].nclasses};
   flips_.clear();
   ++split_epoch_;
   unfrozen_ = m;
 }
 
 void NetworkSim::freeze_group(std::uint32_t k, double level) {
-  new_rate_[k] = level;
-  frozen_[k] = 1;
+  fill_groups_[k].new_rate = level;
+  fill_groups_[k].frozen = 1;
   --unfrozen_;
   for (std::uint32_t j = group_begin_[k]; j < group_begin_[k + 1]; ++j) {
     const LocalEntry& e = work_links_[j];
     if (e.classes == 0) continue;
-    frozen_load_[e.link] += e.weight * level;
-    free_weight_[e.link] -= e.weight;
-    --free_count_[e.link];
-    top_new_[e.link] = std::max(top_new_[e.link], level);
+    FillLink& link = fill_links_[e.link];
+    link.frozen_load += e.weight * level;
+    link.free_weight -= e.weight;
+    --link.free_count;
+    link.top_new = std::max(link.top_new, level);
   }
 }
 
@@ -267,16 +265,16 @@ std::uint32_t NetworkSim::local_entry(std::uint32_t k, std::uint32_t i) const {
 // once the solve is applied. The rest of the group stays free.
 void NetworkSim::split_off(std::uint32_t k, LinkId at, double level, bool by_cap) {
   const GroupId g = comp_groups_[k];
-  if (left_[k] == 1) {
+  if (fill_groups_[k].left == 1) {
     // One class left (a new class in a group of its own, typically): it freezes whole.
     for (const ClassId c : groups_[g].classes.ids())
       if (classes_[c].split != split_epoch_) {
         classes_[c].split = split_epoch_;
         flips_.push_back({c, by_cap ? kNoLink : at, level, ghot_[g].rate});
       }
-    left_[k] = 0;
+    fill_groups_[k].left = 0;
     freeze_group(k, level);
-    emptied_[k] = 1;  // its class moves; the group keeps nothing
+    fill_groups_[k].emptied = 1;  // its class moves; the group keeps nothing
     return;
   }
   for (const ClassId c : groups_[g].classes.ids()) {
@@ -293,15 +291,16 @@ void NetworkSim::split_off(std::uint32_t k, LinkId at, double level, bool by_cap
       LocalEntry& entry = work_links_[local_entry(k, i)];
       const double a = e.weight * rc.n;
       entry.weight -= a;
-      if (--entry.classes == 0) --free_count_[i];
-      free_weight_[i] -= a;
-      frozen_load_[i] += a * level;
-      split_load_[i] += a * level;
-      top_new_[i] = std::max(top_new_[i], level);
+      FillLink& link = fill_links_[i];
+      if (--entry.classes == 0) --link.free_count;
+      link.free_weight -= a;
+      link.frozen_load += a * level;
+      link.split_load += a * level;
+      link.top_new = std::max(link.top_new, level);
     }
-    if (--left_[k] == 0) {
-      frozen_[k] = 1;
-      emptied_[k] = 1;
+    if (--fill_groups_[k].left == 0) {
+      fill_groups_[k].frozen = 1;
+      fill_groups_[k].emptied = 1;
       --unfrozen_;
       return;
     }
@@ -311,24 +310,25 @@ void NetworkSim::split_off(std::uint32_t k, LinkId at, double level, bool by_cap
 // The link's level with what is frozen so far, summed afresh from its groups (free of the
 // rounding the running sums accumulate).
 double NetworkSim::saturation_level(std::uint32_t i) const {
-  double frozen = split_load_[i], free = 0;
+  double frozen = fill_links_[i].split_load, free = 0;
   for (std::uint32_t j = link_begin_[i]; j < link_begin_[i + 1]; ++j) {
     const auto [k, e] = link_groups_[j];
     const LocalEntry& entry = work_links_[e];
     if (entry.classes == 0) continue;
-    if (frozen_[k])
-      frozen += entry.weight * new_rate_[k];
+    if (fill_groups_[k].frozen)
+      frozen += entry.weight * fill_groups_[k].new_rate;
     else
       free += entry.weight;
   }
-  return std::max(0.0, links_[comp_links_[i]].capacity - fixed_[i] - frozen) / free;
+  return std::max(0.0, fill_links_[i].capacity - fill_links_[i].fixed - frozen) / free;
 }
 
 void NetworkSim::progressive_fill() {
   const std::size_t n = comp_links_.size(), m = comp_groups_.size();
   auto level_of = [&](std::size_t i) {
-    const double spare = std::max(0.0, links_[comp_links_[i]].capacity - fixed_[i] - frozen_load_[i]);
-    return free_weight_[i] > 0 ? spare / free_weight_[i] : std::numeric_limits<double>::infinity();
+    const FillLink& link = fill_links_[i];
+    const double spare = std::max(0.0, link.capacity - link.fixed - link.frozen_load);
+    return link.free_weight > 0 ? spare / link.free_weight : std::numeric_limits<double>::infinity();
   };
   // Min-heaps of (level, entry): links, and groups' lowest caps. Caps rarely bind, so their
   // heap is built only once a link level passes the lowest cap.
@@ -339,28 +339,27 @@ void NetworkSim::progressive_fill() {
   // the fill reaches it (the fill's level only rises), so it never binds: it stays out of
   // the heap. These are most links of a ring on a hashed fat tree (every hop but the
   // tightest), so the heap holds the few links that can bind.
-  bound_.assign(m, std::numeric_limits<double>::infinity());
   for (std::size_t k = 0; k < m; ++k) {
     const GroupId g = comp_groups_[k];
     if (groups_[g].nclasses != 1) {  // classes may split: each is bounded by its cap alone
       double top_cap = 0;
       for (const ClassId c : groups_[g].classes.ids()) top_cap = std::max(top_cap, classes_[c].cap);
-      bound_[k] = top_cap * (1 + 1e-9);
+      fill_groups_[k].bound = top_cap * (1 + 1e-9);
       continue;
     }
     double b = min_cap(g);
     for (std::uint32_t j = group_begin_[k]; j < group_begin_[k + 1]; ++j) {
       const LocalEntry& e = work_links_[j];
-      if (e.classes > 0) b = std::min(b, std::max(0.0, links_[comp_links_[e.link]].capacity - fixed_[e.link]) / e.weight);
+      if (e.classes > 0) b = std::min(b, std::max(0.0, fill_links_[e.link].capacity - fill_links_[e.link].fixed) / e.weight);
     }
-    bound_[k] = b * (1 + 1e-9);
+    fill_groups_[k].bound = b * (1 + 1e-9);
   }
   heap_.clear();
   for (std::size_t i = 0; i < n; ++i) {
-    if (free_count_[i] == 0) continue;
+    if (fill_links_[i].free_count == 0) continue;
     const double level = level_of(i);
     for (std::uint32_t j = link_begin_[i]; j < link_begin_[i + 1]; ++j)
-      if (bound_[link_groups_[j].first] >= level) {
+      if (fill_groups_[link_groups_[j].first].bound >= level) {
         heap_.emplace_back(level, std::uint32_t(i));
         break;
       }
@@ -374,7 +373,7 @@ void NetworkSim::progressive_fill() {
     const double next_link = heap_.empty() ? std::numeric_limits<double>::infinity() : heap_.front().level();
     if (!caps_built && next_link >= lowest_cap) {
       for (std::size_t k = 0; k < m; ++k)
-        if (!frozen_[k]) cap_heap_.emplace_back(min_cap(comp_groups_[k]), std::uint32_t(k));
+        if (!fill_groups_[k].frozen) cap_heap_.emplace_back(min_cap(comp_groups_[k]), std::uint32_t(k));
       std::make_heap(cap_heap_.begin(), cap_heap_.end(), later);
       caps_built = true;
     }
@@ -383,7 +382,7 @@ void NetworkSim::progressive_fill() {
       std::pop_heap(cap_heap_.begin(), cap_heap_.end(), later);
       const auto [cap, k] = cap_heap_.back();
       cap_heap_.pop_back();
-      if (frozen_[k]) continue;
+      if (fill_groups_[k].frozen) continue;
       const Group& g = groups_[comp_groups_[k]];
       if (g.by_cap && g.cap == cap) {
         freeze_group(k, cap);
@@ -399,7 +398,7 @@ void NetworkSim::progressive_fill() {
         continue;
       }
       split_off(k, kNoLink, cap, true);
-      if (!frozen_[k]) {  // the next cap among the classes left
+      if (!fill_groups_[k].frozen) {  // the next cap among the classes left
         cap_heap_.emplace_back(cap, k);
         std::push_heap(cap_heap_.begin(), cap_heap_.end(), later);
       }
@@ -409,7 +408,7 @@ void NetworkSim::progressive_fill() {
     const double level = heap_.front().level();
     const std::uint32_t idx = heap_.front().link();
     pop_lowest(heap_);
-    if (free_count_[idx] == 0) continue;
+    if (fill_links_[idx].free_count == 0) continue;
     // Levels only rise as things freeze: a stale entry is pushed again at its level now.
     const double now_level = level_of(idx);
     if (now_level > level * (1 + 1e-12)) {
@@ -423,7 +422,7 @@ void NetworkSim::progressive_fill() {
     const LinkId here = comp_links_[idx];
     for (std::uint32_t j = link_begin_[idx]; j < link_begin_[idx + 1]; ++j) {
       const auto [k, e] = link_groups_[j];
-      if (frozen_[k] || work_links_[e].classes == 0) continue;
+      if (fill_groups_[k].frozen || work_links_[e].classes == 0) continue;
       const LinkId own = groups_[comp_groups_[k]].link;
       // A group whose own link saturates at this same level (a tie, common in symmetric
       // fabrics) freezes whole here: the same rates, and no class changes group.
@@ -498,8 +497,8 @@ bool NetworkSim::admit_unfairly_treated() {
   for (std::size_t i = 0; i < n; ++i) {
     const LinkState& link = links_[comp_links_[i]];
     if (link_begin_[i] == link_begin_[i + 1]) continue;  // nothing re-solved crosses it
-    if (fixed_[i] + frozen_load_[i] < link.capacity * kSaturated) continue;
-    const double top = top_new_[i];
+    if (fill_links_[i].fixed + fill_links_[i].frozen_load < link.capacity * kSaturated) continue;
+    const double top = fill_links_[i].top_new;
     if (link.top <= top * kUnfair) continue;  // no group on it ran faster than that
     for (const GroupRowEntry& e : link.grow) {
       const GroupHot& g = ghot_[e.group];
@@ -518,8 +517,8 @@ void NetworkSim::apply_rates() {
     const GroupId id = comp_groups_[k];
     ++groups_resolved_;
     resolved_ += static_cast<std::uint64_t>(groups_[id].members);
-    if (emptied_[k]) continue;  // every class split off
-    const double rate = new_rate_[k], old = ghot_[id].rate;
+    if (fill_groups_[k].emptied) continue;  // every class split off
+    const double rate = fill_groups_[k].new_rate, old = ghot_[id].rate;
     if (old > 0) rise = std::max(rise, rate / old);
     // A re-solve may reproduce a rate up to rounding; keeping it spares a re-timing.
     if (std::abs(rate - old) > 1e-12 * old || old == 0) set_group_rate(id, rate);
@@ -544,7 +543,7 @@ void NetworkSim::apply_rates() {
     // problem: its load there is the old one.
     if (link_begin_[i] == link_begin_[i + 1]) continue;
     if (mode_[l] != LinkMode::Active || links_[l].group != kNotInHeap) continue;
-    const double load = fixed_[i] + frozen_load_[i];
+    const double load = fill_links_[i].fixed + fill_links_[i].frozen_load;
     if (load < kIdle * links_[l].capacity && links_[l].flows.size() >= 2) make_dormant(l, load);
   }
   sweep_idle_links();

@@ -38,6 +38,7 @@
 #include <array>
 #include <bit>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -490,9 +491,25 @@ class NetworkSim {
   std::vector<std::uint32_t> group_begin_, link_begin_, fill_;
   std::vector<LocalEntry> group_links_, work_links_;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> link_groups_;  // (group, its local entry)
-  std::vector<double> fixed_, frozen_load_, split_load_, free_weight_, top_new_, new_rate_, bound_;
-  std::vector<std::uint32_t> free_count_, left_;
-  std::vector<std::uint8_t> frozen_, emptied_;
+  // The fill's state per link and per group of the solve, each in one record: a link's level
+  // reads all of its fields at once.
+  struct FillLink {
+    double capacity = 0;
+    double fixed = 0;        // load of everything not re-solved
+    double frozen_load = 0;  // of the groups and classes frozen so far
+    double split_load = 0;   // of the classes that split off
+    double free_weight = 0;  // of what is still free
+    double top_new = 0;      // the highest rate frozen on it
+    std::uint32_t free_count = 0;
+  };
+  struct FillGroup {
+    double new_rate = -1;
+    double bound = std::numeric_limits<double>::infinity();
+    std::uint32_t left = 0;  // classes not split off
+    std::uint8_t frozen = 0, emptied = 0;
+  };
+  std::vector<FillLink> fill_links_;
+  std::vector<FillGroup> fill_groups_;
   std::vector<Flip> flips_;
   std::vector<LevelEntry> heap_;
   std::vector<std::pair<double, std::uint32_t>> cap_heap_;
