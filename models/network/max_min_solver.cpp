@@ -482,7 +482,7 @@ void NetworkSim::settle_without_solve(const std::vector<FlowId>& changed) {
   for (const FlowId id : changed)
     for (const auto& [l, w] : flows_[id].load()) {
       const LinkState& link = links_[l];
-      if (mode_[l] != LinkMode::Active || link.group != kNotInHeap || link.flows.size() < 2) continue;
+      if (mode_[l] != LinkMode::Active || link.group != kNotInHeap || link_flows_[l].size() < 2) continue;
       const double load = active_load(l);
       if (load < kIdle * link.capacity) make_dormant(l, load);
     }
@@ -544,7 +544,7 @@ void NetworkSim::apply_rates() {
     if (link_begin_[i] == link_begin_[i + 1]) continue;
     if (mode_[l] != LinkMode::Active || links_[l].group != kNotInHeap) continue;
     const double load = fill_links_[i].fixed + fill_links_[i].frozen_load;
-    if (load < kIdle * links_[l].capacity && links_[l].flows.size() >= 2) make_dormant(l, load);
+    if (load < kIdle * links_[l].capacity && link_flows_[l].size() >= 2) make_dormant(l, load);
   }
   sweep_idle_links();
 }
@@ -556,7 +556,7 @@ void NetworkSim::sweep_idle_links() {
     if (sweep_ >= active_links_.size()) sweep_ = 0;
     const LinkId l = active_links_[sweep_++];
     LinkState& link = links_[l];
-    if (link.group != kNotInHeap || link.flows.size() < 2) continue;
+    if (link.group != kNotInHeap || link_flows_[l].size() < 2) continue;
     const double load = link_load(l);
     if (load < kIdle * link.capacity) make_dormant(l, load);
   }

@@ -14,6 +14,7 @@ NetworkSim::NetworkSim(Simulator& sim, Fabric& fabric, SharingModel model)
     : sim_(sim), fabric_(fabric), model_(model) {
   const auto& topo = fabric.topology();
   links_.resize(topo.link_count());
+  link_flows_ = std::vector<LinkFlows>(topo.link_count());
   mode_.assign(topo.link_count(), LinkMode::Private);
   brief_.resize(topo.link_count());
   for (std::size_t l = 0; l < topo.link_count(); ++l)
@@ -277,7 +278,7 @@ void NetworkSim::start_batch(std::shared_ptr<const std::vector<Prepared>> parts,
   const Time latency = Time::from_seconds(merged->latency_s * steps);
   bool alone = batching_;
   if (model_ == SharingModel::Flow)
-    for (const auto& [l, w] : merged->load) alone = alone && links_[l].flows.empty();
+    for (const auto& [l, w] : merged->load) alone = alone && link_flows_[l].empty();
   if (alone) {
     const FlowId id = start_flow(std::move(merged), bytes, latency, std::move(done));
     flows_[id].parts = std::move(parts);
@@ -295,7 +296,7 @@ void NetworkSim::start_batch(std::shared_ptr<const std::vector<Prepared>> parts,
 // A batch is alone on its links: a transfer about to cross one splits it first.
 void NetworkSim::split_batches_on(const PreparedTransfer& p) {
   for (const auto& [l, w] : p.load) {
-    const auto& users = links_[l].flows;
+    const auto& users = link_flows_[l];
     if (users.size() == 1 && flows_[users.front().flow].parts) split(users.front().flow);
   }
 }
@@ -336,10 +337,10 @@ void NetworkSim::attach_to_links(FlowId id) {
   const auto& load = f.load();
   f.slots.resize(load.size());
   for (std::uint32_t k = 0; k < load.size(); ++k) {
-    LinkState& link = links_[load[k].first];
-    f.slots[k] = static_cast<std::uint32_t>(link.flows.size());
-    link.flows.push_back({id, k, load[k].second});
-    if (link.flows.size() == 2 && mode_[load[k].first] == LinkMode::Private) promote(load[k].first);
+    LinkFlows& crossing = link_flows_[load[k].first];
+    f.slots[k] = crossing.size();
+    crossing.push_back({id, k, load[k].second});
+    if (crossing.size() == 2 && mode_[load[k].first] == LinkMode::Private) promote(load[k].first);
   }
 }
 
@@ -349,11 +350,11 @@ void NetworkSim::detach_from_links(FlowId id, std::vector<LinkId>& seeds) {
   const auto& load = f.load();
   for (std::uint32_t k = 0; k < load.size(); ++k) {
     const LinkId l = load[k].first;
-    LinkState& link = links_[l];
+    LinkFlows& crossing = link_flows_[l];
     const std::uint32_t at = f.slots[k];
-    link.flows[at] = link.flows.back();
-    link.flows.pop_back();
-    if (at < link.flows.size()) flows_[link.flows[at].flow].slots[link.flows[at].k] = at;
+    crossing[at] = crossing.back();
+    crossing.pop_back();
+    if (at < crossing.size()) flows_[crossing[at].flow].slots[crossing[at].k] = at;
     if (mode_[l] == LinkMode::Active) seeds.push_back(l);
   }
 }
@@ -446,7 +447,7 @@ void NetworkSim::on_drain() {
     lone.clear();
     for (FlowId id : finished)
       for (const auto& [l, w] : flows_[id].load())
-        if (links_[l].flows.size() <= 1 && mode_[l] != LinkMode::Private) {
+        if (link_flows_[l].size() <= 1 && mode_[l] != LinkMode::Private) {
           if (mode_[l] == LinkMode::Active) {
             demote(l);
             lone.push_back(l);
@@ -456,7 +457,7 @@ void NetworkSim::on_drain() {
           unschedule_check(l);
         }
     for (LinkId l : lone)
-      for (const LinkFlow& lf : links_[l].flows)  // (not one starting now)
+      for (const LinkFlow& lf : link_flows_[l])  // (not one starting now)
         if (flows_[lf.flow].cls != kNotInHeap) changed_scratch_.push_back(classes_[flows_[lf.flow].cls].group);
     // A class that lost its bottleneck link here waits in a fresh group (rekey_without); it is
     // in this change already, through its lone link.
@@ -547,7 +548,7 @@ double NetworkSim::dormant_load(LinkId l) const {
 
 double NetworkSim::link_load(LinkId l) const {
   double load = 0;
-  for (const LinkFlow& lf : links_[l].flows) load += lf.weight * rate_of(flows_[lf.flow]);
+  for (const LinkFlow& lf : link_flows_[l]) load += lf.weight * rate_of(flows_[lf.flow]);
   return load;
 }
 
@@ -568,7 +569,7 @@ std::string NetworkSim::check_max_min() const {
   for (LinkId l = 0; l < static_cast<LinkId>(load.size()); ++l)
     if (load[l] > topo.link(l).bandwidth * (1 + 1e-9))
       return "link " + std::to_string(l) + " carries " + std::to_string(load[l] / topo.link(l).bandwidth) +
-             " of its capacity (" + std::to_string(links_[l].flows.size()) + " transfers, mode " +
+             " of its capacity (" + std::to_string(link_flows_[l].size()) + " transfers, mode " +
              std::to_string(int(mode_[l])) + ")";
   if (model_ != SharingModel::Flow) return "";
   for (std::size_t i = 0; i < flows_.size(); ++i) {
@@ -582,7 +583,7 @@ std::string NetworkSim::check_max_min() const {
     for (const auto& [l, w] : t.load()) {
       if (load[l] < topo.link(l).bandwidth * (1 - 1e-6)) continue;  // not saturated
       bool highest = true;
-      for (const LinkFlow& other : links_[l].flows)
+      for (const LinkFlow& other : link_flows_[l])
         if (rate_of(flows_[other.flow]) > r * (1 + 1e-6)) highest = false;
       if (highest) bottlenecked = true;
     }

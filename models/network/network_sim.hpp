@@ -51,6 +51,7 @@
 #include "models/network/finish_queue.hpp"
 #include "models/network/flat_map.hpp"
 #include "models/network/indexed_heap.hpp"
+#include "models/network/inline_list.hpp"
 #include "models/power/binned_series.hpp"
 #include "sim/inplace_callback.hpp"
 #include "sim/simulator.hpp"
@@ -291,6 +292,8 @@ class NetworkSim {
     std::uint32_t k;  // index in the flow's load
     double weight;
   };
+  // Every active transfer crossing a link (in link_flows_, kept dense).
+  struct alignas(64) LinkFlows : InlineList<LinkFlow, 3> {};
   struct DormantEntry {
     ClassId cls;
     double weight;  // of the class's members crossing the link
@@ -298,7 +301,6 @@ class NetworkSim {
   };
   struct LinkState {
     double capacity = 0;
-    std::vector<LinkFlow> flows;      // every active transfer crossing it
     std::vector<RowEntry> row;        // active links: the classes crossing it
     std::vector<GroupRowEntry> grow;  // active links: the groups crossing it
     std::vector<DormantEntry> drow;   // dormant links: the classes crossing it
@@ -415,6 +417,8 @@ class NetworkSim {
   // Each link's mode, kept dense: a transfer's start and end read the modes of all its links
   // (dozens for a pipeline send across a tree), and a LinkState spans three cache lines.
   std::vector<LinkMode> mode_;
+  // Each link's transfers, one cache line per link for the usual few (InlineList).
+  std::vector<LinkFlows> link_flows_;
   // What the private-link pass reads, kept dense (a LinkState spans three cache lines):
   // capacity and how many groups cross the link (max_min_solver.cpp).
   struct LinkBrief {

@@ -262,7 +262,7 @@ void NetworkSim::promote(LinkId l) {
   unschedule_check(l);
   link.active_pos = static_cast<std::uint32_t>(active_links_.size());
   active_links_.push_back(l);
-  for (const LinkFlow& lf : links_[l].flows) {
+  for (const LinkFlow& lf : link_flows_[l]) {
     const FlowId f = lf.flow;
     if (flows_[f].cls == kNotInHeap) continue;  // arriving now: keyed once all its links are attached
     const ClassId from = flows_[f].cls;
@@ -294,7 +294,7 @@ void NetworkSim::promote(LinkId l) {
 // rings of a folded collective are).
 bool NetworkSim::whole_class_crosses(LinkId l, ClassId id, double w) const {
   const RateClass& c = classes_[id];
-  const auto& crossing = links_[l].flows;
+  const auto& crossing = link_flows_[l];
   const std::size_t move_cost = std::size_t(c.n) * flows_[c.members.top()].load().size();
   if (crossing.size() > move_cost) return false;
   std::size_t n = 0;
@@ -329,12 +329,12 @@ void NetworkSim::demote(LinkId l) {
   LinkState& link = links_[l];
   // Each re-key removes the class's entry from this row, so take from the back.
   while (!link.row.empty()) rekey_without(link.row.back().cls, l);
-  mode_[l] = link.flows.size() >= 2 ? LinkMode::Dormant : LinkMode::Private;
+  mode_[l] = link_flows_[l].size() >= 2 ? LinkMode::Dormant : LinkMode::Private;
   // A dormant link keeps, per class crossing it, the weight of its members there: its load
   // is then summed over classes, not transfers.
   link.drow.clear();
   if (mode_[l] == LinkMode::Dormant)
-    for (const LinkFlow& lf : link.flows)
+    for (const LinkFlow& lf : link_flows_[l])
       if (flows_[lf.flow].cls != kNotInHeap) dormant_add(l, flows_[lf.flow].cls, lf.weight, 1);
   const LinkId last = active_links_.back();
   active_links_[link.active_pos] = last;
