@@ -294,6 +294,7 @@ class NetworkSim {
   };
   // Every active transfer crossing a link (in link_flows_, kept dense).
   struct alignas(64) LinkFlows : InlineList<LinkFlow, 3> {};
+  static_assert(sizeof(LinkFlows) == 64, "a link's usual few transfers fill one cache line");
   struct DormantEntry {
     ClassId cls;
     double weight;  // of the class's members crossing the link
