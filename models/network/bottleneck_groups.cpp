@@ -83,11 +83,11 @@ std::uint32_t NetworkSim::acquire_entry(GroupId gid, LinkId l) {
     Group& g = groups_[gid];
     LinkState& link = links_[l];
     entries_[e] = {l, gid, 0.0, 0, static_cast<std::uint32_t>(g.column.size()), static_cast<std::uint32_t>(link.grow.size())};
-    g.column.push_back({l, 0.0, e});
+    g.column.push_back({l, e, 0.0});
     link.grow.push_back({gid, 0.0, e});
     if (++brief_[l].groups == 2) groups_[link.grow.front().group].private_valid = false;  // no longer its alone
   }
-  ++entries_[e].classes;
+  groups_[gid].column[entries_[e].col_pos].classes = ++entries_[e].classes;
   groups_[gid].private_valid = false;
   return e;
 }
@@ -95,9 +95,10 @@ std::uint32_t NetworkSim::acquire_entry(GroupId gid, LinkId l) {
 void NetworkSim::release_entry(std::uint32_t e) {
   Entry& entry = entries_[e];
   groups_[entry.group].private_valid = false;
-  if (--entry.classes > 0) return;
-  // Gone: swap-remove from the column and the row.
   Group& g = groups_[entry.group];
+  g.column[entry.col_pos].classes = --entry.classes;
+  if (entry.classes > 0) return;
+  // Gone: swap-remove from the column and the row.
   LinkState& link = links_[entry.link];
   g.column[entry.col_pos] = g.column.back();
   g.column.pop_back();

@@ -108,7 +108,7 @@ void NetworkSim::add_group(GroupId id) {
       comp_links_.push_back(e.link);
       stack_.push_back(e.link);
     }
-    group_links_.push_back({link.pos, e.weight, entries_[e.entry].classes});
+    group_links_.push_back({link.pos, e.weight, e.classes});
   }
   group_begin_.push_back(static_cast<std::uint32_t>(group_links_.size()));
 }
@@ -148,7 +148,7 @@ void NetworkSim::leave_out_private_links(Group& g) {
   // two such links has one to leave out; most groups of many classes have none.
   int candidates = 0;
   for (const GroupLink& e : g.column)
-    if (e.link != g.link && brief_[e.link].groups == 1 && entries_[e.entry].classes == 1) ++candidates;
+    if (e.link != g.link && brief_[e.link].groups == 1 && e.classes == 1) ++candidates;
   if (candidates < 2) return;
   for (const ClassId c : g.classes.ids()) {
     const RateClass& rc = classes_[c];
@@ -495,10 +495,11 @@ bool NetworkSim::admit_unfairly_treated() {
   joiners_.clear();
   const std::size_t n = comp_links_.size();
   for (std::size_t i = 0; i < n; ++i) {
-    const LinkState& link = links_[comp_links_[i]];
     if (link_begin_[i] == link_begin_[i + 1]) continue;  // nothing re-solved crosses it
-    if (fill_links_[i].fixed + fill_links_[i].frozen_load < link.capacity * kSaturated) continue;
-    const double top = fill_links_[i].top_new;
+    const FillLink& fill = fill_links_[i];
+    if (fill.fixed + fill.frozen_load < fill.capacity * kSaturated) continue;
+    const LinkState& link = links_[comp_links_[i]];  // (read only for the saturated few)
+    const double top = fill.top_new;
     if (link.top <= top * kUnfair) continue;  // no group on it ran faster than that
     for (const GroupRowEntry& e : link.grow) {
       const GroupHot& g = ghot_[e.group];
@@ -542,9 +543,9 @@ void NetworkSim::apply_rates() {
     // A link with nothing solved on it may be one a group alone crosses, left out of the
     // problem: its load there is the old one.
     if (link_begin_[i] == link_begin_[i + 1]) continue;
-    if (mode_[l] != LinkMode::Active || links_[l].group != kNotInHeap) continue;
     const double load = fill_links_[i].fixed + fill_links_[i].frozen_load;
-    if (load < kIdle * links_[l].capacity && link_flows_[l].size() >= 2) make_dormant(l, load);
+    if (load >= kIdle * fill_links_[i].capacity || mode_[l] != LinkMode::Active) continue;
+    if (links_[l].group == kNotInHeap && link_flows_[l].size() >= 2) make_dormant(l, load);
   }
   sweep_idle_links();
 }

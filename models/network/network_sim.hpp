@@ -248,9 +248,10 @@ class NetworkSim {
   };
   struct GroupLink {
     LinkId link;
-    double weight;  // summed over its classes' members on the link
     std::uint32_t entry;
-    bool left_out = false;  // a private link that cannot bind first (valid with Group::private_valid)
+    double weight;              // summed over its classes' members on the link
+    std::uint32_t classes = 0;  // its entry's (mirrored: the solve reads it with the column)
+    bool left_out = false;      // a private link that cannot bind first (valid with Group::private_valid)
   };
   struct Group {
     LinkId link = kNoLink;  // its bottleneck; kNoLink for cap groups and new classes
