@@ -110,6 +110,11 @@ void Fabric::build_scale_up(const hardware::Cluster& cluster) {
   }
 }
 
+Fabric::Cable Fabric::cable(NodeId a, NodeId b, double bandwidth, double latency_s, LinkClass cls) {
+  const LinkId up = topo_.add_cable(a, b, bandwidth, latency_s, cls);
+  return {up, topo_.link_between(b, a)};  // (a parallel cable merged into an earlier link keeps its id)
+}
+
 void Fabric::build_nics(const hardware::Cluster& cluster) {
   nics_per_server_ = cluster.server().nics;
   if (nics_per_server_ <= 0) throw std::invalid_argument("the server type has no NICs for the scale-out network");
@@ -120,7 +125,7 @@ void Fabric::build_nics(const hardware::Cluster& cluster) {
     const std::int64_t local = d % devices_per_server_;
     const std::int64_t nic = server * nics_per_server_ + local * nics_per_server_ / devices_per_server_;
     device_nic_.push_back(nic);
-    topo_.add_cable(topo_.device_node(d), nic_node_[nic], spec_.pcie_bandwidth, spec_.pcie_latency_s, LinkClass::Pcie);
+    pcie_.push_back(cable(topo_.device_node(d), nic_node_[nic], spec_.pcie_bandwidth, spec_.pcie_latency_s, LinkClass::Pcie));
   }
 }
 
@@ -181,6 +186,9 @@ void Fabric::build_clos(const hardware::Cluster& cluster) {
   leaf_node_.assign(planes, {});
   spine_node_.assign(planes, {});
   core_node_.assign(planes, {});
+  access_.assign(planes, {});
+  leaf_spine_.assign(planes, {});
+  spine_core_.assign(planes, {});
   const double access_lat = spec_.access_latency_s, sw_lat = spec_.switch_latency_s;
   for (int p = 0; p < planes; ++p) {
     for (std::int64_t l = 0; l < leaves; ++l) {
@@ -192,21 +200,23 @@ void Fabric::build_clos(const hardware::Cluster& cluster) {
       for (std::int64_t c = 0; c < spines_per_pod_ * cores_per_group_; ++c)
         core_node_[p].push_back(topo_.add_node(NodeKind::Switch, 3, c));
     for (std::int64_t nic = 0; nic < nic_count; ++nic)
-      topo_.add_cable(nic_node_[nic], leaf_node_[p][leaf_of[nic]], access_bw, access_lat, LinkClass::Access);
+      access_[p].push_back(cable(nic_node_[nic], leaf_node_[p][leaf_of[nic]], access_bw, access_lat, LinkClass::Access));
     for (std::int64_t l = 0; l < leaves; ++l) {
       const std::int64_t pod = l / leaves_per_pod_;
       // Each leaf's `up` ports spread over its pod's spines.
       const double bw = port_bw * double(up) / double(spines_per_pod_);
       for (std::int64_t j = 0; j < spines_per_pod_; ++j)
-        topo_.add_cable(leaf_node_[p][l], spine_node_[p][pod * spines_per_pod_ + j], bw, sw_lat, LinkClass::LeafSpine);
+        leaf_spine_[p].push_back(
+            cable(leaf_node_[p][l], spine_node_[p][pod * spines_per_pod_ + j], bw, sw_lat, LinkClass::LeafSpine));
     }
     if (tiers_ == 3)
       for (std::int64_t pod = 0; pod < pods; ++pod)
         for (std::int64_t j = 0; j < spines_per_pod_; ++j)
           for (std::int64_t c = 0; c < cores_per_group_; ++c)
-            topo_.add_cable(spine_node_[p][pod * spines_per_pod_ + j], core_node_[p][j * cores_per_group_ + c],
-                            port_bw * double(R - leaves_per_pod_) / double(cores_per_group_), sw_lat,
-                            LinkClass::SpineCore);
+            spine_core_[p].push_back(cable(spine_node_[p][pod * spines_per_pod_ + j],
+                                           core_node_[p][j * cores_per_group_ + c],
+                                           port_bw * double(R - leaves_per_pod_) / double(cores_per_group_), sw_lat,
+                                           LinkClass::SpineCore));
   }
   servers_share_leaf_ = true;
   for (std::int64_t nic = 0; nic < nic_count; ++nic)
@@ -375,9 +385,9 @@ void Fabric::route_scale_up(std::int64_t a, std::int64_t b, Route& out) const {
 
 void Fabric::route_clos_plane(int p, std::int64_t nic_a, std::int64_t nic_b, std::uint64_t hash, double share,
                               Route& out) const {
+  // Every hop by its position in the build (Fabric::Cable), not looked up by its ends.
   const std::int64_t la = nic_leaf_[p][nic_a], lb = nic_leaf_[p][nic_b];
-  const NodeId leaf_a = leaf_node_[p][la], leaf_b = leaf_node_[p][lb];
-  append(out, topo_.link_between(nic_node_[nic_a], leaf_a), share);
+  append(out, access_[p][nic_a].up, share);
   if (la != lb) {
     const std::int64_t pod_a = la / leaves_per_pod_, pod_b = lb / leaves_per_pod_;
     const bool spray = spec_.routing == Routing::Spray;
@@ -387,30 +397,27 @@ void Fabric::route_clos_plane(int p, std::int64_t nic_a, std::int64_t nic_b, std
     const double sj = share / double(spray ? spines_per_pod_ : 1);
     for (std::int64_t s = 0; s < spines; ++s) {
       const std::int64_t j = spray ? s : std::int64_t(hash % std::uint64_t(spines_per_pod_));
-      const NodeId spine_a = spine_node_[p][pod_a * spines_per_pod_ + j];
-      append(out, topo_.link_between(leaf_a, spine_a), sj);
+      append(out, leaf_spine_[p][la * spines_per_pod_ + j].up, sj);
       if (pod_a == pod_b) {
-        append(out, topo_.link_between(spine_a, leaf_b), sj);
+        append(out, leaf_spine_[p][lb * spines_per_pod_ + j].down, sj);
         continue;
       }
-      const NodeId spine_b = spine_node_[p][pod_b * spines_per_pod_ + j];
       const std::int64_t cores = spray && !bundled ? cores_per_group_ : 1;
       const double sc = sj / double(spray ? cores_per_group_ : 1);
       for (std::int64_t c = 0; c < cores; ++c) {
         const std::int64_t ci = spray ? c : (std::int64_t((hash >> 20) % std::uint64_t(cores_per_group_)) + core_offset(nic_a)) % cores_per_group_;
-        const NodeId core = core_node_[p][j * cores_per_group_ + ci];
-        append(out, topo_.link_between(spine_a, core), sc);
-        append(out, topo_.link_between(core, spine_b), sc);
+        append(out, spine_core_[p][(pod_a * spines_per_pod_ + j) * cores_per_group_ + ci].up, sc);
+        append(out, spine_core_[p][(pod_b * spines_per_pod_ + j) * cores_per_group_ + ci].down, sc);
       }
-      append(out, topo_.link_between(spine_b, leaf_b), sj);
+      append(out, leaf_spine_[p][lb * spines_per_pod_ + j].down, sj);
     }
   }
-  append(out, topo_.link_between(leaf_b, nic_node_[nic_b]), share);
+  append(out, access_[p][nic_b].down, share);
 }
 
 void Fabric::route_clos(std::int64_t a, std::int64_t b, Route& out) const {
   const std::int64_t nic_a = device_nic_[a], nic_b = device_nic_[b];
-  append(out, topo_.link_between(topo_.device_node(a), nic_node_[nic_a]), 1.0);
+  append(out, pcie_[std::size_t(a)].up, 1.0);
   // Rail-optimized: ECMP hashes the server pair, so every rail's flow between two servers
   // takes the same spine index (on that rail's own links) and the fabric is symmetric under
   // any permutation of GPUs within servers (member_symmetric). Otherwise the device pair.
@@ -423,7 +430,7 @@ void Fabric::route_clos(std::int64_t a, std::int64_t b, Route& out) const {
   } else {
     route_clos_plane(int((hash >> 40) % std::uint64_t(planes)), nic_a, nic_b, hash, 1.0, out);
   }
-  append(out, topo_.link_between(nic_node_[nic_b], topo_.device_node(b)), 1.0);
+  append(out, pcie_[std::size_t(b)].down, 1.0);
 }
 
 void Fabric::route_explicit(std::int64_t a, std::int64_t b, Route& out) {

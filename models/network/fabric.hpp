@@ -166,6 +166,16 @@ class Fabric {
   std::vector<std::vector<std::int64_t>> nic_leaf_;  // [plane][nic]
   std::vector<std::vector<NodeId>> leaf_node_, spine_node_, core_node_;  // [plane][index]
   std::unordered_map<NodeId, std::pair<int, std::int64_t>> leaf_of_node_;  // leaf node -> (plane, index)
+  // A cable's two links, kept by position as the Clos is built: a route indexes its hops
+  // instead of looking each one up by its ends (a hash probe and a cache miss each).
+  struct Cable {
+    LinkId up = -1, down = -1;  // a to b, b to a
+  };
+  Cable cable(NodeId a, NodeId b, double bandwidth, double latency_s, LinkClass cls);
+  std::vector<Cable> pcie_;                      // per device: to its NIC and back
+  std::vector<std::vector<Cable>> access_;       // [plane][nic]: to its leaf and back
+  std::vector<std::vector<Cable>> leaf_spine_;   // [plane][leaf x spines per pod + j]
+  std::vector<std::vector<Cable>> spine_core_;   // [plane][(pod x spines per pod + j) x cores per group + c]
   bool servers_share_leaf_ = false;  // every server's NICs sit under one leaf (in each plane)
   std::vector<std::vector<LinkId>> bundles_;
   std::vector<LinkId> bundle_rep_;            // per link; empty: no bundles

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
 
 #include "../test_support.hpp"
 #include "network_test_util.hpp"
@@ -52,6 +53,48 @@ TEST(Fabric, ThreeTierCountsAndPaths) {
   EXPECT_EQ(f.cores(), 32u * 32u);             // 32 groups of radix/2
   EXPECT_EQ(f.equal_cost_paths(0, 4095), 32u * 32u);
   EXPECT_EQ(count_class(f.topology(), LinkClass::SpineCore), 2u * 128u * 32u);
+}
+
+// Routes index their hops by position in the build (Fabric::Cable); every hop must still
+// be the link between the node the route has reached and the next one: each route is a
+// path from its source device to its destination, up the tiers and then down.
+TEST(Fabric, EveryRouteIsAPathFromItsSourceToItsDestination) {
+  std::vector<std::pair<hardware::Cluster, FabricSpec>> fabrics;
+  fabrics.emplace_back(cluster("p5.48xlarge", 512), FabricSpec{});  // rail-optimized, 3 tiers
+  FabricSpec fat;
+  fat.kind = FabricKind::FatTree;
+  fabrics.emplace_back(cluster("p5.48xlarge", 512), fat);  // 3 tiers
+  fat.radix = 16;
+  fat.oversubscription = 3;
+  fat.planes = 2;
+  fabrics.emplace_back(cluster("p5.48xlarge", 16), fat);  // oversubscribed, two planes
+  fabrics.emplace_back(cluster("trn1.32xlarge", 16), FabricSpec{});  // NICs shared by chips
+  std::mt19937_64 rng(3);
+  for (auto& [c, spec] : fabrics) {
+    Fabric f(c, spec);
+    const Topology& t = f.topology();
+    std::size_t checked = 0;
+    for (int n = 0; n < 3000; ++n) {
+      const auto a = std::int64_t(rng() % std::uint64_t(f.devices())), b = std::int64_t(rng() % std::uint64_t(f.devices()));
+      if (f.same_domain(a, b)) continue;
+      const RouteView r = f.route(a, b);
+      ASSERT_FALSE(r.empty());
+      NodeId at = t.device_node(a);
+      int tier = -1;
+      bool down = false;
+      for (const auto& [l, share] : r) {
+        ASSERT_EQ(t.link(l).from, at) << "route " << a << " -> " << b;
+        at = t.link(l).to;
+        const int next = t.node(at).kind == NodeKind::Switch ? t.node(at).tier : -1;
+        if (next < tier) down = true;
+        ASSERT_FALSE(down && next > tier) << "a route goes up after going down";
+        tier = next;
+      }
+      EXPECT_EQ(at, t.device_node(b));
+      ++checked;
+    }
+    EXPECT_GT(checked, 2000u);
+  }
 }
 
 TEST(Fabric, OversubscriptionPlanesAndSizeErrors) {
