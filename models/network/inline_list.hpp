@@ -6,7 +6,6 @@
 // not a LinkState and then a separate block.
 #include <algorithm>
 #include <cstdint>
-#include <memory>
 #include <type_traits>
 
 namespace dcsim::network {
@@ -29,10 +28,17 @@ class InlineList {
     o.size_ = 0;
   }
   InlineList& operator=(InlineList&& o) noexcept {
-    if (this != &o) {
-      this->~InlineList();
-      new (this) InlineList(std::move(o));
+    if (this == &o) return *this;
+    if (on_heap()) delete[] heap_;
+    size_ = o.size_;
+    cap_ = o.cap_;
+    if (o.on_heap()) {
+      heap_ = o.heap_;
+      o.cap_ = N;
+    } else {
+      std::copy(o.local_, o.local_ + o.size_, local_);
     }
+    o.size_ = 0;
     return *this;
   }
   ~InlineList() {
