@@ -475,6 +475,109 @@ bool NetworkSim::departures_leave_rates(const std::vector<FlowId>& departed) con
   return true;
 }
 
+// One class settled alone: its rate is free, everyone else's stays. It can then only take
+// what its links have spare: the lowest of its cap and, over its active links, (capacity -
+// the others' load) / its weight there. That is max-min with no other rate moved when
+//  - the link that sets it is left saturated with the class the fastest on it, ties
+//    included (or the cap sets it): the class has a bottleneck;
+//  - every link where another group is bottlenecked keeps its load, the class running there
+//    at that group's rate (it shares that bottleneck), so every other group keeps its own;
+//    the other links only ever lose load or stay within capacity.
+// The class must sit in a group of its own kind: its cap's, or a fresh one (a class whose
+// link went lone); a link group's other classes would have to move with it.
+// (docs/network.md, "Changes that move no rate".)
+bool NetworkSim::settle_alone(ClassId cid, Placement& p) const {
+  const RateClass& c = classes_[cid];
+  if (groups_[c.group].link != kNoLink) return false;
+  double rate = c.cap, top_there = 0;
+  LinkId at = kNoLink;
+  for (const ClassKeyLink& k : c.key) {
+    const LinkState& link = links_[k.link];
+    const double own = k.weight * c.n;
+    double others = 0, top = 0;
+    for (const GroupRowEntry& e : link.grow) {
+      const double weight = e.group == c.group ? e.weight - own : e.weight;
+      if (weight <= 0) continue;
+      const double r = ghot_[e.group].rate;
+      others += weight * r;
+      top = std::max(top, r);
+    }
+    const double level = std::max(0.0, link.capacity - others) / own;
+    if (level < rate) {
+      rate = level;
+      at = k.link;
+      top_there = top;
+    }
+  }
+  // Another group's bottleneck (saturated, that group the fastest there): only if the class
+  // runs there at that group's rate, which leaves the link as full as it was.
+  for (const ClassKeyLink& k : c.key)
+    if (const GroupId g = links_[k.link].group; g != kNotInHeap) {
+      const double there = ghot_[g].rate;
+      if (!(rate * kTopRate <= there && there * kTopRate <= rate)) return false;
+    }
+  if (!(rate > 0)) return false;
+  if (at != kNoLink && rate < top_there * kTopRate) return false;
+  p = {cid, at == kNoLink ? kNotInHeap : links_[at].group, at, rate};
+  return true;
+}
+
+void NetworkSim::apply_placement(const Placement& p, double& rise) {
+  const double from = ghot_[classes_[p.cls].group].rate;
+  const GroupId to = p.group != kNotInHeap ? p.group
+                     : p.link != kNoLink   ? group_of_link(p.link, p.rate)
+                                           : group_of_cap(classes_[p.cls].cap);
+  if (from > 0) rise = std::max(rise, ghot_[to].rate / from);
+  move_class(p.cls, to);
+}
+
+// A transfer arriving alone, placed by settle_alone (most arrivals on a hashed fat tree that
+// its cap would overfill a link with: it takes that link's spare).
+bool NetworkSim::place_arrival(FlowId id) {
+  const Flow& f = flows_[id];
+  if (!f.active || f.cls == kNotInHeap) return false;
+  Placement p;
+  if (!settle_alone(f.cls, p)) return false;
+  double rise = 1;
+  apply_placement(p, rise);  // (its rate only falls from its cap: no rise)
+  grow_drift(rise);
+  return true;
+}
+
+// Transfers left, and each class whose bottleneck was a link now left to it alone waits in a
+// fresh group at its old rate, or merged into a class with the shorter key (whose group then
+// carries more weight). Nothing else lost its bottleneck (departures_leave_rates held after
+// the lone links were demoted). One such class is settled alone (its rate may move);
+// several, only where each keeps its rate, so that none depends on where another settles.
+// A class merged into a link group's class moves that group: solve.
+bool NetworkSim::place_regrouped(const std::vector<GroupId>& fresh, const std::vector<ClassId>& merged) {
+  placements_.clear();
+  auto settle = [&](ClassId cid) {
+    for (const Placement& p : placements_)
+      if (p.cls == cid) return true;
+    Placement p;
+    if (!settle_alone(cid, p)) return false;
+    placements_.push_back(p);
+    return true;
+  };
+  for (const GroupId g : fresh) {
+    if (!groups_[g].live) continue;  // its class merged (below)
+    if (groups_[g].link != kNoLink || groups_[g].by_cap || groups_[g].classes.size() != 1) return false;
+    if (!settle(groups_[g].classes.top())) return false;
+  }
+  for (const ClassId c : merged)
+    if (classes_[c].live && !settle(c)) return false;
+  if (placements_.size() > 1)
+    for (const Placement& p : placements_) {
+      const double old = ghot_[classes_[p.cls].group].rate;
+      if (!(p.rate * kTopRate <= old && old * kTopRate <= p.rate)) return false;
+    }
+  double rise = 1;
+  for (const Placement& p : placements_) apply_placement(p, rise);
+  grow_drift(rise);
+  return true;
+}
+
 // What a solve does besides rates, on the links of the transfers that changed: an active link
 // left far from full with no group bottlenecked on it stops binding (as apply_rates does).
 void NetworkSim::settle_without_solve(const std::vector<FlowId>& changed) {

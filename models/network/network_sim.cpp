@@ -390,7 +390,8 @@ void NetworkSim::update() {
     changed_scratch_.push_back(classes_[c].group);
   }
   if (!changed_scratch_.empty()) {
-    if (!pending && arrivals_leave_rates(arrivals_work_)) {
+    if (!pending && (arrivals_leave_rates(arrivals_work_) ||
+                     (arrivals_work_.size() == 1 && place_arrival(arrivals_work_.front())))) {
       settle_without_solve(arrivals_work_);
     } else {
       seeds_scratch_.clear();
@@ -440,11 +441,13 @@ void NetworkSim::on_drain() {
     // re-keyed without it, may speed up.
     // Whether the rates stand is read before lone links are demoted (which only re-keys
     // classes not bottlenecked there when they stand).
-    const bool stand = pending_groups_.empty() && departures_leave_rates(finished);
+    const bool clean = pending_groups_.empty();
+    const bool stand = clean && departures_leave_rates(finished);
     changed_scratch_.assign(pending_groups_.begin(), pending_groups_.end());
     pending_groups_.clear();
     auto& lone = lone_links_;
     lone.clear();
+    merged_.clear();
     for (FlowId id : finished)
       for (const auto& [l, w] : flows_[id].load())
         if (link_flows_[l].size() <= 1 && mode_[l] != LinkMode::Private) {
@@ -462,10 +465,14 @@ void NetworkSim::on_drain() {
     // A class that lost its bottleneck link here waits in a fresh group (rekey_without); it is
     // in this change already, through its lone link.
     const bool regrouped = !pending_groups_.empty();
+    regrouped_.swap(pending_groups_);
     pending_groups_.clear();
     std::erase_if(seeds_scratch_, [&](LinkId l) { return mode_[l] != LinkMode::Active; });
     if (stand && !regrouped) {
       if (!seeds_scratch_.empty() || !changed_scratch_.empty()) settle_without_solve(finished);
+    } else if (clean && regrouped && departures_leave_rates(finished) && place_regrouped(regrouped_, merged_)) {
+      settle_without_solve(finished);
+      check_dormant_links(arrivals_work_);  // a class that sped up may fill a dormant link
     } else if (!seeds_scratch_.empty() || !changed_scratch_.empty()) {
       solve(seeds_scratch_, changed_scratch_);
       check_dormant_links(arrivals_work_);  // (empty: no arrivals here)

@@ -28,6 +28,8 @@
 //  - A change re-solves only the groups it can reach through saturated links (a rate
 //    change cannot cross a link with spare capacity), widening the set until no group
 //    outside it is treated unfairly; starts and ends at one instant are one change.
+//    A change that provably moves no rate, or only one class's (an arrival that takes a
+//    link's spare, a class whose bottleneck went to it alone), is settled without a solve.
 //  - A transfer may stand for its images under permutations of GPU positions that leave
 //    the fabric unchanged (MemberSymmetry): its loads fold onto link orbits.
 //  - Identical transfers on disjoint links that no other transfer crosses (the rings inside
@@ -393,6 +395,16 @@ class NetworkSim {
   double active_load(LinkId l) const;
   bool arrivals_leave_rates(const std::vector<FlowId>& arrivals) const;
   bool departures_leave_rates(const std::vector<FlowId>& departed) const;
+  struct Placement {
+    ClassId cls;
+    GroupId group;  // the group it joins; kNotInHeap: a new one at `link`, or its cap's
+    LinkId link;    // kNoLink: its cap
+    double rate;
+  };
+  bool settle_alone(ClassId cid, Placement& p) const;
+  void apply_placement(const Placement& p, double& rise);
+  bool place_arrival(FlowId id);
+  bool place_regrouped(const std::vector<GroupId>& fresh, const std::vector<ClassId>& merged);
   void settle_without_solve(const std::vector<FlowId>& changed);
   void apply_rates();
   void check_dormant_links(const std::vector<FlowId>& arrivals);
@@ -476,6 +488,9 @@ class NetworkSim {
   Time next_drain_at_ = Time::max();
   std::vector<FlowId> arrivals_, arrivals_work_;
   std::vector<GroupId> pending_groups_;  // groups whose weights changed outside a solve
+  std::vector<GroupId> regrouped_;       // on_drain's: the fresh groups of classes whose link went lone
+  std::vector<ClassId> merged_;          // classes that took another's members (rekey_without)
+  std::vector<Placement> placements_;
   bool update_pending_ = false;
 
   // Solver scratch, kept to avoid allocating on every change. The re-solved groups are

@@ -357,6 +357,7 @@ void NetworkSim::rekey_without(ClassId id, LinkId l) {
     const double from_rate = ghot_[c.group].rate, to_rate = ghot_[classes_[into].group].rate;
     if (from_rate > 0 && to_rate > from_rate) grow_drift(to_rate / from_rate);
     while (!classes_[id].members.empty()) move_flow(classes_[id].members.top(), into);  // releases id at the end
+    merged_.push_back(into);
     return;
   }
   // Otherwise the class drops the link from its key and keeps its members. A class cannot

@@ -182,8 +182,9 @@ TEST(FlowDifferential, RandomTreesMatchTheReferenceSolver) {
     if (::testing::Test::HasFailure()) break;
   }
   EXPECT_GT(implied, 1000u) << implied;  // pass-through switches: 1,142 links
-  // Both ways of settling a change are compared here, not only the solver.
-  EXPECT_GT(skipped, solves / 5) << solves << " solved, " << skipped << " settled without a solve";
+  // Every way of settling a change is compared here, not only the solver (19,110 settled,
+  // 40,453 solved).
+  EXPECT_GT(skipped, 2 * solves / 5) << solves << " solved, " << skipped << " settled without a solve";
 }
 
 TEST(FlowDifferential, RandomClosFabricsMatchTheReferenceSolver) {
@@ -211,6 +212,6 @@ TEST(FlowDifferential, RandomClosFabricsMatchTheReferenceSolver) {
     skipped += o.skipped;
     if (::testing::Test::HasFailure()) break;
   }
-  EXPECT_GT(skipped, solves / 5) << solves << " solved, " << skipped << " settled without a solve";
+  EXPECT_GT(skipped, solves) << solves << " solved, " << skipped << " settled without a solve";  // 9,496 and 6,656
   EXPECT_GT(implied, 10000u) << implied;  // PCIe links on one plane (18,994)
 }

@@ -88,8 +88,9 @@ TEST(FlowModel, OversubscribedUplinkIsTheBottleneck) {
 
 // Changes that provably move no rate skip the solve (docs/network.md, "Changes that move no
 // rate"): arrivals at their caps on links left within capacity with no group bottlenecked
-// there, and departures from links where no group is bottlenecked. The rates and times stay
-// the hand-worked max-min ones.
+// there, departures from links where no group is bottlenecked, and a class that lost its
+// bottleneck and has nothing else binding it (it settles alone at its cap). The rates and
+// times stay the hand-worked max-min ones.
 TEST(FlowModel, ChangesThatMoveNoRateAreSettledWithoutASolve) {
   // Two leaves of two 10 GB/s hosts each, joined by one 20 GB/s cable (no oversubscription).
   Fabric f(two_leaves(B, 2 * B));
@@ -115,12 +116,48 @@ TEST(FlowModel, ChangesThatMoveNoRateAreSettledWithoutASolve) {
   EXPECT_EQ(net.rate_recomputations(), 1u);
   EXPECT_EQ(net.solves_skipped(), 2u);
   EXPECT_EQ(net.check_max_min(), "");
-  // x leaves a0's uplink, where z is held: solved, z speeds up to B.
+  // x leaves a0's uplink, where z is held. The uplink is z's alone now, and z has nothing
+  // else binding it: it settles alone at its cap B, without a solve.
   sim.run();
-  EXPECT_EQ(net.rate_recomputations(), 2u);
+  EXPECT_EQ(net.rate_recomputations(), 1u);
+  EXPECT_EQ(net.solves_skipped(), 3u);
   // x: 0.2 GB by 20 ms, then 0.8 GB at 5 GB/s: 180 ms. z: 0.8 GB at 5 GB/s, the last 0.2 GB at B.
   EXPECT_EQ(x_done, Time::ms(180) + Time::from_seconds(3 * L));
   EXPECT_EQ(z_done, Time::ms(200) + Time::from_seconds(2 * L));
+}
+
+// A class settled alone (docs/network.md, "Changes that move no rate"): an arrival takes what
+// its links have spare when that leaves it the fastest on the link it fills; when the other
+// transfer there leaves, the link is its alone and it speeds up to its cap. No solve runs.
+TEST(FlowModel, AnArrivalTakesTheSpareOfTheLinkItFillsWithoutASolve) {
+  // a0 under la; b0 (at a quarter of B) and b1 under lb; la-lb at 2B.
+  FabricSpec s;
+  s.kind = FabricKind::Explicit;
+  for (const char* n : {"a0", "b0", "b1"}) s.nodes.push_back({n, NodeKind::Device});
+  s.nodes.push_back({"la", NodeKind::Switch});
+  s.nodes.push_back({"lb", NodeKind::Switch});
+  s.links.push_back({"a0", "la", B, L, true});
+  s.links.push_back({"b0", "lb", B / 4, L, true});
+  s.links.push_back({"b1", "lb", B, L, true});
+  s.links.push_back({"la", "lb", 2 * B, L, true});
+  Fabric f(s);
+  Simulator sim;
+  NetworkSim net(sim, f, SharingModel::Flow);
+  Time x_done, y_done;
+  net.start({{0, 1}}, 1e9, 1, [&] { x_done = sim.now(); });  // held to B/4 by b0's link
+  sim.schedule_at(Time::ms(10), [&] { net.start({{0, 2}}, 4e9, 1, [&] { y_done = sim.now(); }); });
+  sim.run_until(Time::ms(10));
+  // y at its cap B would overfill a0's uplink; it takes the spare 3B/4, and is the fastest
+  // there (x runs at B/4): max-min with x's rate unmoved.
+  EXPECT_EQ(net.rates(), (std::vector<std::pair<std::uint64_t, double>>{{0, B / 4}, {1, 0.75 * B}}));
+  EXPECT_EQ(net.check_max_min(), "");
+  EXPECT_EQ(net.rate_recomputations(), 0u);
+  EXPECT_EQ(net.solves_skipped(), 2u);
+  // x ends at 0.4 s; y has sent 0.39 s x 7.5 GB/s = 2.925 GB, and sends the last 1.075 GB at B.
+  sim.run();
+  EXPECT_EQ(x_done, Time::ms(400) + Time::from_seconds(3 * L));
+  EXPECT_EQ(y_done, Time::us(507500) + Time::from_seconds(3 * L));
+  EXPECT_EQ(net.rate_recomputations(), 0u);
 }
 
 TEST(FlowModel, AnalyticalAndFlowAgreeWhenNoLinkIsShared) {
