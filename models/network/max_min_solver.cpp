@@ -29,6 +29,7 @@ constexpr double kIdle = 0.5;            // an active link below this load fract
 constexpr double kCheckAt = 0.9;         // a dormant link is re-checked when its bound reaches this
 constexpr double kTopRate = 1 - 1e-9;    // groups this close to a link's top rate are bottlenecked there
 constexpr double kUnfair = 1 + 1e-9;
+constexpr double kSameRate = 1 - 1e-12;  // rates this close are one rate when a class settles alone
 
 using LevelEntry = NetworkSim::LevelEntry;
 // (level, link) order, as a heap of the lowest first needs it ("later" sits deeper).
@@ -514,10 +515,10 @@ bool NetworkSim::settle_alone(ClassId cid, Placement& p) const {
   for (const ClassKeyLink& k : c.key)
     if (const GroupId g = links_[k.link].group; g != kNotInHeap) {
       const double there = ghot_[g].rate;
-      if (!(rate * kTopRate <= there && there * kTopRate <= rate)) return false;
+      if (!(rate * kSameRate <= there && there * kSameRate <= rate)) return false;
     }
   if (!(rate > 0)) return false;
-  if (at != kNoLink && rate < top_there * kTopRate) return false;
+  if (at != kNoLink && rate < top_there * kSameRate) return false;
   p = {cid, at == kNoLink ? kNotInHeap : links_[at].group, at, rate};
   return true;
 }
@@ -570,7 +571,7 @@ bool NetworkSim::place_regrouped(const std::vector<GroupId>& fresh, const std::v
   if (placements_.size() > 1)
     for (const Placement& p : placements_) {
       const double old = ghot_[classes_[p.cls].group].rate;
-      if (!(p.rate * kTopRate <= old && old * kTopRate <= p.rate)) return false;
+      if (!(p.rate * kSameRate <= old && old * kSameRate <= p.rate)) return false;
     }
   double rise = 1;
   for (const Placement& p : placements_) apply_placement(p, rise);
