@@ -141,7 +141,8 @@ class NetworkSim {
   std::size_t active_transfers() const { return active_; }
   std::uint64_t transfers_started() const { return started_; }
   std::uint64_t rate_recomputations() const { return recomputations_; }
-  // Changes that provably moved no rate, settled without a solve (max_min_solver.cpp).
+  // Changes settled without a solve: provably no rate moved, or only one class's, set from
+  // its links' spare capacity (max_min_solver.cpp).
   std::uint64_t solves_skipped() const { return skipped_; }
   std::uint64_t transfers_resolved() const { return resolved_; }  // summed over recomputations
   std::uint64_t groups_resolved() const { return groups_resolved_; }  // likewise, bottleneck groups
