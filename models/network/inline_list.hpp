@@ -18,27 +18,11 @@ class InlineList {
   InlineList() = default;
   InlineList(const InlineList&) = delete;
   InlineList& operator=(const InlineList&) = delete;
-  InlineList(InlineList&& o) noexcept : size_(o.size_), cap_(o.cap_) {
-    if (o.on_heap()) {
-      heap_ = o.heap_;
-      o.cap_ = N;
-    } else {
-      std::copy(o.local_, o.local_ + o.size_, local_);
-    }
-    o.size_ = 0;
-  }
+  InlineList(InlineList&& o) noexcept { take(o); }
   InlineList& operator=(InlineList&& o) noexcept {
     if (this == &o) return *this;
     if (on_heap()) delete[] heap_;
-    size_ = o.size_;
-    cap_ = o.cap_;
-    if (o.on_heap()) {
-      heap_ = o.heap_;
-      o.cap_ = N;
-    } else {
-      std::copy(o.local_, o.local_ + o.size_, local_);
-    }
-    o.size_ = 0;
+    take(o);
     return *this;
   }
   ~InlineList() {
@@ -66,6 +50,19 @@ class InlineList {
 
  private:
   bool on_heap() const { return cap_ > N; }
+  // Takes o's entries (its heap block, or a copy of its inline ones) and leaves it empty;
+  // whatever this held must already be freed.
+  void take(InlineList& o) {
+    size_ = o.size_;
+    cap_ = o.cap_;
+    if (o.on_heap()) {
+      heap_ = o.heap_;
+      o.cap_ = N;
+    } else {
+      std::copy(o.local_, o.local_ + o.size_, local_);
+    }
+    o.size_ = 0;
+  }
   T* data() { return on_heap() ? heap_ : local_; }
   const T* data() const { return on_heap() ? heap_ : local_; }
   void grow() {
