@@ -81,6 +81,8 @@ void ClusterRuntime::write_json(nlohmann::ordered_json& out, double run_seconds)
                     {"links", fabric->topology().link_count()},
                     {"switches", fabric->topology().switch_count()},
                     {"tiers", fabric->tiers()},
+                    {"routing", fabric->spec().routing == network::Routing::Spray ? "spray" : "ecmp"},
+                    {"qps_per_connection", fabric->spec().qps_per_connection},
                     {"transfers", network->transfers_started()},
                     {"rate_recomputations", network->rate_recomputations()},
                     {"solves_skipped", network->solves_skipped()},

@@ -19,6 +19,10 @@ std::uint64_t mix(std::uint64_t z) {
   return z ^ (z >> 31);
 }
 std::uint64_t pair_key(std::int64_t a, std::int64_t b) { return (std::uint64_t(a) << 32) ^ std::uint64_t(b); }
+// Queue pair q of a connection hashes as the pair with q in its header: 0 is the pair's own.
+std::uint64_t queue_pair_hash(std::uint64_t pair_hash, int q) {
+  return q == 0 ? pair_hash : mix(pair_hash ^ (std::uint64_t(q) << 48));
+}
 void append(Route& r, LinkId l, double share) {
   for (auto& [link, s] : r)
     if (link == l) {
@@ -428,7 +432,13 @@ void Fabric::route_clos(std::int64_t a, std::int64_t b, Route& out) const {
   if (spec_.routing == Routing::Spray) {
     for (int p = 0; p < planes; ++p) route_clos_plane(p, nic_a, nic_b, hash, 1.0 / planes, out);
   } else {
-    route_clos_plane(int((hash >> 40) % std::uint64_t(planes)), nic_a, nic_b, hash, 1.0, out);
+    // Each queue pair is hashed on its own and carries an equal share (the first takes the
+    // pair's own hash, so one queue pair is the plain ECMP route).
+    const int qps = spec_.qps_per_connection;
+    for (int q = 0; q < qps; ++q) {
+      const std::uint64_t h = queue_pair_hash(hash, q);
+      route_clos_plane(int((h >> 40) % std::uint64_t(planes)), nic_a, nic_b, h, 1.0 / qps, out);
+    }
   }
   append(out, pcie_[std::size_t(b)].down, 1.0);
 }
@@ -448,19 +458,23 @@ void Fabric::route_explicit(std::int64_t a, std::int64_t b, Route& out) {
   const NodeId start = topo_.device_node(a);
   const std::uint64_t hash = mix(pair_key(a, b));
   if (spec_.routing != Routing::Spray) {
-    // ECMP: one path, each hop hashed among the links one step closer to b.
-    NodeId u = start;
-    for (int d = dist[u]; d > 0; --d) {
-      std::size_t closer = 0;
-      for (LinkId l : topo_.out_links(u)) closer += dist[topo_.link(l).to] == d - 1;
-      if (closer == 0) throw std::logic_error("fabric: no path between devices of an explicit fabric");
-      std::size_t pick = (hash ^ std::uint64_t(u) * 0x9e3779b97f4a7c15ull) % closer;
-      for (LinkId l : topo_.out_links(u))
-        if (dist[topo_.link(l).to] == d - 1 && pick-- == 0) {
-          append(out, l, 1.0);
-          u = topo_.link(l).to;
-          break;
-        }
+    // ECMP: one path per queue pair, each hop hashed among the links one step closer to b.
+    const int qps = spec_.qps_per_connection;
+    for (int q = 0; q < qps; ++q) {
+      const std::uint64_t h = queue_pair_hash(hash, q);
+      NodeId u = start;
+      for (int d = dist[u]; d > 0; --d) {
+        std::size_t closer = 0;
+        for (LinkId l : topo_.out_links(u)) closer += dist[topo_.link(l).to] == d - 1;
+        if (closer == 0) throw std::logic_error("fabric: no path between devices of an explicit fabric");
+        std::size_t pick = (h ^ std::uint64_t(u) * 0x9e3779b97f4a7c15ull) % closer;
+        for (LinkId l : topo_.out_links(u))
+          if (dist[topo_.link(l).to] == d - 1 && pick-- == 0) {
+            append(out, l, 1.0 / qps);
+            u = topo_.link(l).to;
+            break;
+          }
+      }
     }
     return;
   }

@@ -7,7 +7,8 @@
 // switch; torus: dimension order, shorter way round; UltraServer ring: ring first, then the
 // torus). Across domains: device -> its NIC -> up the Clos as far as needed -> down, with
 // ECMP choosing among equal-cost up-links by a deterministic hash of (source, destination),
-// or spraying evenly over all of them. Explicit graphs use hop-count shortest paths with the
+// or spraying evenly over all of them; with several queue pairs per connection each is
+// hashed on its own (qps_per_connection). Explicit graphs use hop-count shortest paths with the
 // same ECMP choice. Routes are cached.
 #include <cstdint>
 #include <memory>
@@ -44,6 +45,10 @@ struct FabricSpec {
   double oversubscription = 1.0;  // leaf down-ports : up-ports
   int planes = 1;
   Routing routing = Routing::Ecmp;
+  // ECMP only: queue pairs (flows) per connection, each hashed on its own path, the
+  // transfer's bytes split evenly over them (NCCL_IB_QPS_PER_CONNECTION; Meta's collective
+  // library opens 16 per GPU pair for Llama 3's fabric). 1: one path per device pair.
+  int qps_per_connection = 1;
   // Sprayed routes list each bundle of parallel links they load alike once (Fabric::bundle_size);
   // off: every link (the tests compare the two).
   bool bundle_sprayed_links = true;

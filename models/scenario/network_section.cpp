@@ -11,6 +11,10 @@ void read_network(MapReader& r, NetworkConfig& out) {
                                                                                 : network::SharingModel::Flow;
   auto& f = out.fabric;
   f.routing = r.choice("routing", {"ecmp", "spray"}, "ecmp") == "spray" ? network::Routing::Spray : network::Routing::Ecmp;
+  f.qps_per_connection = static_cast<int>(r.integer("qps_per_connection", 1, 1, 64));
+  if (f.qps_per_connection > 1 && f.routing == network::Routing::Spray)
+    r.error("qps_per_connection", "queue pairs are hashed by ECMP; sprayed routing already splits every transfer "
+                                  "over all equal-cost paths (use routing: ecmp, or leave qps_per_connection at 1)");
   f.pcie_bandwidth = r.quantity("pcie_bandwidth", Dimension::Bandwidth, f.pcie_bandwidth, 0.0, true);
   f.scale_up_efficiency = r.number("scale_up_efficiency", f.scale_up_efficiency, 0.05, 1.0);
   out.switch_port_power_w = r.quantity("switch_port_power", Dimension::Power, out.switch_port_power_w);

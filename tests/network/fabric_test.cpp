@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <map>
 #include <random>
+#include <tuple>
 
 #include "../test_support.hpp"
 #include "network_test_util.hpp"
@@ -199,6 +202,51 @@ TEST(Fabric, RoutesAreDeterministicAndSprayingSplitsEvenly) {
     EXPECT_EQ(bundle.size(), 32u);
     for (LinkId l : bundle) EXPECT_EQ(bundled.bundle_of(l), bundle.front());
   }
+}
+
+// Several queue pairs per connection (NCCL_IB_QPS_PER_CONNECTION, Meta's 16 flows per GPU
+// pair): each is hashed onto its own path and carries an equal share; the first is the
+// plain ECMP path.
+TEST(Fabric, QueuePairsSpreadAConnectionOverHashedPaths) {
+  const auto c = cluster("p5.48xlarge", 512);  // 4,096 GPUs on three tiers
+  FabricSpec one;
+  one.kind = FabricKind::FatTree;
+  FabricSpec many = one;
+  many.qps_per_connection = 16;
+  Fabric f1(c, one), f16(c, many);
+  const RouteView single = f1.route(0, 4095), spread = f16.route(0, 4095);  // across pods
+  // A hop's tier: its class, the kind of node it leaves and the tiers it goes from and to.
+  using Tier = std::tuple<LinkClass, NodeKind, int, int>;
+  std::map<Tier, double> share_by_tier;
+  std::map<Tier, std::size_t> links_by_tier;
+  for (const auto& [l, share] : spread) {
+    const Link& link = f16.topology().link(l);
+    const Node& from = f16.topology().node(link.from);
+    const Tier tier{link.cls, from.kind, from.tier, f16.topology().node(link.to).tier};
+    share_by_tier[tier] += share;
+    ++links_by_tier[tier];
+    const double sixteenths = share * 16;
+    EXPECT_DOUBLE_EQ(sixteenths, std::round(sixteenths)) << "a share is a whole number of queue pairs";
+  }
+  // Every tier carries the whole transfer once: PCIe and access links up and down, leaf to
+  // spine, spine to core, core to spine, spine to leaf.
+  EXPECT_EQ(share_by_tier.size(), 8u);
+  for (const auto& [tier, sum] : share_by_tier) EXPECT_DOUBLE_EQ(sum, 1.0);
+  for (const auto& [tier, n] : links_by_tier) {
+    const LinkClass cls = std::get<0>(tier);
+    if (cls == LinkClass::Pcie || cls == LinkClass::Access) {
+      EXPECT_EQ(n, 1u);  // one NIC each end
+    } else {
+      EXPECT_GT(n, 4u) << "16 hashes over 32 spines (or cores) take several";
+      EXPECT_LE(n, 16u);
+    }
+  }
+  for (const auto& hop : single)  // the first queue pair takes the one-path route
+    EXPECT_TRUE(std::ranges::any_of(spread, [&](const Hop& h) { return h.first == hop.first; }));
+  EXPECT_DOUBLE_EQ(f16.route_bandwidth(spread), f1.route_bandwidth(single));  // the NIC
+  EXPECT_NEAR(f16.route_latency(spread), f1.route_latency(single), 1e-15);     // equal-cost paths
+  // Inside a server nothing is hashed: the same single NVLink hop.
+  EXPECT_TRUE(std::ranges::equal(f16.route(0, 1), f1.route(0, 1)));
 }
 
 TEST(Fabric, ExplicitTopologyErrors) {

@@ -215,3 +215,31 @@ TEST(FlowDifferential, RandomClosFabricsMatchTheReferenceSolver) {
   EXPECT_GT(skipped, solves) << solves << " solved, " << skipped << " settled without a solve";  // 9,496 and 6,656
   EXPECT_GT(implied, 10000u) << implied;  // PCIe links on one plane (18,994)
 }
+
+// Several queue pairs per connection: routes that split over hashed paths with shares of
+// 1/q, on fat trees where they collide (the reference solves the same routes).
+TEST(FlowDifferential, RoutesOverSeveralQueuePairsMatchTheReferenceSolver) {
+  const auto& catalog = dcsim::testing::builtin_catalog();
+  std::mt19937_64 rng(11);
+  std::uint64_t solves = 0, skipped = 0;
+  for (int k = 0; k < 300; ++k) {
+    const int servers = 2 + int(rng() % 6);
+    const hardware::Cluster cluster({catalog.server("p5.48xlarge"), catalog.accelerator("H100-SXM"), servers, 4, 0});
+    FabricSpec spec;
+    spec.kind = rng() % 2 ? FabricKind::FatTree : FabricKind::RailOptimized;
+    spec.radix = spec.kind == FabricKind::RailOptimized || rng() % 2 ? 16 : 8;
+    spec.oversubscription = 1.0 + double(rng() % 3);
+    spec.planes = 1 + int(rng() % 2);
+    spec.qps_per_connection = 2 + int(rng() % 15);
+    Fabric f(cluster, spec);
+    spec.leave_out_implied_links = false;  // the reference solves every link
+    Fabric every_link(cluster, spec);
+    const Outcome o = run_case(f, rng, 8 + int(rng() % 30), &every_link);
+    expect_agreement(o, "queue-pair case " + std::to_string(k));
+    solves += o.solves;
+    skipped += o.skipped;
+    if (::testing::Test::HasFailure()) break;
+  }
+  EXPECT_GT(solves, 1000u) << solves;
+  EXPECT_GT(skipped, 1000u) << skipped;
+}

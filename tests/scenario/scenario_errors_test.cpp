@@ -113,3 +113,19 @@ TEST(ScenarioErrors, InvalidYamlAndDuplicateKeysAndNonMapDocuments) {
   EXPECT_THAT(load_errors(empty), HasSubstr("the file is empty"));
   EXPECT_THAT(load_errors("/nonexistent/dir/x.yaml"), HasSubstr("cannot open \"/nonexistent/dir/x.yaml\": no such file"));
 }
+
+TEST(ScenarioErrors, QueuePairsAreForEcmpRoutingOnly) {
+  const auto path = write_temp("qps.yaml", R"(network:
+  routing: spray
+  qps_per_connection: 16
+workload:
+  type: queueing
+  jobs: 1
+  mean_interarrival: 1 ms
+  mean_service: 1 ms
+)");
+  EXPECT_THAT(load_errors(path), HasSubstr(":3:23: error: network.qps_per_connection: queue pairs are hashed by ECMP"));
+  EXPECT_THAT(load_errors(path, {"network.routing=ecmp", "network.qps_per_connection=0"}),
+              HasSubstr("network.qps_per_connection: 0 is out of range; allowed: an integer >= 1 and <= 64"));
+  EXPECT_EQ(load_errors(path, {"network.routing=ecmp"}), "");
+}
