@@ -16,6 +16,7 @@ NetworkSim::NetworkSim(Simulator& sim, Fabric& fabric, SharingModel model)
   links_.resize(topo.link_count());
   link_flows_ = std::vector<LinkFlows>(topo.link_count());
   mode_.assign(topo.link_count(), LinkMode::Private);
+  cap_load_.assign(topo.link_count(), 0.0);
   brief_.resize(topo.link_count());
   for (std::size_t l = 0; l < topo.link_count(); ++l)
     links_[l].capacity = brief_[l].capacity = topo.link(LinkId(l)).bandwidth;
@@ -331,16 +332,20 @@ void NetworkSim::split(FlowId id) {
     });
 }
 
-// Joins the flow lists of its links; a link that becomes shared may bind from now on.
+// Joins the flow lists of its links; a link whose transfers' caps now add up to more than
+// it carries may bind from now on.
 void NetworkSim::attach_to_links(FlowId id) {
   Flow& f = flows_[id];
   const auto& load = f.load();
+  const double cap = f.prep->max_rate;
   f.slots.resize(load.size());
   for (std::uint32_t k = 0; k < load.size(); ++k) {
-    LinkFlows& crossing = link_flows_[load[k].first];
+    const LinkId l = load[k].first;
+    LinkFlows& crossing = link_flows_[l];
     f.slots[k] = crossing.size();
     crossing.push_back({id, k, load[k].second});
-    if (crossing.size() == 2 && mode_[load[k].first] == LinkMode::Private) promote(load[k].first);
+    cap_load_[l] += load[k].second * cap;
+    if (mode_[l] == LinkMode::Private && can_bind(l)) promote(l);
   }
 }
 
@@ -355,6 +360,8 @@ void NetworkSim::detach_from_links(FlowId id, std::vector<LinkId>& seeds) {
     crossing[at] = crossing.back();
     crossing.pop_back();
     if (at < crossing.size()) flows_[crossing[at].flow].slots[crossing[at].k] = at;
+    // (exactly 0 when the last one leaves: the sum forgets its rounding)
+    cap_load_[l] = crossing.empty() ? 0.0 : cap_load_[l] - load[k].second * f.prep->max_rate;
     if (mode_[l] == LinkMode::Active) seeds.push_back(l);
   }
 }
@@ -437,8 +444,8 @@ void NetworkSim::on_drain() {
     --active_;
   }
   if (model_ == SharingModel::Flow) {
-    // A link left with a single transfer cannot bind any more; that transfer's class,
-    // re-keyed without it, may speed up.
+    // A link whose transfers' caps no longer add up to more than it carries (one left alone,
+    // always) cannot bind any more; their classes, re-keyed without it, may speed up.
     // Whether the rates stand is read before lone links are demoted (which only re-keys
     // classes not bottlenecked there when they stand).
     const bool clean = pending_groups_.empty();
@@ -450,7 +457,7 @@ void NetworkSim::on_drain() {
     merged_.clear();
     for (FlowId id : finished)
       for (const auto& [l, w] : flows_[id].load())
-        if (link_flows_[l].size() <= 1 && mode_[l] != LinkMode::Private) {
+        if (mode_[l] != LinkMode::Private && !can_bind(l)) {
           if (mode_[l] == LinkMode::Active) {
             demote(l);
             lone.push_back(l);

@@ -432,6 +432,12 @@ class NetworkSim {
   // Each link's mode, kept dense: a transfer's start and end read the modes of all its links
   // (dozens for a pipeline send across a tree), and a LinkState spans three cache lines.
   std::vector<LinkMode> mode_;
+  // Per link, the sum over its transfers of weight x cap: its load can never pass this. A
+  // link whose sum stays within capacity cannot bind, however many transfers share it (one
+  // alone always; several queue pairs' shares of one NIC's rate on a spine link), and stays
+  // private: out of every solve and every dormant check.
+  std::vector<double> cap_load_;
+  bool can_bind(LinkId l) const { return cap_load_[l] > links_[l].capacity * (1 + 1e-12); }
   // Each link's transfers, one cache line per link for the usual few (InlineList).
   std::vector<LinkFlows> link_flows_;
   // What the private-link pass reads, kept dense (a LinkState spans three cache lines):

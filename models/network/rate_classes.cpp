@@ -329,7 +329,7 @@ void NetworkSim::demote(LinkId l) {
   LinkState& link = links_[l];
   // Each re-key removes the class's entry from this row, so take from the back.
   while (!link.row.empty()) rekey_without(link.row.back().cls, l);
-  mode_[l] = link_flows_[l].size() >= 2 ? LinkMode::Dormant : LinkMode::Private;
+  mode_[l] = can_bind(l) ? LinkMode::Dormant : LinkMode::Private;
   // A dormant link keeps, per class crossing it, the weight of its members there: its load
   // is then summed over classes, not transfers.
   link.drow.clear();

@@ -97,7 +97,8 @@ TEST(FlowModel, ChangesThatMoveNoRateAreSettledWithoutASolve) {
   Simulator sim;
   NetworkSim net(sim, f, SharingModel::Flow);
   Time x_done, y_done, z_done;
-  // x and y cross the cable at their caps: it is exactly full, and nobody is held there.
+  // x and y cross the cable at their caps: it is exactly full, and it can never bind (their
+  // caps add up to its capacity), so it stays out of their keys.
   net.start({{0, 2}}, 1e9, 1, [&] { x_done = sim.now(); });
   net.start({{1, 3}}, 1e9, 1, [&] { y_done = sim.now(); });
   sim.run_until(Time::zero());
@@ -105,25 +106,68 @@ TEST(FlowModel, ChangesThatMoveNoRateAreSettledWithoutASolve) {
   EXPECT_EQ(net.solves_skipped(), 1u);  // the two arrivals of one instant, settled together
   EXPECT_EQ(net.check_max_min(), "");
   EXPECT_EQ(net.rates(), (std::vector<std::pair<std::uint64_t, double>>{{0, B}, {1, B}}));
-  // z shares a0's uplink with x: it would overfill it, so the rates are solved: B/2 each.
+  // z shares a0's uplink with x, which can now bind: it is x's only key link and z's, so z
+  // joins x's class, which settles alone at the uplink's half: B/2 each, without a solve.
   sim.schedule_at(Time::ms(20), [&] { net.start({{0, 1}}, 1e9, 1, [&] { z_done = sim.now(); }); });
   sim.run_until(Time::ms(20));
-  EXPECT_EQ(net.rate_recomputations(), 1u);
+  EXPECT_EQ(net.rate_recomputations(), 0u);
+  EXPECT_EQ(net.solves_skipped(), 2u);
   EXPECT_EQ(net.rates(), (std::vector<std::pair<std::uint64_t, double>>{{0, B / 2}, {1, B}, {2, B / 2}}));
-  // y leaves the cable, where no group is held: x keeps B/2 (held at a0's uplink) unsolved.
+  // y leaves links none of which can bind: nothing to settle.
   sim.run_until(Time::ms(101));
   EXPECT_EQ(y_done, at(1e9, B, 3));
-  EXPECT_EQ(net.rate_recomputations(), 1u);
+  EXPECT_EQ(net.rate_recomputations(), 0u);
   EXPECT_EQ(net.solves_skipped(), 2u);
   EXPECT_EQ(net.check_max_min(), "");
   // x leaves a0's uplink, where z is held. The uplink is z's alone now, and z has nothing
   // else binding it: it settles alone at its cap B, without a solve.
   sim.run();
-  EXPECT_EQ(net.rate_recomputations(), 1u);
+  EXPECT_EQ(net.rate_recomputations(), 0u);
   EXPECT_EQ(net.solves_skipped(), 3u);
   // x: 0.2 GB by 20 ms, then 0.8 GB at 5 GB/s: 180 ms. z: 0.8 GB at 5 GB/s, the last 0.2 GB at B.
   EXPECT_EQ(x_done, Time::ms(180) + Time::from_seconds(3 * L));
   EXPECT_EQ(z_done, Time::ms(200) + Time::from_seconds(2 * L));
+}
+
+// A link whose transfers' caps add up to no more than it carries cannot bind, however many
+// share it (docs/network.md, "Solver", link modes): four transfers, each capped at B by
+// its own host link, share a 4B cable, which stays out of their keys; a fifth makes the
+// cable able to bind, and it holds all five to 4B/5.
+TEST(FlowModel, ALinkTheCapsOfItsTransfersCannotFillStaysOutOfTheSolve) {
+  FabricSpec s;
+  s.kind = FabricKind::Explicit;
+  s.nodes.push_back({"la", NodeKind::Switch});
+  s.nodes.push_back({"lb", NodeKind::Switch});
+  for (int i = 0; i < 5; ++i) {
+    for (const char* side : {"a", "b"}) {
+      const std::string n = side + std::to_string(i);
+      s.nodes.push_back({n, NodeKind::Device});
+      s.links.push_back({n, side[0] == 'a' ? "la" : "lb", B, L, true});
+    }
+  }
+  s.links.push_back({"la", "lb", 4 * B, L, true});
+  Fabric f(s);
+  Simulator sim;
+  NetworkSim net(sim, f, SharingModel::Flow);
+  std::vector<Time> done(5);
+  for (int i = 0; i < 4; ++i) net.start({{2 * i, 2 * i + 1}}, 1e9, 1, [&, i] { done[i] = sim.now(); });
+  sim.run_until(Time::zero());
+  EXPECT_EQ(net.rate_recomputations(), 0u);
+  for (const auto& [serial, rate] : net.rates()) EXPECT_EQ(rate, B) << serial;
+  EXPECT_EQ(net.solves_skipped(), 1u);
+  // The fifth at 50 ms: five caps of B over 4B. The cable can bind and joins the keys of
+  // all five, which makes them one class; it settles alone at the cable's fifth, 4B/5.
+  sim.schedule_at(Time::ms(50), [&] { net.start({{8, 9}}, 1e9, 1, [&] { done[4] = sim.now(); }); });
+  sim.run_until(Time::ms(50));
+  EXPECT_EQ(net.rate_recomputations(), 0u);
+  EXPECT_EQ(net.solves_skipped(), 2u);
+  EXPECT_EQ(net.check_max_min(), "");
+  for (const auto& [serial, rate] : net.rates()) EXPECT_DOUBLE_EQ(rate, 0.8 * B) << serial;
+  sim.run();
+  // The first four: 0.5 GB by 50 ms, then 0.5 GB at 8 GB/s (62.5 ms): 112.5 ms. The fifth:
+  // 0.5 GB at 8 GB/s while they run, then the rest at B: 0.5 GB in 50 ms.
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(done[i], Time::us(112500) + Time::from_seconds(3 * L)) << i;
+  EXPECT_EQ(done[4], Time::us(162500) + Time::from_seconds(3 * L));
 }
 
 // A class settled alone (docs/network.md, "Changes that move no rate"): an arrival takes what
