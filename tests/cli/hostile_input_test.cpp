@@ -195,6 +195,12 @@ workload:
 TEST(HostileInput, RunsTooBigForTheMemoryBudgetAreRefusedUpFront) {
   expect_refused(kFlows, "--set 'workload.patterns=[{kind: random, count: 100000000, size: 1 MB}]'",
                  "memory_budget: this run would hold about 100 GB (mostly 1e+08 flows), over its memory budget of 16 GB");
+  // Queue pairs lengthen every route: a million flows fit with one, not with 64 (1e6 x
+  // (1 KB + 63 x 0.6 KB) = 38.8 GB).
+  EXPECT_EQ(run("validate " + kFlows + " --set 'workload.patterns=[{kind: random, count: 1000000, size: 1 MB}]'").code, 0);
+  expect_refused(kFlows,
+                 "--set 'workload.patterns=[{kind: random, count: 1000000, size: 1 MB}]' --set network.qps_per_connection=64",
+                 "memory_budget: this run would hold about 38.8 GB (mostly 1e+06 flows), over its memory budget of 16 GB");
   const std::string train = std::string(DCSIM_SOURCE_DIR) + "/scenarios/train_gpt.yaml";
   expect_refused(train,
                  "--set cluster.servers=10000000 --set workload.parallelism.dp=1250000 --set workload.batch.global=1250000",
@@ -234,6 +240,12 @@ TEST(HostileInput, AnInterleavedScheduleNeedsMicrobatchesInGroupsOfPp) {
 }
 
 TEST(HostileInput, MicrobatchGroupsMustDivideTheMicrobatchesAndNeedTheInterleavedSchedule) {
+  // Queue pairs lengthen every route: a million flows fit with one, not with 64 (1e6 x
+  // (1 KB + 63 x 0.6 KB) = 38.8 GB).
+  EXPECT_EQ(run("validate " + kFlows + " --set 'workload.patterns=[{kind: random, count: 1000000, size: 1 MB}]'").code, 0);
+  expect_refused(kFlows,
+                 "--set 'workload.patterns=[{kind: random, count: 1000000, size: 1 MB}]' --set network.qps_per_connection=64",
+                 "memory_budget: this run would hold about 38.8 GB (mostly 1e+06 flows), over its memory budget of 16 GB");
   const std::string train = std::string(DCSIM_SOURCE_DIR) + "/scenarios/train_gpt.yaml";
   expect_refused(train, "--set workload.parallelism.microbatch_group=5",
                  "workload.parallelism.microbatch_group: microbatch groups belong to schedule: interleaved");
