@@ -532,7 +532,10 @@ void NetworkSim::record_class_utilization() {
 
 void NetworkSim::flush_class_utilization() {
   for (int c = 0; c < kLinkClassCount; ++c)
-    if (class_capacity_[c] > 0) class_series_.set(std::size_t(c), util_at_, util_pending_[c]);
+    if (class_capacity_[c] > 0 && util_pending_[c] != util_written_[c]) {
+      class_series_.set(std::size_t(c), util_at_, util_pending_[c]);
+      util_written_[c] = util_pending_[c];
+    }
   util_dirty_ = false;
 }
 

@@ -486,6 +486,9 @@ class NetworkSim {
   power::BinnedSeriesSet class_series_{kLinkClassCount, Time::us(100)};
   // The utilization last recorded and its instant: the series take each instant's last one.
   std::array<double, kLinkClassCount> util_pending_{};
+  // What each series holds now: a class whose utilization did not move is not written again
+  // (most changes move the load of one or two classes of six).
+  std::array<double, kLinkClassCount> util_written_{};
   Time util_at_ = Time::zero();
   bool util_dirty_ = false;
   void flush_class_utilization();
