@@ -74,6 +74,8 @@ PowerModel::PowerModel(const hardware::Cluster& cluster, const FacilitySpec& spe
     rack_energy_.emplace_back(Time::zero(), double(rack_uw_[r]) * 1e-6);
     rack_series_.set(std::size_t(r), Time::zero(), double(rack_uw_[r]) * 1e-6);
   }
+  rack_written_uw_ = rack_uw_;
+  it_written_uw_ = it_uw_;
   it_max_w_ = n_devices * device_power_w(Activity::Compute) + hosts_w + spec.network_power_w;
   it_ = TimeWeighted(Time::zero(), it_power_w());
   facility_ = TimeWeighted(Time::zero(), facility_power_w());
@@ -137,14 +139,18 @@ void PowerModel::record(Time now, std::int64_t first_rack, std::int64_t last_rac
 
 void PowerModel::flush_series() {
   for (const std::int64_t r : dirty_racks_) {
+    rack_dirty_[r] = 0;
+    if (rack_uw_[r] == rack_written_uw_[r]) continue;
+    rack_written_uw_[r] = rack_uw_[r];
     const double w = double(rack_uw_[r]) * 1e-6;
     rack_energy_[r].set(series_at_, w);
     rack_series_.set(std::size_t(r), series_at_, w);
-    rack_dirty_[r] = 0;
   }
   dirty_racks_.clear();
   if (!facility_dirty_) return;
   facility_dirty_ = false;
+  if (it_uw_ == it_written_uw_) return;
+  it_written_uw_ = it_uw_;
   const double facility = facility_power_w();
   it_.set(series_at_, it_power_w());
   facility_.set(series_at_, facility);

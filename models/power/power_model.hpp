@@ -95,6 +95,10 @@ class PowerModel {
   Time end_ = Time::zero();
   Time series_at_ = Time::zero();
   std::vector<std::uint8_t> rack_dirty_;
+  // The power each rack's series, and the IT and facility series, hold now: an instant that
+  // leaves a power where it was (one stage's task ends as the next begins) writes nothing.
+  std::vector<std::int64_t> rack_written_uw_;
+  std::int64_t it_written_uw_ = 0;
   std::vector<std::int64_t> dirty_racks_;
   bool facility_dirty_ = false;
 };
