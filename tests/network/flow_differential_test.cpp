@@ -162,6 +162,23 @@ void expect_agreement(const Outcome& o, const std::string& what) {
   EXPECT_GE(o.compared, o.snapshots - 2 * o.shifted) << what;
 }
 
+// A random two- or three-tier Clos of 2 to 7 H100 servers: fat tree or rail-optimized,
+// radix 8 or 16, 1:1 to 3:1, one or two planes (routing left to the caller).
+struct RandomClos {
+  hardware::Cluster cluster;
+  FabricSpec spec;
+};
+RandomClos random_clos(std::mt19937_64& rng) {
+  const auto& catalog = dcsim::testing::builtin_catalog();
+  const int servers = 2 + int(rng() % 6);
+  RandomClos c{hardware::Cluster({catalog.server("p5.48xlarge"), catalog.accelerator("H100-SXM"), servers, 4, 0}), {}};
+  c.spec.kind = rng() % 2 ? FabricKind::FatTree : FabricKind::RailOptimized;
+  c.spec.radix = c.spec.kind == FabricKind::RailOptimized || rng() % 2 ? 16 : 8;
+  c.spec.oversubscription = 1.0 + double(rng() % 3);
+  c.spec.planes = 1 + int(rng() % 2);
+  return c;
+}
+
 }  // namespace
 
 TEST(FlowDifferential, RandomTreesMatchTheReferenceSolver) {
@@ -188,18 +205,11 @@ TEST(FlowDifferential, RandomTreesMatchTheReferenceSolver) {
 }
 
 TEST(FlowDifferential, RandomClosFabricsMatchTheReferenceSolver) {
-  const auto& catalog = dcsim::testing::builtin_catalog();
   std::mt19937_64 rng(7);
   std::uint64_t solves = 0, skipped = 0;
   std::size_t implied = 0;
   for (int k = 0; k < 500; ++k) {
-    const int servers = 2 + int(rng() % 6);
-    const hardware::Cluster cluster({catalog.server("p5.48xlarge"), catalog.accelerator("H100-SXM"), servers, 4, 0});
-    FabricSpec spec;
-    spec.kind = rng() % 2 ? FabricKind::FatTree : FabricKind::RailOptimized;
-    spec.radix = spec.kind == FabricKind::RailOptimized || rng() % 2 ? 16 : 8;
-    spec.oversubscription = 1.0 + double(rng() % 3);
-    spec.planes = 1 + int(rng() % 2);
+    auto [cluster, spec] = random_clos(rng);
     spec.routing = rng() % 4 == 0 ? Routing::Spray : Routing::Ecmp;
     Fabric f(cluster, spec);
     spec.bundle_sprayed_links = false;  // the reference solves every link
@@ -219,17 +229,10 @@ TEST(FlowDifferential, RandomClosFabricsMatchTheReferenceSolver) {
 // Several queue pairs per connection: routes that split over hashed paths with shares of
 // 1/q, on fat trees where they collide (the reference solves the same routes).
 TEST(FlowDifferential, RoutesOverSeveralQueuePairsMatchTheReferenceSolver) {
-  const auto& catalog = dcsim::testing::builtin_catalog();
   std::mt19937_64 rng(11);
   std::uint64_t solves = 0, skipped = 0;
   for (int k = 0; k < 300; ++k) {
-    const int servers = 2 + int(rng() % 6);
-    const hardware::Cluster cluster({catalog.server("p5.48xlarge"), catalog.accelerator("H100-SXM"), servers, 4, 0});
-    FabricSpec spec;
-    spec.kind = rng() % 2 ? FabricKind::FatTree : FabricKind::RailOptimized;
-    spec.radix = spec.kind == FabricKind::RailOptimized || rng() % 2 ? 16 : 8;
-    spec.oversubscription = 1.0 + double(rng() % 3);
-    spec.planes = 1 + int(rng() % 2);
+    auto [cluster, spec] = random_clos(rng);
     spec.qps_per_connection = 2 + int(rng() % 15);
     Fabric f(cluster, spec);
     spec.leave_out_implied_links = false;  // the reference solves every link
