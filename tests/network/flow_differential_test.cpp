@@ -227,7 +227,8 @@ TEST(FlowDifferential, RandomClosFabricsMatchTheReferenceSolver) {
 }
 
 // Several queue pairs per connection: routes that split over hashed paths with shares of
-// 1/q, on fat trees where they collide (the reference solves the same routes).
+// 1/q, on Clos fabrics and explicit trees where they collide (the reference solves the same
+// routes).
 TEST(FlowDifferential, RoutesOverSeveralQueuePairsMatchTheReferenceSolver) {
   std::mt19937_64 rng(11);
   std::uint64_t solves = 0, skipped = 0;
@@ -242,6 +243,20 @@ TEST(FlowDifferential, RoutesOverSeveralQueuePairsMatchTheReferenceSolver) {
     solves += o.solves;
     skipped += o.skipped;
     if (::testing::Test::HasFailure()) break;
+  }
+  // Explicit trees: each queue pair hashed hop by hop down the shortest-path graph.
+  for (int k = 0; k < 300 && !::testing::Test::HasFailure(); ++k) {
+    int hosts = 0;
+    FabricSpec spec = random_tree(rng, hosts);
+    spec.routing = Routing::Ecmp;
+    spec.qps_per_connection = 2 + int(rng() % 15);
+    Fabric f(spec);
+    spec.leave_out_implied_links = false;
+    Fabric every_link(spec);
+    const Outcome o = run_case(f, rng, 8 + int(rng() % 30), &every_link);
+    expect_agreement(o, "queue-pair tree case " + std::to_string(k));
+    solves += o.solves;
+    skipped += o.skipped;
   }
   EXPECT_GT(solves, 1000u) << solves;
   EXPECT_GT(skipped, 1000u) << skipped;
