@@ -266,6 +266,11 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
             ? std::string("FlashAttention-2's curve is its published short-run H100 benchmark scaled by H100's measured "
                           "steady-state / short-run GEMM ratio (0.93), forward and backward alike (docs/compute.md)")
             : chip.name + " has no FlashAttention-2 curve: its own attention curve stands in (docs/compute.md)";
+  if (const int qps = rt.fabric->spec().qps_per_connection; qps > 1)
+    assumed["queue_pairs"] = fmt::format("each transfer's {} queue pairs per connection move at one rate, set by the "
+                                         "most loaded of their hashed paths; none runs ahead on a freer path "
+                                         "(docs/network.md, \"Routing\")",
+                                         qps);
   results["assumptions"] = assumed;
 
   // The summary, humanized.

@@ -212,3 +212,18 @@ TEST(TrainingCli, FlashAttention2IsSlowerAndNamedAmongTheAssumptions) {
   ASSERT_TRUE(b["assumptions"].contains("attention_flash2"));
   EXPECT_THAT(b["assumptions"]["attention_flash2"].get<std::string>(), HasSubstr("published short-run H100 benchmark"));
 }
+
+// Queue pairs run at one rate per transfer (docs/network.md, "Routing"): results.json says so
+// when there are several, and results.json names the routing either way.
+TEST(TrainingCli, QueuePairsAreNamedAmongTheAssumptions) {
+  const std::string one = out_dir("qps_one"), four = out_dir("qps_four");
+  ASSERT_EQ(run(kTiny + " --quiet --out " + one).code, 0);
+  ASSERT_EQ(run(kTiny + " --quiet --set network.qps_per_connection=4 --out " + four).code, 0);
+  const auto a = results(one), b = results(four);
+  EXPECT_EQ(a["network"]["qps_per_connection"].get<int>(), 1);
+  EXPECT_EQ(b["network"]["qps_per_connection"].get<int>(), 4);
+  EXPECT_EQ(b["network"]["routing"].get<std::string>(), "ecmp");
+  EXPECT_FALSE(a["assumptions"].contains("queue_pairs"));
+  ASSERT_TRUE(b["assumptions"].contains("queue_pairs"));
+  EXPECT_THAT(b["assumptions"]["queue_pairs"].get<std::string>(), HasSubstr("4 queue pairs per connection move at one rate"));
+}
