@@ -16,7 +16,6 @@ NetworkSim::NetworkSim(Simulator& sim, Fabric& fabric, SharingModel model)
   links_.resize(topo.link_count());
   link_flows_ = std::vector<LinkFlows>(topo.link_count());
   mode_.assign(topo.link_count(), LinkMode::Private);
-  cap_load_.assign(topo.link_count(), 0.0);
   brief_.resize(topo.link_count());
   for (std::size_t l = 0; l < topo.link_count(); ++l)
     links_[l].capacity = brief_[l].capacity = topo.link(LinkId(l)).bandwidth;
@@ -283,6 +282,7 @@ void NetworkSim::start_batch(std::shared_ptr<const std::vector<Prepared>> parts,
   if (alone) {
     const FlowId id = start_flow(std::move(merged), bytes, latency, std::move(done));
     flows_[id].parts = std::move(parts);
+    ++live_batches_;
     return;
   }
   auto join = std::make_shared<Join>(Join{parts->size(), std::move(done)});
@@ -296,6 +296,7 @@ void NetworkSim::start_batch(std::shared_ptr<const std::vector<Prepared>> parts,
 
 // A batch is alone on its links: a transfer about to cross one splits it first.
 void NetworkSim::split_batches_on(const PreparedTransfer& p) {
+  if (live_batches_ == 0) return;  // (a pass over every link of every start, for nothing)
   for (const auto& [l, w] : p.load) {
     const auto& users = link_flows_[l];
     if (users.size() == 1 && flows_[users.front().flow].parts) split(users.front().flow);
@@ -320,6 +321,7 @@ void NetworkSim::split(FlowId id) {
   std::vector<LinkId> no_seeds;  // (its links are private: none)
   detach_from_links(id, no_seeds);
   auto parts = std::move(b.parts);
+  --live_batches_;
   auto join = std::make_shared<Join>(Join{parts->size(), std::move(b.done)});
   const Time latency = b.latency;
   b.active = false;
@@ -344,7 +346,7 @@ void NetworkSim::attach_to_links(FlowId id) {
     LinkFlows& crossing = link_flows_[l];
     f.slots[k] = crossing.size();
     crossing.push_back({id, k, load[k].second});
-    cap_load_[l] += load[k].second * cap;
+    brief_[l].cap_load += load[k].second * cap;
     if (mode_[l] == LinkMode::Private && can_bind(l)) promote(l);
   }
 }
@@ -361,7 +363,7 @@ void NetworkSim::detach_from_links(FlowId id, std::vector<LinkId>& seeds) {
     crossing.pop_back();
     if (at < crossing.size()) flows_[crossing[at].flow].slots[crossing[at].k] = at;
     // (exactly 0 when the last one leaves: the sum forgets its rounding)
-    cap_load_[l] = crossing.empty() ? 0.0 : cap_load_[l] - load[k].second * f.prep->max_rate;
+    brief_[l].cap_load = crossing.empty() ? 0.0 : brief_[l].cap_load - load[k].second * f.prep->max_rate;
     if (mode_[l] == LinkMode::Active) seeds.push_back(l);
   }
 }
@@ -440,6 +442,7 @@ void NetworkSim::on_drain() {
     Flow& f = flows_[id];
     book_finished(f);
     if (model_ == SharingModel::Flow) detach_from_links(id, seeds_scratch_);
+    if (f.parts) --live_batches_;
     f.active = false;
     --active_;
   }
@@ -526,16 +529,18 @@ void NetworkSim::record_class_utilization() {
   if (util_dirty_ && sim_.now() != util_at_) flush_class_utilization();
   util_at_ = sim_.now();
   util_dirty_ = true;
-  for (int c = 0; c < kLinkClassCount; ++c)
-    if (class_capacity_[c] > 0) util_pending_[c] = std::max(0.0, class_load_[c] / class_capacity_[c]);
+  std::copy_n(class_load_.begin(), kLinkClassCount, load_pending_.begin());
 }
 
 void NetworkSim::flush_class_utilization() {
-  for (int c = 0; c < kLinkClassCount; ++c)
-    if (class_capacity_[c] > 0 && util_pending_[c] != util_written_[c]) {
-      class_series_.set(std::size_t(c), util_at_, util_pending_[c]);
-      util_written_[c] = util_pending_[c];
+  for (int c = 0; c < kLinkClassCount; ++c) {
+    if (class_capacity_[c] <= 0) continue;
+    const double util = std::max(0.0, load_pending_[c] / class_capacity_[c]);
+    if (util != util_written_[c]) {
+      class_series_.set(std::size_t(c), util_at_, util);
+      util_written_[c] = util;
     }
+  }
   util_dirty_ = false;
 }
 

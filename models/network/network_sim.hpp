@@ -432,20 +432,21 @@ class NetworkSim {
   // Each link's mode, kept dense: a transfer's start and end read the modes of all its links
   // (dozens for a pipeline send across a tree), and a LinkState spans three cache lines.
   std::vector<LinkMode> mode_;
-  // Per link, the sum over its transfers of weight x cap: its load can never pass this. A
-  // link whose sum stays within capacity cannot bind, however many transfers share it (one
-  // alone always; several queue pairs' shares of one NIC's rate on a spine link), and stays
-  // private: out of every solve and every dormant check.
-  std::vector<double> cap_load_;
-  bool can_bind(LinkId l) const { return cap_load_[l] > links_[l].capacity * (1 + 1e-12); }
   // Each link's transfers, one cache line per link for the usual few (InlineList).
   std::vector<LinkFlows> link_flows_;
-  // What the private-link pass reads, kept dense (a LinkState spans three cache lines):
-  // capacity and how many groups cross the link (max_min_solver.cpp).
+  // What a transfer's start and end and the private-link pass read, kept dense (a LinkState
+  // spans three cache lines; reading its capacity at every start was a tenth of a 16K-GPU
+  // fat-tree run): capacity, how many groups cross the link (max_min_solver.cpp), and the
+  // sum over its transfers of weight x cap. Its load can never pass that sum: a link whose
+  // sum stays within capacity cannot bind, however many transfers share it (one alone
+  // always; several queue pairs' shares of one NIC's rate on a spine link), and stays
+  // private: out of every solve and every dormant check.
   struct LinkBrief {
     double capacity = 0;
+    double cap_load = 0;
     std::uint32_t groups = 0;
   };
+  bool can_bind(LinkId l) const { return brief_[l].cap_load > brief_[l].capacity * (1 + 1e-12); }
   std::vector<LinkBrief> brief_;
   std::vector<LinkId> active_links_;
   std::size_t sweep_ = 0;  // where the sweep for idle active links resumes
@@ -484,8 +485,9 @@ class NetworkSim {
   LinkId image_of(LinkId l, const std::pair<const std::vector<int>*, std::vector<LinkId>*>& table) const;
   std::vector<double> class_capacity_, class_load_;
   power::BinnedSeriesSet class_series_{kLinkClassCount, Time::us(100)};
-  // The utilization last recorded and its instant: the series take each instant's last one.
-  std::array<double, kLinkClassCount> util_pending_{};
+  // The load last recorded and its instant: the series take each instant's last one (a
+  // copy: the utilization is worked out once per instant, at the flush).
+  std::array<double, kLinkClassCount> load_pending_{};
   // What each series holds now: a class whose utilization did not move is not written again
   // (most changes move the load of one or two classes of six).
   std::array<double, kLinkClassCount> util_written_{};
@@ -558,6 +560,7 @@ class NetworkSim {
 
   bool batching_ = true;
   std::uint64_t batches_split_ = 0;
+  std::size_t live_batches_ = 0;  // batches on their links: none, and a start skips the split check
   std::size_t active_ = 0;
   std::uint64_t started_ = 0, recomputations_ = 0, skipped_ = 0, resolved_ = 0, groups_resolved_ = 0;
   double delivered_ = 0;
