@@ -107,11 +107,6 @@ void BinnedSeriesSet::integrate_to(std::size_t i, Time t) {
   end_ = std::max(end_, t);
 }
 
-void BinnedSeriesSet::set(std::size_t i, Time t, double value) {
-  integrate_to(i, t);
-  value_[i] = value;
-}
-
 void BinnedSeriesSet::finish(Time t) {
   for (std::size_t i = 0; i < count(); ++i) integrate_to(i, t);
   materialize();
