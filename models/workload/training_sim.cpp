@@ -484,16 +484,21 @@ struct TrainingSim::Impl {
     Unit& u = units[ui];
     u.busy = false;
     u.idle_since = sim.now();
-    set_power(u, power::Activity::Idle);
     if (u.next >= schedules[u.p].size()) {
+      set_power(u, power::Activity::Idle);
       u.last_backward_end = sim.now();
       u.tasks_done = true;
       if (dp > 1) set_power(u, power::Activity::Communication);
       if (!plan.overlap_dp)
         for (std::int64_t k = 0; k < vp; ++k) schedule_buckets(ui, virtual_stage(u.p, k), sim.now(), Time::zero());
       maybe_finish_reductions(ui);
+      return;
     }
+    // The next task starts now when its input is here: the devices go on computing, and
+    // idle written in between would be overwritten at the same nanosecond (a sixth of a
+    // long schedule's time was power bookkeeping).
     try_advance(ui);
+    if (!u.busy) set_power(u, power::Activity::Idle);
   }
 
   // A pipeline message from this unit to the unit running virtual stage `to`.
