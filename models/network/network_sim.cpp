@@ -308,7 +308,10 @@ void NetworkSim::split_batches_on(const PreparedTransfer& p) {
 void NetworkSim::split(FlowId id) {
   ++batches_split_;
   double left = flows_[id].bytes;
-  if (flows_[id].cls == kNotInHeap) {
+  if (flows_[id].lone) {
+    left = remaining(flows_[id]);
+    leave_lone(id);
+  } else if (flows_[id].cls == kNotInHeap) {
     std::erase(arrivals_, id);  // started this instant: nothing sent yet
   } else {
     left = remaining(flows_[id]);
@@ -386,6 +389,21 @@ void NetworkSim::update() {
   const bool pending = !pending_groups_.empty();
   pending_groups_.clear();
   arrivals_work_.swap(arrivals_);
+  // Arrivals on private links only go to the lone lane: what follows sees the others.
+  bool lone_on_links = false;
+  std::erase_if(arrivals_work_, [&](FlowId id) {
+    const Flow& f = flows_[id];
+    if (!runs_alone(f)) return false;
+    lone_on_links = lone_on_links || (model_ == SharingModel::Flow && !f.load().empty());
+    start_lone(id);
+    return true;
+  });
+  if (lone_on_links && arrivals_work_.empty() && !pending) {
+    // What they did as classes at their caps, in their caps' groups: no solve, and the
+    // sweep for idle active links takes its step.
+    settle_without_solve(arrivals_work_);
+    check_dormant_links(arrivals_work_);
+  }
   for (FlowId id : arrivals_work_) {
     Flow& f = flows_[id];
     const ClassId c = class_for(id);
@@ -414,7 +432,8 @@ void NetworkSim::update() {
 }
 
 void NetworkSim::schedule_next_drain() {
-  const Time next = finishes_.empty() ? Time::max() : finishes_.top_time();
+  const Time next = std::min(finishes_.empty() ? Time::max() : finishes_.top_time(),
+                             lone_finishes_.empty() ? Time::max() : lone_finishes_.top_time());
   if (next == next_drain_at_ && sim_.is_pending(next_drain_)) return;
   sim_.cancel(next_drain_);
   next_drain_at_ = next;
@@ -436,6 +455,11 @@ void NetworkSim::on_drain() {
     const FlowId f = classes_[c].members.top();
     finished.push_back(f);
     remove_member(c, f);
+  }
+  while (!lone_finishes_.empty() && lone_finishes_.top_time() <= now) {
+    const FlowId f = lone_finishes_.top();
+    finished.push_back(f);
+    leave_lone(f);
   }
   seeds_scratch_.clear();
   for (FlowId id : finished) {
@@ -544,7 +568,56 @@ void NetworkSim::flush_class_utilization() {
   util_dirty_ = false;
 }
 
-double NetworkSim::rate_of(const Flow& f) const { return f.cls == kNotInHeap ? 0.0 : ghot_[classes_[f.cls].group].rate; }
+double NetworkSim::rate_of(const Flow& f) const {
+  if (f.lone) return cap_of(f);
+  return f.cls == kNotInHeap ? 0.0 : ghot_[classes_[f.cls].group].rate;
+}
+
+// ---- the lone lane ------------------------------------------------------------------------
+// A transfer whose links are all private (none can bind: analytical sharing, or the caps of
+// the transfers on each add up to no more than it carries) runs at its cap whatever the
+// others do, until one of its links may bind (promote). Keeping it out of the classes and
+// groups saves making and dropping a class, a group and their heap entries for each such
+// transfer (a pipeline send alone on its NICs: half of a long schedule's time was that).
+// Its rate and bytes are booked as a class member's would be, so results do not change;
+// its finish is timed from its start, where a class shared with others would add their
+// clock's rounding.
+
+double NetworkSim::cap_of(const Flow& f) {
+  return f.load().empty() ? std::numeric_limits<double>::max() : f.prep->max_rate;
+}
+
+bool NetworkSim::runs_alone(const Flow& f) const {
+  for (const auto& [l, w] : f.load())
+    if (mode_[l] != LinkMode::Private) return false;
+  return true;
+}
+
+void NetworkSim::start_lone(FlowId id) {
+  Flow& f = flows_[id];
+  f.lone = true;
+  f.lone_since = sim_.now();
+  f.key = f.bytes;
+  const double rate = cap_of(f);
+  for (int k = 0; k < kLinkClassCount; ++k) class_load_[k] += rate * f.prep->class_load[k];
+  if (rate > 0) lone_finishes_.set(id, sim_.now() + Time::from_seconds(f.bytes / rate));
+}
+
+void NetworkSim::leave_lone(FlowId id) {
+  Flow& f = flows_[id];
+  lone_finishes_.set(id, Time::max());
+  const double rate = cap_of(f);
+  for (int k = 0; k < kLinkClassCount; ++k) class_load_[k] -= rate * f.prep->class_load[k];
+  f.lone = false;
+}
+
+// One of its links may bind from now on: it joins the class of its active links (that one),
+// in its cap's group, as a member of the class it would have been in would have moved.
+void NetworkSim::join_classes(FlowId id) {
+  const double left = remaining(flows_[id]);
+  leave_lone(id);
+  add_member(class_for(id), id, left);
+}
 
 void NetworkSim::dormant_add(LinkId l, ClassId c, double weight, int flows) {
   auto& row = links_[l].drow;
@@ -577,7 +650,7 @@ double NetworkSim::link_load(LinkId l) const {
 std::vector<std::pair<std::uint64_t, double>> NetworkSim::rates() const {
   std::vector<std::pair<std::uint64_t, double>> out;
   for (const Flow& f : flows_)
-    if (f.active && f.cls != kNotInHeap) out.emplace_back(f.serial, rate_of(f));
+    if (f.active && (f.cls != kNotInHeap || f.lone)) out.emplace_back(f.serial, rate_of(f));
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -643,7 +716,7 @@ void NetworkSim::finish() {
   side_pending_.clear();
   // Book the bytes that transfers still under way have sent so far.
   for (Flow& f : flows_) {
-    if (!f.active || f.cls == kNotInHeap) continue;
+    if (!f.active || (f.cls == kNotInHeap && !f.lone)) continue;
     const double sent = f.bytes - remaining(f);
     for (const auto& [l, w] : f.load()) link_bytes_[l] += (sent - f.booked) * w;
     f.booked = sent;

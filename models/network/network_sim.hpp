@@ -17,6 +17,9 @@
 //
 // How the flow model stays fast (docs/network.md, "Solver"):
 //  - A link crossed by one transfer only caps that transfer (its isolated rate, max_rate).
+//    A transfer whose links are all private runs at its cap until one of them may bind: it
+//    stays out of classes and groups, its finish timed once (the lone lane: most pipeline
+//    sends, network_sim.cpp).
 //    A shared link is `active` (it may bind: it takes part in solves) or `dormant` (its
 //    load is provably below capacity: a bound, scaled by how much any rate has grown since
 //    the link was last checked, stays under 90 % of capacity; it is checked exactly when
@@ -192,7 +195,7 @@ class NetworkSim {
     Prepared prep;
     double bytes = 0;      // per segment
     double booked = 0;     // bytes per segment already added to link_bytes_ (by finish())
-    double key = 0;        // its class's clock value at which its last byte leaves
+    double key = 0;        // its class's clock value at which its last byte leaves (lone: its bytes at lone_since)
     ClassId cls = kNotInHeap;
     std::uint32_t heap_pos = kNotInHeap;  // in its class's member heap
     std::uint64_t serial = 0;             // start order
@@ -201,6 +204,8 @@ class NetworkSim {
     Done done;
     std::shared_ptr<const std::vector<Prepared>> parts;  // a batch: what it stands for
     bool active = false;
+    bool lone = false;  // in the lone lane: at its cap on private links, in no class
+    Time lone_since;
     const std::vector<std::pair<LinkId, double>>& load() const { return prep->load; }
   };
   struct MemberAccess {
@@ -333,6 +338,12 @@ class NetworkSim {
   void book_finished(Flow& f);
   void apply_symmetry(PreparedTransfer& p, const std::vector<Segment>& segments, const MemberSymmetry& sym);
   double rate_of(const Flow& f) const;
+  // The lone lane.
+  bool runs_alone(const Flow& f) const;
+  static double cap_of(const Flow& f);
+  void start_lone(FlowId id);
+  void leave_lone(FlowId id);
+  void join_classes(FlowId id);
   double dormant_load(LinkId l) const;
   void dormant_add(LinkId l, ClassId c, double weight, int flows);
 
@@ -451,6 +462,7 @@ class NetworkSim {
   std::vector<LinkId> active_links_;
   std::size_t sweep_ = 0;  // where the sweep for idle active links resumes
   FinishQueue finishes_;    // groups by their next finish
+  FinishQueue lone_finishes_;  // lone transfers by their finish
   // Class lookup by key: open addressing on the key's hash (rate_classes.cpp).
   std::vector<ClassId> table_;
   std::size_t table_used_ = 0, live_classes_ = 0;

@@ -186,7 +186,10 @@ void NetworkSim::remove_row_entry(ClassId id, std::size_t i) {
 
 // ---- members ------------------------------------------------------------------------------
 
-double NetworkSim::remaining(const Flow& f) const { return std::max(0.0, f.key - class_clock(f.cls)); }
+double NetworkSim::remaining(const Flow& f) const {
+  if (f.lone) return std::max(0.0, f.key - cap_of(f) * (sim_.now() - f.lone_since).seconds());
+  return std::max(0.0, f.key - class_clock(f.cls));
+}
 
 void NetworkSim::add_member(ClassId id, FlowId f, double left) {
   RateClass& c = classes_[id];
@@ -248,8 +251,7 @@ NetworkSim::ClassId NetworkSim::class_for(FlowId f) {
   key_scratch_.clear();
   for (const auto& [l, w] : flows_[f].load())
     if (mode_[l] == LinkMode::Active) key_scratch_.push_back({l, w});
-  const double cap = flows_[f].load().empty() ? std::numeric_limits<double>::max() : flows_[f].prep->max_rate;
-  return find_or_make_class(key_scratch_, cap, kNotInHeap);
+  return find_or_make_class(key_scratch_, cap_of(flows_[f]), kNotInHeap);
 }
 
 // The link may bind from now on: every transfer crossing it moves to the class whose key
@@ -264,6 +266,10 @@ void NetworkSim::promote(LinkId l) {
   active_links_.push_back(l);
   for (const LinkFlow& lf : link_flows_[l]) {
     const FlowId f = lf.flow;
+    if (flows_[f].lone) {
+      join_classes(f);
+      continue;
+    }
     if (flows_[f].cls == kNotInHeap) continue;  // arriving now: keyed once all its links are attached
     const ClassId from = flows_[f].cls;
     const RateClass& c = classes_[from];

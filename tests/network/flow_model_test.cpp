@@ -170,6 +170,46 @@ TEST(FlowModel, ALinkTheCapsOfItsTransfersCannotFillStaysOutOfTheSolve) {
   EXPECT_EQ(done[4], Time::us(162500) + Time::from_seconds(3 * L));
 }
 
+// The lone lane (network_sim.hpp): a transfer whose links are all private runs at its cap in
+// no class; when another makes one of its links able to bind, it joins the classes with the
+// bytes it has left, and the two share the link.
+TEST(FlowModel, ATransferOnPrivateLinksRunsAloneUntilOneOfItsLinksMayBind) {
+  Fabric f(dcsim::testing::star(3, B, L));
+  Simulator sim;
+  NetworkSim net(sim, f, SharingModel::Flow);
+  const LinkId up1 = f.topology().link_between(f.topology().device_node(1), 0);  // to the switch
+  Time first, second;
+  net.start({{1, 0}}, 1e9, 1, [&] { first = sim.now(); });
+  sim.run_until(Time::ms(20));
+  EXPECT_EQ(net.rate_classes(), 0u);
+  EXPECT_EQ(net.rates(), (std::vector<std::pair<std::uint64_t, double>>{{0, B}}));
+  EXPECT_DOUBLE_EQ(net.link_load(up1), B);
+  // Device 0's downlink now carries two caps of B: it may bind.
+  net.start({{2, 0}}, 1e9, 1, [&] { second = sim.now(); });
+  sim.run_until(Time::ms(20));
+  EXPECT_EQ(net.rate_classes(), 1u);
+  EXPECT_EQ(net.rates(), (std::vector<std::pair<std::uint64_t, double>>{{0, B / 2}, {1, B / 2}}));
+  EXPECT_EQ(net.check_max_min(), "");
+  sim.run();
+  // The first: 0.2 GB alone by 20 ms, 0.8 GB at B/2 (160 ms). The second: 0.8 GB at B/2, the
+  // last 0.2 GB at B (20 ms).
+  EXPECT_EQ(first, Time::ms(180) + Time::from_seconds(2 * L));
+  EXPECT_EQ(second, Time::ms(200) + Time::from_seconds(2 * L));
+  EXPECT_EQ(net.rate_classes(), 0u);
+  EXPECT_DOUBLE_EQ(net.link_bytes(f.topology().link_between(f.topology().device_node(2), 0)), 1e9);
+}
+
+// Bytes a lone transfer has sent are booked on its links when the statistics close mid-run.
+TEST(FlowModel, ALoneTransferBooksWhatItHasSentWhenTheStatisticsClose) {
+  Fabric f(dcsim::testing::star(2, B, L));
+  Simulator sim;
+  NetworkSim net(sim, f, SharingModel::Flow);
+  net.start({{1, 0}}, 1e9, 1, [] {});
+  sim.run_until(Time::ms(30));
+  net.finish();
+  EXPECT_DOUBLE_EQ(net.link_bytes(f.topology().link_between(f.topology().device_node(1), 0)), 0.3e9);
+}
+
 // A class settled alone (docs/network.md, "Changes that move no rate"): an arrival takes what
 // its links have spare when that leaves it the fastest on the link it fills; when the other
 // transfer there leaves, the link is its alone and it speeds up to its cap. No solve runs.
