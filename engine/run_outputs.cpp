@@ -33,15 +33,16 @@ TimeSeriesTable sample_timeseries(const ClusterRuntime& rt, std::size_t points) 
       t.columns.push_back(fmt::format("util_{}_fraction", network::to_string(cls)));
     }
   }
+  std::vector<double> rack_w;
   for (Time t0 = Time::zero(); t0 < end; t0 += step) {
     const Time t1 = std::min(end, t0 + step);
     std::vector<double> row = {t0.seconds(), rt.power->facility_series().average_over(t0, t1)};
+    rt.power->rack_series().averages_over(t0, t1, rack_w);
     if (each_rack) {
-      for (std::int64_t r = 0; r < racks; ++r) row.push_back(rt.power->rack_series().average_over(std::size_t(r), t0, t1));
+      row.insert(row.end(), rack_w.begin(), rack_w.end());
     } else {
       double lo = 1e300, hi = 0, sum = 0;
-      for (std::int64_t r = 0; r < racks; ++r) {
-        const double v = rt.power->rack_series().average_over(std::size_t(r), t0, t1);
+      for (const double v : rack_w) {
         lo = std::min(lo, v);
         hi = std::max(hi, v);
         sum += v;

@@ -129,6 +129,28 @@ double BinnedSeriesSet::average_over(std::size_t i, Time from, Time to) const {
   return integral / (to - from).seconds();
 }
 
+void BinnedSeriesSet::averages_over(Time from, Time to, std::vector<double>& out) const {
+  out.assign(count(), 0.0);
+  from = std::max(from, Time::zero());
+  to = std::min(to, end_);
+  if (to <= from || rows_ == 0) return;
+  materialize();
+  const std::size_t n = count();
+  const auto first = static_cast<std::size_t>(from.count_ns() / width_.count_ns());
+  const auto last = std::min(rows_ - 1, static_cast<std::size_t>((to.count_ns() - 1) / width_.count_ns()));
+  for (std::size_t b = first; b <= last; ++b) {
+    const Time b0 = bin_start(b), b1 = std::min(b0 + width_, end_);
+    const Time o0 = std::max(b0, from), o1 = std::min(b1, to);
+    if (o1 <= o0 || b1 <= b0) continue;
+    const double* row = sums_.data() + b * n;
+    const double overlap = (o1 - o0).seconds(), span = (b1 - b0).seconds();
+    // (each term as average_over forms it: sum x overlap / span, added in bin order)
+    for (std::size_t i = 0; i < n; ++i) out[i] += row[i] * overlap / span;
+  }
+  const double seconds = (to - from).seconds();
+  for (double& v : out) v /= seconds;
+}
+
 double BinnedSeriesSet::average(std::size_t i, std::size_t bin) const {
   const Time start = bin_start(bin);
   const Time stop = std::min(start + width_, end_);

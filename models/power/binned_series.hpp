@@ -41,6 +41,9 @@ class BinnedSeriesSet {
   Time end() const { return end_; }
   // Exact average of signal i over [from, to] (within the recorded span), for resampling.
   double average_over(std::size_t i, Time from, Time to) const;
+  // The same for every signal at once, bin by bin (one pass over each row instead of one
+  // per signal: 1,024 racks' rows were 4 % of a 16K-GPU run). out[i] == average_over(i, ..).
+  void averages_over(Time from, Time to, std::vector<double>& out) const;
 
  private:
   // Whole bins [first, end) of signal `signal` that one value covers: each gets `sum`.

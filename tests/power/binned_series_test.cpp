@@ -60,6 +60,15 @@ TEST(BinnedSeriesSet, EverySignalsAveragesAreItsExactIntegral) {
       const std::int64_t b0 = set.bin_start(b).count_ns(), b1 = std::min(b0 + set.bin_width().count_ns(), end.count_ns());
       EXPECT_NEAR(set.average(i, b), integral(i, b0, b1) / double(b1 - b0), 1e-9) << "signal " << i << " bin " << b;
     }
+  // Over spans that start and end inside bins, across several, and past the end: every
+  // signal's average at once is each one's own, bit for bit.
+  std::vector<double> all;
+  for (const auto& [from, to] : std::vector<std::pair<Time, Time>>{
+           {Time::zero(), end}, {Time::us(3300), Time::us(47100)}, {Time::ms(90), end + Time::ms(5)}, {end, end}}) {
+    set.averages_over(from, to, all);
+    ASSERT_EQ(all.size(), n);
+    for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(all[i], set.average_over(i, from, to)) << "signal " << i;
+  }
 }
 
 // Pieces that cover whole bins are written later, row by row; reading the set in the middle
