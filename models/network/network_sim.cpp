@@ -236,6 +236,7 @@ NetworkSim::FlowId NetworkSim::start_flow(Prepared prepared, double bytes, Time 
   f.latency = latency;
   f.done = std::move(done);
   f.parts.reset();
+  f.lone = false;  // (until update() finds its links all private)
   f.active = true;
   ++active_;
   if (model_ == SharingModel::Flow) attach_to_links(id);
