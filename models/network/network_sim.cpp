@@ -580,9 +580,9 @@ double NetworkSim::rate_of(const Flow& f) const {
 // others do, until one of its links may bind (promote). Keeping it out of the classes and
 // groups saves making and dropping a class, a group and their heap entries for each such
 // transfer (a pipeline send alone on its NICs: half of a long schedule's time was that).
-// Its rate and bytes are booked as a class member's would be, so results do not change;
-// its finish is timed from its start, where a class shared with others would add their
-// clock's rounding.
+// Its rate and bytes are booked as a class member's would be, so rates do not change; its
+// finish is timed from its start, where a class shared with others would add their clock's
+// rounding (a nanosecond either way, docs/network.md).
 
 double NetworkSim::cap_of(const Flow& f) {
   return f.load().empty() ? std::numeric_limits<double>::max() : f.prep->max_rate;

@@ -112,43 +112,43 @@ void BinnedSeriesSet::finish(Time t) {
   materialize();
 }
 
-double BinnedSeriesSet::average_over(std::size_t i, Time from, Time to) const {
+// Calls add(bin, overlap seconds, bin seconds) for each bin that [from, to], clipped to the
+// record, overlaps; returns the clipped span in seconds (0: nothing recorded there). Bins are
+// the finest record: whole bins count fully, the two edge bins by overlap.
+template <class Add>
+double BinnedSeriesSet::walk_bins(Time from, Time to, Add add) const {
   from = std::max(from, Time::zero());
   to = std::min(to, end_);
   if (to <= from || rows_ == 0) return 0.0;
-  // Bins are the finest record: whole bins count fully, the two edge bins by overlap.
-  double integral = 0;
   const auto first = static_cast<std::size_t>(from.count_ns() / width_.count_ns());
   const auto last = std::min(rows_ - 1, static_cast<std::size_t>((to.count_ns() - 1) / width_.count_ns()));
   for (std::size_t b = first; b <= last; ++b) {
     const Time b0 = bin_start(b), b1 = std::min(b0 + width_, end_);
     const Time o0 = std::max(b0, from), o1 = std::min(b1, to);
     if (o1 <= o0 || b1 <= b0) continue;
-    integral += sum(b, i) * (o1 - o0).seconds() / (b1 - b0).seconds();
+    add(b, (o1 - o0).seconds(), (b1 - b0).seconds());
   }
-  return integral / (to - from).seconds();
+  return (to - from).seconds();
+}
+
+double BinnedSeriesSet::average_over(std::size_t i, Time from, Time to) const {
+  double integral = 0;
+  const double seconds =
+      walk_bins(from, to, [&](std::size_t b, double overlap, double span) { integral += sum(b, i) * overlap / span; });
+  return seconds > 0 ? integral / seconds : 0.0;
 }
 
 void BinnedSeriesSet::averages_over(Time from, Time to, std::vector<double>& out) const {
   out.assign(count(), 0.0);
-  from = std::max(from, Time::zero());
-  to = std::min(to, end_);
-  if (to <= from || rows_ == 0) return;
   materialize();
   const std::size_t n = count();
-  const auto first = static_cast<std::size_t>(from.count_ns() / width_.count_ns());
-  const auto last = std::min(rows_ - 1, static_cast<std::size_t>((to.count_ns() - 1) / width_.count_ns()));
-  for (std::size_t b = first; b <= last; ++b) {
-    const Time b0 = bin_start(b), b1 = std::min(b0 + width_, end_);
-    const Time o0 = std::max(b0, from), o1 = std::min(b1, to);
-    if (o1 <= o0 || b1 <= b0) continue;
+  // (each term as average_over forms it, added in bin order)
+  const double seconds = walk_bins(from, to, [&](std::size_t b, double overlap, double span) {
     const double* row = sums_.data() + b * n;
-    const double overlap = (o1 - o0).seconds(), span = (b1 - b0).seconds();
-    // (each term as average_over forms it: sum x overlap / span, added in bin order)
     for (std::size_t i = 0; i < n; ++i) out[i] += row[i] * overlap / span;
-  }
-  const double seconds = (to - from).seconds();
-  for (double& v : out) v /= seconds;
+  });
+  if (seconds > 0)
+    for (double& v : out) v /= seconds;
 }
 
 double BinnedSeriesSet::average(std::size_t i, std::size_t bin) const {

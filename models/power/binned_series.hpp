@@ -53,6 +53,8 @@ class BinnedSeriesSet {
     double sum;
   };
   void integrate_to(std::size_t i, Time t);
+  template <class Add>
+  double walk_bins(Time from, Time to, Add add) const;
   void halve_resolution();
   void materialize() const;  // writes the pending runs into sums_
   double& sum(std::size_t bin, std::size_t i) { return sums_[bin * count() + i]; }
