@@ -185,8 +185,19 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
   }
   plan.grad_bytes = w.boolean("grad_reduce_in_fp32", true) ? 4.0 : 2.0;
   plan.optimizer_state_bytes = w.choice("optimizer_dtype", {"fp32", "bf16"}, "fp32") == "bf16" ? 2.0 : 4.0;
-  plan.fused_adam = w.choice("optimizer", {"distributed", "distributed_fused_adam"}, "distributed") ==
-                    "distributed_fused_adam";
+  const std::string optimizer =
+      w.choice("optimizer", {"distributed", "distributed_fused_adam", "deepspeed_bf16"}, "distributed");
+  plan.fused_adam = optimizer == "distributed_fused_adam";
+  plan.all_reduce_gradients = optimizer == "deepspeed_bf16";
+  if (plan.all_reduce_gradients) {
+    // BF16_Optimizer accumulates and all-reduces fp32 gradients and shards only its own state;
+    // the pipeline engine refuses ZeRO stages above 1 with it.
+    if (plan.zero != 1) w.error("optimizer", "deepspeed_bf16 (DeepSpeed's BF16_Optimizer) shards its optimizer state: it needs zero: 1");
+    if (plan.grad_bytes < 4)
+      w.error("grad_reduce_in_fp32", "deepspeed_bf16 (DeepSpeed's BF16_Optimizer) reduces fp32 gradients: leave grad_reduce_in_fp32 true");
+    // DeepSpeed's buffered all-reduce: MEMORY_OPT_ALLREDUCE_SIZE, 500 M elements per bucket.
+    if (!bucket) plan.bucket_params = 500e6;
+  }
   plan.fp8_params = w.boolean("fp8_params", false);
   if (plan.fp8_params && plan.precision != hardware::Precision::fp8)
     w.error("fp8_params", "FP8 weights need precision: fp8");

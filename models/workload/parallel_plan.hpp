@@ -45,6 +45,10 @@ struct ParallelPlan {
   // distributed optimizer: Adam reads the 16-bit gradient shard as it is (no fp32 copy kept)
   // and writes the 16-bit weights in the same kernel.
   bool fused_adam = false;
+  // DeepSpeed's BF16_Optimizer (optimizer: deepspeed_bf16): the whole fp32 gradients are
+  // all-reduced over DP (PipelineEngine._bf16_reduce_grads), and each rank then updates its
+  // shard and all-gathers the 16-bit weights; Megatron's distributed optimizer reduce-scatters.
+  bool all_reduce_gradients = false;
   bool fp8_params = false;          // FP8 weights kept and gathered instead of bf16 (Transformer Engine fp8_param)
   bool reshard_after_forward = true;  // ZeRO-3/FSDP: free each layer's gathered weights after its forward
   std::int64_t recompute_layers = 0;  // full recomputation of only this many layers per model chunk (0: all)

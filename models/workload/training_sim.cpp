@@ -584,7 +584,8 @@ struct TrainingSim::Impl {
   // What each data-parallel collective moves (bucket_ready, after_optimizer,
   // launch_parameter_gathers).
   network::CollectiveOp reduction_op() const {
-    return plan.zero >= 1 ? network::CollectiveOp::ReduceScatter : network::CollectiveOp::AllReduce;
+    return plan.zero >= 1 && !plan.all_reduce_gradients ? network::CollectiveOp::ReduceScatter
+                                                         : network::CollectiveOp::AllReduce;
   }
   double bucket_bytes(std::int64_t v, std::int64_t b) const {
     const ChunkCosts& ch = costs.chunks[std::size_t(v)];

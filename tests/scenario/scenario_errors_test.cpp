@@ -129,3 +129,21 @@ workload:
               HasSubstr("network.qps_per_connection: 0 is out of range; allowed: an integer >= 1 and <= 64"));
   EXPECT_EQ(load_errors(path, {"network.routing=ecmp"}), "");
 }
+
+// DeepSpeed's BF16_Optimizer shards its own state over fp32 gradients it all-reduces: other
+// ZeRO stages and 16-bit reduction are refused, with the key and why.
+TEST(ScenarioErrors, DeepSpeedBf16OptimizerNeedsZeroOneAndFp32Gradients) {
+  const auto path = write_temp("ds_bf16.yaml", R"(cluster: {server: dgx-h100, accelerators: 8}
+workload:
+  type: training
+  model: {preset: llama3-8b}
+  parallelism: {tp: 1, pp: 1}
+  batch: {microbatch: 1, global: 8}
+  optimizer: deepspeed_bf16
+)");
+  EXPECT_EQ(load_errors(path), "");
+  EXPECT_THAT(load_errors(path, {"workload.zero=2"}),
+              HasSubstr(":7:14: error: workload.optimizer: deepspeed_bf16 (DeepSpeed's BF16_Optimizer) shards its optimizer state: it needs zero: 1"));
+  EXPECT_THAT(load_errors(path, {"workload.grad_reduce_in_fp32=false"}),
+              HasSubstr("error: workload.grad_reduce_in_fp32: deepspeed_bf16 (DeepSpeed's BF16_Optimizer) reduces fp32 gradients"));
+}

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "models/hardware/compute_model.hpp"
+#include "models/network/collective_timer.hpp"
 #include "models/network/fabric.hpp"
 #include "models/power/power_model.hpp"
 #include "../test_support.hpp"
@@ -163,6 +164,43 @@ TEST(Training, BlockingPipelineSendsMatchTheHandWorkedTimeline) {
   const JobRun overlapped = run(plan, true, network::SharingModel::Analytical, 1);
   EXPECT_GT(r.result.breakdown.pp_exposed, overlapped.result.breakdown.pp_exposed);
   EXPECT_GT(r.result.seconds, overlapped.result.seconds);
+}
+
+// DeepSpeed's BF16_Optimizer (optimizer: deepspeed_bf16) all-reduces the whole fp32 gradients
+// after the backward, then each rank steps its shard and all-gathers the 16-bit weights. With
+// one bucket and no overlap, DP exposure is one all-reduce and one all-gather, timed alone;
+// Megatron's distributed optimizer reduce-scatters instead.
+TEST(Training, DeepSpeedBf16OptimizerAllReducesTheWholeGradientsThenGathersTheWeights) {
+  ParallelPlan plan;
+  plan.tp = 1;
+  plan.pp = 1;
+  plan.dp = 4;
+  plan.global_batch = 4;
+  plan.zero = 1;
+  plan.overlap_dp = false;
+  plan.bucket_params = 1e12;  // one bucket
+  const auto dp_exposed = [&](bool all_reduce) {
+    ParallelPlan p = plan;
+    p.all_reduce_gradients = all_reduce;
+    return run(p, true, network::SharingModel::Analytical, 1);
+  };
+  const JobRun whole = dp_exposed(true), sharded = dp_exposed(false);
+  std::vector<std::int64_t> ranks;
+  for (std::int64_t d = 0; d < plan.dp; ++d) ranks.push_back(rank_of(plan, {0, 0, d, 0}));
+  const hardware::Cluster cluster({catalog().server("p5.48xlarge"), catalog().accelerator("H100-SXM"), 1, 4, 0});
+  network::FabricSpec spec;
+  spec.radix = 16;
+  network::Fabric fabric(cluster, spec);
+  Simulator sim;
+  network::NetworkSim net(sim, fabric, network::SharingModel::Analytical);
+  network::CollectiveTimer timer(net);
+  const double params = whole.costs.dense_params[0];
+  const double gather = timer.seconds(network::CollectiveOp::AllGather, ranks, 2 * params);
+  EXPECT_NEAR(whole.result.breakdown.dp_exposed,
+              timer.seconds(network::CollectiveOp::AllReduce, ranks, 4 * params) + gather, 1e-8);
+  EXPECT_NEAR(sharded.result.breakdown.dp_exposed,
+              timer.seconds(network::CollectiveOp::ReduceScatter, ranks, 4 * params) + gather, 1e-8);
+  EXPECT_GT(whole.result.seconds, sharded.result.seconds);
 }
 
 TEST(Training, SeparateGradientAccumulationCostsTenBytesPerParameterEachBackward) {
