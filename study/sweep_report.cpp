@@ -110,9 +110,10 @@ function plot(svg,series,xl,yl,lines){
  let h="";if(!xs.length){svg.innerHTML='<text x="20" y="40">no numbers to draw</text>';return;}
  const x0=Math.min(...xs),x1=Math.max(...xs),y0=Math.min(...ys),y1=Math.max(...ys);
  const X=v=>scale(v,x0,x1,L,W-R),Y=v=>scale(v,y0,y1,H-B,T);
+ // An axis whose points all share one value gets one tick (five would stack on each other).
  for(let k=0;k<=4;k++){const xv=x0+(x1-x0)*k/4,yv=y0+(y1-y0)*k/4;
-  h+=`<line x1="${X(xv)}" x2="${X(xv)}" y1="${T}" y2="${H-B}" stroke="#eee"/><text x="${X(xv)}" y="${H-B+16}" font-size="11" text-anchor="middle">${fmt(xv)}</text>`;
-  h+=`<line x1="${L}" x2="${W-R}" y1="${Y(yv)}" y2="${Y(yv)}" stroke="#eee"/><text x="${L-6}" y="${Y(yv)+4}" font-size="11" text-anchor="end">${fmt(yv)}</text>`;}
+  if(k===0||x1>x0)h+=`<line x1="${X(xv)}" x2="${X(xv)}" y1="${T}" y2="${H-B}" stroke="#eee"/><text x="${X(xv)}" y="${H-B+16}" font-size="11" text-anchor="middle">${fmt(xv)}</text>`;
+  if(k===0||y1>y0)h+=`<line x1="${L}" x2="${W-R}" y1="${Y(yv)}" y2="${Y(yv)}" stroke="#eee"/><text x="${L-6}" y="${Y(yv)+4}" font-size="11" text-anchor="end">${fmt(yv)}</text>`;}
  h+=`<text x="${(L+W-R)/2}" y="${H-10}" text-anchor="middle">${esc(xl)}</text><text x="14" y="${(T+H-B)/2}" transform="rotate(-90 14 ${(T+H-B)/2})" text-anchor="middle">${esc(yl)}</text>`;
  series.forEach((s,k)=>{const c=s.color||palette[k%palette.length];const pts=s.pts.slice().sort((a,b)=>a[0]-b[0]);
   if(lines&&pts.length>1)h+=`<polyline fill="none" stroke="${c}" stroke-width="1.5" points="${pts.map(p=>X(p[0])+","+Y(p[1])).join(" ")}"/>`;
