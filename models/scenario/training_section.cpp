@@ -202,6 +202,12 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
   if (plan.fp8_params && plan.precision != hardware::Precision::fp8)
     w.error("fp8_params", "FP8 weights need precision: fp8");
   plan.reshard_after_forward = w.boolean("reshard_after_forward", true);
+  const std::string fsdp = w.choice("fsdp_implementation", {"fsdp2", "fsdp1", "megatron"}, "fsdp2");
+  plan.fsdp = fsdp == "fsdp1"      ? workload::FsdpImplementation::Fsdp1
+              : fsdp == "megatron" ? workload::FsdpImplementation::Megatron
+                                   : workload::FsdpImplementation::Fsdp2;
+  if (w.raw("fsdp_implementation") && plan.zero < 3)
+    w.error("fsdp_implementation", fmt::format("sets whose FSDP shards the weights, but zero is {}: use zero: fsdp", plan.zero));
   plan.recompute_layers = w.integer("recompute_layers", 0, 0, 100000);
   if (plan.recompute_layers > 0 && plan.recompute != workload::Recompute::Full)
     w.error("recompute_layers", "recompute_layers counts layers of full recomputation: it needs recompute: full");

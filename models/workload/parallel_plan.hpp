@@ -21,6 +21,13 @@ enum class Recompute { None, Selective, Full, Op };
 // amax fused into the cast), current (per-tensor amax of this step: one more read), MXFP8
 // (a scale per 32 elements, cast along both dimensions).
 enum class Fp8Recipe { Delayed, Current, Mx };
+// Whose FSDP (ZeRO-3) shards the model, for the copies it makes around its collectives
+// (docs/training.md, "FSDP copies"): PyTorch's fully_shard (FSDP2) copies every gathered
+// layer out of the all-gather buffer and its gradients into the reduce-scatter buffer;
+// PyTorch's FlatParameter FSDP (FSDP1) gathers in place but casts the gradients to the
+// reduce dtype and pre-divides them; Megatron-FSDP gathers into and reduces from its own
+// buffers, with no copy.
+enum class FsdpImplementation { Fsdp2, Fsdp1, Megatron };
 
 struct ParallelPlan {
   std::int64_t tp = 1, pp = 1, dp = 1, cp = 1, ep = 1;
@@ -51,6 +58,7 @@ struct ParallelPlan {
   bool all_reduce_gradients = false;
   bool fp8_params = false;          // FP8 weights kept and gathered instead of bf16 (Transformer Engine fp8_param)
   bool reshard_after_forward = true;  // ZeRO-3/FSDP: free each layer's gathered weights after its forward
+  FsdpImplementation fsdp = FsdpImplementation::Fsdp2;
   std::int64_t recompute_layers = 0;  // full recomputation of only this many layers per model chunk (0: all)
   std::int64_t offload_layers = 0;    // transformer layers whose saved activations go to host memory
   bool overlap_dp = true;           // DP reduction overlapped with backward

@@ -204,6 +204,29 @@ double optimizer_bytes_per_param(const ParallelPlan& plan) {
   return bytes;
 }
 
+// FSDP's copies around its collectives, in bytes per parameter of a chunk per microbatch
+// (docs/training.md, "FSDP copies"). Passes over a rank's own shard (1 / DP of these) are
+// left out.
+struct FsdpCopyBytes {
+  double forward = 0, backward = 0;
+};
+FsdpCopyBytes fsdp_copy_bytes(const ParallelPlan& plan) {
+  const double gathered = plan.fp8_params ? 1.0 : 2.0;  // a gathered weight
+  const double grad = 2.0;                              // the 16-bit gradient autograd produces
+  switch (plan.fsdp) {
+    case FsdpImplementation::Fsdp2:
+      // split_with_sizes_copy out of every all-gather buffer (read, write); chunk_cat of the
+      // gradients into the reduce-scatter input, cast to the reduce dtype.
+      return {2 * gathered, (plan.reshard_after_forward ? 2 * gathered : 0.0) + grad + plan.grad_bytes};
+    case FsdpImplementation::Fsdp1:
+      // The gradient cast to the reduce dtype where it differs, then divided in place by the
+      // pre-divide factor (> 1 from two ranks on) before the reduce-scatter.
+      return {0.0, (plan.grad_bytes != grad ? grad + plan.grad_bytes : 0.0) + 2 * plan.grad_bytes};
+    case FsdpImplementation::Megatron: return {};
+  }
+  return {};
+}
+
 void add(BlockCost& a, const BlockCost& b) {
   a.compute_bound_s += b.compute_bound_s;
   a.memory_bound_s += b.memory_bound_s;
@@ -375,6 +398,19 @@ TrainingCosts training_costs(const TransformerSpec& m, const ParallelPlan& plan,
     const double gather = collective_s(net, network::CollectiveOp::AllGather, shard_group,
                                        layer_params * (plan.fp8_params ? 1.0 : 2.0));
     const double scatter = collective_s(net, network::CollectiveOp::ReduceScatter, shard_group, layer_params * plan.grad_bytes);
+    // The copies run on the compute stream, one per FSDP unit (a layer; the embedding and
+    // head units of their chunks are counted with its layers).
+    const FsdpCopyBytes copies = fsdp_copy_bytes(plan);
+    for (auto& c : out.chunks) {
+      const double units = std::max<double>(1.0, double(c.layers));
+      const double params = c.dense_params + c.expert_params;
+      for (const auto& [pass, bytes] : {std::pair{&c.forward, copies.forward}, std::pair{&c.backward, copies.backward}}) {
+        if (bytes <= 0 || params <= 0) continue;
+        Accumulator a{chip, {}, 1.0};
+        a.op(hardware::memory_op(bytes * params / units, hardware::MemoryKernel::Stream), units);
+        add(*pass, a.cost);
+      }
+    }
     for (auto& c : out.chunks) {
       if (c.layers == 0) continue;
       const double L = double(c.layers);

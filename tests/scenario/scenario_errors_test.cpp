@@ -147,3 +147,21 @@ workload:
   EXPECT_THAT(load_errors(path, {"workload.grad_reduce_in_fp32=false"}),
               HasSubstr("error: workload.grad_reduce_in_fp32: deepspeed_bf16 (DeepSpeed's BF16_Optimizer) reduces fp32 gradients"));
 }
+
+// Whose FSDP shards the weights only means something when FSDP does.
+TEST(ScenarioErrors, FsdpImplementationNeedsFsdp) {
+  const auto path = write_temp("fsdp_impl.yaml", R"(cluster: {server: dgx-h100, accelerators: 8}
+workload:
+  type: training
+  model: {preset: llama3-8b}
+  parallelism: {tp: 1, pp: 1}
+  batch: {microbatch: 1, global: 8}
+  zero: fsdp
+  fsdp_implementation: fsdp1
+)");
+  EXPECT_EQ(load_errors(path), "");
+  EXPECT_THAT(load_errors(path, {"workload.zero=1"}),
+              HasSubstr(":8:24: error: workload.fsdp_implementation: sets whose FSDP shards the weights, but zero is 1: use zero: fsdp"));
+  EXPECT_THAT(load_errors(path, {"workload.fsdp_implementation=fsdp3"}),
+              HasSubstr("allowed: fsdp2, fsdp1, megatron"));
+}

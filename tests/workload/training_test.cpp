@@ -203,6 +203,48 @@ TEST(Training, DeepSpeedBf16OptimizerAllReducesTheWholeGradientsThenGathersTheWe
   EXPECT_GT(whole.result.seconds, sharded.result.seconds);
 }
 
+// FSDP's copies, per layer and microbatch, in bytes per parameter (docs/training.md, "FSDP
+// copies"): FSDP2 copies each all-gather out (read and write, 2 bytes a weight, 1 with FP8
+// weights) in the forward and again in the backward after a reshard, and casts the 16-bit
+// gradients into the reduce-scatter input (2 + 4); FSDP1 casts the gradients to fp32 (2 + 4)
+// and pre-divides them in place (4 + 4); Megatron-FSDP copies nothing.
+TEST(Training, FsdpCopiesCostWhatEachImplementationMoves) {
+  ParallelPlan plan;
+  plan.tp = 1;
+  plan.dp = 4;
+  plan.global_batch = 4;
+  plan.zero = 3;
+  const auto costs = [&](FsdpImplementation fsdp, bool fp8_params = false) {
+    ParallelPlan p = plan;
+    p.fsdp = fsdp;
+    p.fp8_params = fp8_params;
+    if (fp8_params) p.precision = hardware::Precision::fp8;
+    return costs_of(small_model(), p);
+  };
+  const TrainingCosts none = costs(FsdpImplementation::Megatron), fsdp2 = costs(FsdpImplementation::Fsdp2),
+                      fsdp1 = costs(FsdpImplementation::Fsdp1);
+  const auto& c = none.chunks[0];
+  const double layers = double(c.layers), params = c.dense_params;
+  ASSERT_EQ(layers, 8);
+  const auto copies = [&](double bytes) { return layers * kernel_s(bytes * params / layers); };
+  const auto added = [&](const TrainingCosts& x, bool forward) {
+    const auto& pass = forward ? x.chunks[0].forward : x.chunks[0].backward;
+    return pass.memory_bound_s - (forward ? c.forward.memory_bound_s : c.backward.memory_bound_s);
+  };
+  EXPECT_NEAR(added(fsdp2, true), copies(4), 1e-15);
+  EXPECT_NEAR(added(fsdp2, false), copies(4 + 6), 1e-15);
+  EXPECT_NEAR(added(fsdp1, true), 0.0, 1e-15);
+  EXPECT_NEAR(added(fsdp1, false), copies(6 + 8), 1e-15);
+  const TrainingCosts fp8_none = costs(FsdpImplementation::Megatron, true), fp8 = costs(FsdpImplementation::Fsdp2, true);
+  EXPECT_NEAR(fp8.chunks[0].forward.memory_bound_s - fp8_none.chunks[0].forward.memory_bound_s, copies(2), 1e-15);
+  EXPECT_NEAR(fp8.chunks[0].backward.memory_bound_s - fp8_none.chunks[0].backward.memory_bound_s, copies(2 + 6), 1e-15);
+  // Without a reshard after the forward the backward reuses the forward's copy.
+  plan.reshard_after_forward = false;
+  EXPECT_NEAR(added(costs(FsdpImplementation::Fsdp2), false) -
+                  (costs(FsdpImplementation::Megatron).chunks[0].backward.memory_bound_s - c.backward.memory_bound_s),
+              copies(6), 1e-15);
+}
+
 TEST(Training, SeparateGradientAccumulationCostsTenBytesPerParameterEachBackward) {
   ParallelPlan plan;
   plan.tp = 2;
