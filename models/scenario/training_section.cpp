@@ -224,6 +224,7 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
   plan.fused_activation = fusion.boolean("activation", true);
   plan.fused_rope = fusion.boolean("rope", true);
   plan.fused_norm = fusion.boolean("norm", true);
+  plan.fused_cross_entropy = fusion.boolean("cross_entropy", true);
   fusion.finish();
   MapReader ov = w.map("overlap");
   plan.overlap_dp = ov.boolean("dp", true);

@@ -127,8 +127,10 @@ std::vector<StageMemory> memory_per_stage(const TransformerSpec& m, const Parall
     // Offloaded layers (this rank's share of them) leave one layer in transit on the device.
     const double offloaded = std::min(layers, double(plan.offload_layers) * layers / double(m.layers));
     s.activations = held * (layers > 0 ? 1 - offloaded / layers : 1) + (offloaded > 0 ? per_layer : 0);
-    // The loss: bf16 logits and the fp32 softmax of one microbatch over this rank's vocabulary shard.
-    if (p == plan.pp - 1) s.activations += 6 * T * double(m.vocab) / t;
+    // The loss of one microbatch over this rank's vocabulary shard: bf16 logits and the fp32
+    // softmax (fused), or at the eager loss's backward peak the fp32 log-softmax, the dense
+    // gradient nll_loss hands it and the gradient it computes (docs/memory.md).
+    if (p == plan.pp - 1) s.activations += (plan.fused_cross_entropy ? 6.0 : 12.0) * T * double(m.vocab) / t;
 
     // Transient buffers: pipeline messages in flight; FSDP's gathered weights (two layers, or
     // the whole stage when not resharded after forward) and one layer's full gradients before

@@ -75,6 +75,10 @@ struct ParallelPlan {
   bool fused_activation = true;
   bool fused_rope = true;
   bool fused_norm = true;  // LayerNorm / RMSNorm as one kernel (Apex, TE) or as PyTorch ops
+  // The loss as Megatron's vocab-parallel cross-entropy (one fp32 softmax, its gradient formed
+  // in place), or as PyTorch's F.cross_entropy on fp32 logits run eagerly (torchtitan before it
+  // compiled the loss): a fp32 copy, a log-softmax and a separate gradient.
+  bool fused_cross_entropy = true;
   Fp8Recipe fp8_recipe = Fp8Recipe::Delayed;
   // Placement: dimensions from fastest- to slowest-varying rank index (Megatron's order).
   std::array<char, 4> order = {'t', 'c', 'd', 'p'};

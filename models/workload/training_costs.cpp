@@ -329,11 +329,14 @@ TrainingCosts training_costs(const TransformerSpec& m, const ParallelPlan& plan,
       c.dense_params += double(m.vocab) * double(m.hidden) / t;
     }
     if (c.has_head) {
-      // Output layer and cross-entropy over the vocabulary shard (fp32 logits).
+      // Output layer and cross-entropy over the vocabulary shard (fp32 logits), in bytes per
+      // logit (docs/training.md): fused 12 forward, 24 backward; eager PyTorch 22 and 26.
       Accumulator f{chip, {}, 1.0}, b{chip, {}, 2.0};
       for (Accumulator* a : {&f, &b}) {
         a->matmul(x.tokens, double(m.vocab) / t, double(m.hidden), plan.precision);
-        a->memory(3 * x.tokens * double(m.vocab) / t * 4 * a->scale);  // fp32 logits: 12 bytes forward, 24 backward
+        const double eager = a == &f ? 22.0 : 26.0;
+        a->memory(plan.fused_cross_entropy ? 3 * x.tokens * double(m.vocab) / t * 4 * a->scale
+                                           : eager * x.tokens * double(m.vocab) / t);
       }
       f.cost.model_flops = f.cost.hardware_flops;
       b.cost.model_flops = b.cost.hardware_flops;

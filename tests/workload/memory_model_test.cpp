@@ -173,3 +173,27 @@ TEST(MemoryModel, ApexFusedAdamKeepsNoFp32GradientCopy) {
   const StageMemory apex = memory_of(m, p).front();
   EXPECT_NEAR(megatron.optimizer / apex.optimizer, 16.0 / 12.0, 1e-9);
 }
+
+// The loss on the last stage: Megatron's fused vocab-parallel cross-entropy holds the bf16
+// logits and their fp32 softmax (6 bytes per logit); PyTorch's eager F.cross_entropy on fp32
+// logits peaks in its backward with the fp32 log-softmax, the dense gradient nll_loss hands
+// it and the gradient it computes (12 bytes per logit, docs/memory.md).
+TEST(MemoryModel, EagerCrossEntropyHoldsTwelveBytesPerLogitAtItsPeak) {
+  const TransformerSpec m = gpt3_7b(50304);
+  ParallelPlan p;
+  p.tp = 2;
+  p.pp = 2;
+  p.dp = 2;
+  p.global_batch = 8;
+  const StageMemory fused = memory_of(m, p).back();
+  p.fused_cross_entropy = false;
+  const StageMemory eager = memory_of(m, p).back();
+  const double logits = double(p.microbatch) * double(m.seq_len) * double(m.vocab) / double(p.tp);
+  EXPECT_NEAR(eager.activations - fused.activations, 6 * logits, 1e-6 * logits);
+  // Only the last stage computes the loss.
+  EXPECT_EQ(memory_of(m, p).front().activations, [&] {
+    ParallelPlan q = p;
+    q.fused_cross_entropy = true;
+    return memory_of(m, q).front().activations;
+  }());
+}

@@ -245,6 +245,25 @@ TEST(Training, FsdpCopiesCostWhatEachImplementationMoves) {
               copies(6), 1e-15);
 }
 
+// The output layer's cross-entropy in bytes per logit: fused (Megatron) 12 forward and 24
+// backward; PyTorch's eager F.cross_entropy on fp32 logits 22 (the fp32 copy, a three-pass
+// log-softmax) and 26 (nll_loss's dense gradient, the log-softmax gradient, the cast back).
+TEST(Training, EagerCrossEntropyMovesWhatItsKernelsMove) {
+  ParallelPlan plan;
+  plan.tp = 2;
+  plan.global_batch = 2;
+  const TrainingCosts fused = costs_of(small_model(), plan);
+  plan.fused_cross_entropy = false;
+  const TrainingCosts eager = costs_of(small_model(), plan);
+  const auto m = small_model();
+  const double logits = double(m.seq_len) * double(m.vocab) / double(plan.tp);
+  const auto& f = fused.chunks.back();
+  const auto& e = eager.chunks.back();
+  EXPECT_NEAR(e.forward.memory_bound_s - f.forward.memory_bound_s, kernel_s(22 * logits) - kernel_s(12 * logits), 1e-15);
+  EXPECT_NEAR(e.backward.memory_bound_s - f.backward.memory_bound_s, kernel_s(26 * logits) - kernel_s(24 * logits), 1e-15);
+  EXPECT_EQ(e.forward.compute_bound_s, f.forward.compute_bound_s);
+}
+
 TEST(Training, SeparateGradientAccumulationCostsTenBytesPerParameterEachBackward) {
   ParallelPlan plan;
   plan.tp = 2;
