@@ -240,6 +240,8 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
       {"breakdown", breakdown_json(it.breakdown, T)}};
   // The interleaved schedule's microbatch group (docs/training.md, "Pipeline schedules").
   if (plan.schedule == Schedule::Interleaved) results["training"]["parallelism"]["microbatch_group"] = plan.group();
+  // Whose FSDP shards the weights (docs/training.md, "FSDP copies").
+  if (plan.zero >= 3) results["training"]["parallelism"]["fsdp_implementation"] = to_string(plan.fsdp);
   if (!it.timeline.empty()) {
     nlohmann::ordered_json spans = nlohmann::ordered_json::array();
     for (const PipelineSpan& sp : it.timeline)
@@ -266,6 +268,10 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
             ? std::string("FlashAttention-2's curve is its published short-run H100 benchmark scaled by H100's measured "
                           "steady-state / short-run GEMM ratio (0.93), forward and backward alike (docs/compute.md)")
             : chip.name + " has no FlashAttention-2 curve: its own attention curve stands in (docs/compute.md)";
+  if (plan.zero >= 3 && plan.fsdp == FsdpImplementation::Fsdp1 && plan.dp * plan.cp > 1)
+    assumed["fsdp1_post_backward"] = std::string(
+        "FSDP1's gradient cast and pre-divide run on its post-backward stream beside the next layer's backward; "
+        "dcsim serializes them with the compute, an upper bound on their cost (docs/training.md, \"FSDP copies\")");
   if (const int qps = rt.fabric->spec().qps_per_connection; qps > 1)
     assumed["queue_pairs"] = fmt::format("each transfer's {} queue pairs per connection move at one rate, set by the "
                                          "most loaded of their hashed paths; none runs ahead on a freer path "

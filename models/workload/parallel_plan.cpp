@@ -88,6 +88,15 @@ double ParallelPlan::effective_bucket_params() const {
   return std::max(40e6, 1e6 * double(dp * cp));
 }
 
+std::string_view to_string(FsdpImplementation f) {
+  switch (f) {
+    case FsdpImplementation::Fsdp2: return "fsdp2";
+    case FsdpImplementation::Fsdp1: return "fsdp1";
+    case FsdpImplementation::Megatron: return "megatron";
+  }
+  return "?";
+}
+
 std::string_view to_string(Recompute r) {
   switch (r) {
     case Recompute::None: return "none";

@@ -109,5 +109,6 @@ bool parse_order(const std::string& text, std::array<char, 4>& out);
 
 std::string_view to_string(Schedule s);
 std::string_view to_string(Recompute r);
+std::string_view to_string(FsdpImplementation f);
 
 }  // namespace dcsim::workload

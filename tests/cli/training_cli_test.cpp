@@ -213,6 +213,22 @@ TEST(TrainingCli, FlashAttention2IsSlowerAndNamedAmongTheAssumptions) {
   EXPECT_THAT(b["assumptions"]["attention_flash2"].get<std::string>(), HasSubstr("published short-run H100 benchmark"));
 }
 
+// Under FSDP results.json names whose FSDP ran, and FSDP1's serialized post-backward kernels
+// among the assumptions; FSDP2's copies run on the compute stream and assume nothing.
+TEST(TrainingCli, FsdpImplementationIsNamedWithItsAssumption) {
+  const std::string two = out_dir("fsdp2"), one = out_dir("fsdp1"), sharded = out_dir("zero1");
+  ASSERT_EQ(run(kTiny + " --quiet --set workload.zero=fsdp --out " + two).code, 0);
+  ASSERT_EQ(run(kTiny + " --quiet --set workload.zero=fsdp --set workload.fsdp_implementation=fsdp1 --out " + one).code, 0);
+  ASSERT_EQ(run(kTiny + " --quiet --out " + sharded).code, 0);
+  const auto a = results(two), b = results(one), c = results(sharded);
+  EXPECT_EQ(a["training"]["parallelism"]["fsdp_implementation"].get<std::string>(), "fsdp2");
+  EXPECT_EQ(b["training"]["parallelism"]["fsdp_implementation"].get<std::string>(), "fsdp1");
+  EXPECT_FALSE(c["training"]["parallelism"].contains("fsdp_implementation"));
+  EXPECT_FALSE(a["assumptions"].contains("fsdp1_post_backward"));
+  ASSERT_TRUE(b["assumptions"].contains("fsdp1_post_backward"));
+  EXPECT_THAT(b["assumptions"]["fsdp1_post_backward"].get<std::string>(), HasSubstr("upper bound"));
+}
+
 // Queue pairs run at one rate per transfer (docs/network.md, "Routing"): results.json says so
 // when there are several, and results.json names the routing either way.
 TEST(TrainingCli, QueuePairsAreNamedAmongTheAssumptions) {
