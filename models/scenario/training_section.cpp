@@ -217,6 +217,11 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
   const std::string attention = w.choice("attention", {"flash", "flash2", "unfused"}, "flash");
   plan.flash_attention = attention != "unfused";
   plan.flash2 = attention == "flash2";
+  plan.cp_torch = w.choice("cp_implementation", {"transformer_engine", "torch"}, "transformer_engine") == "torch";
+  if (w.raw("cp_implementation") && plan.cp < 2)
+    w.error("cp_implementation", fmt::format("sets whose ring attention runs, but parallelism.cp is {}: it needs cp >= 2", plan.cp));
+  if (plan.cp_torch && !plan.flash_attention)
+    w.error("cp_implementation", "PyTorch's ring attention runs SDPA's fused kernels: use attention: flash or flash2");
   if (plan.recompute == workload::Recompute::Op && !plan.flash_attention)
     w.error("attention", "recompute: op models torchtitan's policy around SDPA's fused attention: use attention: flash or flash2");
   plan.separate_grad_accumulation = w.choice("grad_accumulation", {"fused", "separate"}, "fused") == "separate";

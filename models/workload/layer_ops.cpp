@@ -76,6 +76,22 @@ struct Builder {
   }
 };
 
+// PyTorch's ring attention (torch.distributed.tensor.experimental._attention, December 2024),
+// in bytes per layer for n query elements of the rank (K and V as many: SDPA's flash kernel
+// takes them repeated to every query head) and c ring steps, on the rank with the most work
+// per step (docs/training.md, "Ring attention in PyTorch"). Forward: K and V made contiguous
+// and concatenated for each exchange (8 n a step); the first step's output cast to fp32 and
+// the result cast back (12 n); each later step's cast and fp32 merge out - sigmoid(dlse) *
+// (out - block), three element-wise ops (38 n). Backward: fp32 zeros for dQ, dK, dV (12 n); K
+// and V contiguous and concatenated (8 n a step); the first step's dK, dV, dQ accumulated (30
+// n); each later step's half-block dK, dV added and the halves concatenated (26 n) and dQ
+// accumulated (10 n); dK and dV concatenated in fp32 for every exchange (16 n a step); the
+// results cast back (18 n).
+double torch_ring_bytes(double n, double c, bool backward) {
+  if (!backward) return 8 * n * c + 12 * n + 38 * n * (c - 1);
+  return 12 * n + 8 * n * c + 30 * n + 36 * n * (c - 1) + 16 * n * c + 18 * n;
+}
+
 void attention_core(Builder& b, double T) {
   const auto& m = b.m;
   const double t = double(b.plan.tp);
@@ -91,6 +107,7 @@ void attention_core(Builder& b, double T) {
     hardware::ComputeOp op = hardware::attention_op(shape, double(m.kv_heads) / double(m.heads), b.backward());
     op.flash2 = b.plan.flash2;
     b.ops.push_back({"attention", op, cp});
+    if (b.plan.cp_torch && cp > 1) b.memory("ring merge", torch_ring_bytes(batch * s_q * d, cp, b.backward()), MemoryKernel::Stream);
     return;
   }
   // Unfused: QK^T and PV write and read the full score matrix; between them the fused

@@ -67,6 +67,11 @@ struct ParallelPlan {
   bool tp_comm_overlap = false;     // TP communication hidden under GEMMs
   bool flash_attention = true;      // false: scores materialized (softmax, dropout in HBM), as before 2022
   bool flash2 = false;              // FlashAttention-2's speed (PyTorch SDPA on Hopper before torch 2.9)
+  // Context parallelism as PyTorch's experimental context_parallel ran it (torchtitan, 2024):
+  // each ring step's output merged in fp32 by separate element-wise ops, K and V concatenated
+  // for every exchange, their gradients accumulated and exchanged in fp32 (docs/training.md,
+  // "Ring attention in PyTorch"). Otherwise Transformer Engine's fused ring attention.
+  bool cp_torch = false;
   // true: each microbatch's weight gradients are added into the fp32 gradient buffer by a
   // separate kernel (Megatron-LM 2021); false: the weight-gradient GEMM accumulates in place.
   bool separate_grad_accumulation = false;

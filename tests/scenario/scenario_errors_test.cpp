@@ -165,3 +165,20 @@ workload:
   EXPECT_THAT(load_errors(path, {"workload.fsdp_implementation=fsdp3"}),
               HasSubstr("allowed: fsdp2, fsdp1, megatron"));
 }
+
+// Whose ring attention runs only means something with context parallelism.
+TEST(ScenarioErrors, CpImplementationNeedsContextParallelism) {
+  const auto path = write_temp("cp_impl.yaml", R"(cluster: {server: dgx-h100, accelerators: 8}
+workload:
+  type: training
+  model: {preset: llama3-8b, seq_len: 32768}
+  parallelism: {tp: 1, pp: 1, cp: 2}
+  batch: {microbatch: 1, global: 4}
+  cp_implementation: torch
+)");
+  EXPECT_EQ(load_errors(path), "");
+  EXPECT_THAT(load_errors(path, {"workload.parallelism.cp=1"}),
+              HasSubstr(":7:22: error: workload.cp_implementation: sets whose ring attention runs, but parallelism.cp is 1: it needs cp >= 2"));
+  EXPECT_THAT(load_errors(path, {"workload.attention=unfused"}),
+              HasSubstr("error: workload.cp_implementation: PyTorch's ring attention runs SDPA's fused kernels"));
+}

@@ -194,6 +194,28 @@ TEST(LayerOps, ContextParallelAttentionSplitsTheCausalWork) {
   EXPECT_DOUBLE_EQ(kv2, 4096);  // each ring step sees one rank's block
 }
 
+// PyTorch's ring attention (cp_implementation: torch) adds one memory-bound pass per layer of
+// the bytes its element-wise ops move, for n = T/CP x heads/t x d query elements: forward
+// 8 n c + 12 n + 38 n (c - 1), backward 68 n + 44 n (c - 1) + 16 n c (docs/training.md,
+// "Ring attention in PyTorch"); Transformer Engine's ring adds none.
+TEST(LayerOps, TorchRingAttentionMovesWhatItsElementWiseOpsMove) {
+  const TransformerSpec m = llama3_70b_layer();
+  ParallelPlan p;
+  p.tp = 4;
+  p.cp = 4;
+  const auto merge_bytes = [&](Pass pass) {
+    double bytes = -1;
+    for (const auto& o : layer_ops(m, p, false, pass, LayerPart::AttentionCore))
+      if (o.name == "ring merge") bytes = o.op.bytes * o.count;
+    return bytes;
+  };
+  EXPECT_EQ(merge_bytes(Pass::Forward), -1.0);
+  p.cp_torch = true;
+  const double n = 8192.0 / 4 * 16 * 128, c = 4;
+  EXPECT_DOUBLE_EQ(merge_bytes(Pass::Forward), 8 * n * c + 12 * n + 38 * n * (c - 1));
+  EXPECT_DOUBLE_EQ(merge_bytes(Pass::Backward), 68 * n + 44 * n * (c - 1) + 16 * n * c);
+}
+
 // Ring attention at CP 2 measured on an H100 after a heat soak (tools/gpu/cp_attention_bench.py,
 // tests/data/h100_cp_attention.json): Llama 3 70B at TP4 (16 query heads, 2 KV heads), sequence
 // 8,192. Each rank runs its 4,096 queries against themselves (causal) and half of the other
