@@ -20,23 +20,25 @@ struct Row {
   bool gated = false;
 };
 
-std::vector<Row> read_runs() {
-  std::ifstream in(std::string(DCSIM_SOURCE_DIR) + "/scenarios/validation/runs.csv");
-  std::vector<Row> rows;
+// The comma-separated fields of each line of a scenarios/validation CSV after its header (the
+// last field, the source, may hold commas of its own and is not read).
+std::vector<std::vector<std::string>> csv_rows(const std::string& file, std::size_t fields) {
+  std::ifstream in(std::string(DCSIM_SOURCE_DIR) + "/scenarios/validation/" + file);
+  std::vector<std::vector<std::string>> rows;
   std::string line;
-  std::getline(in, line);  // header: scenario,metric,published,gate,source
+  std::getline(in, line);  // the header
   while (std::getline(in, line)) {
     std::stringstream ss(line);
-    Row r;
-    std::string published, gate;
-    std::getline(ss, r.scenario, ',');
-    std::getline(ss, r.metric, ',');
-    std::getline(ss, published, ',');
-    std::getline(ss, gate, ',');
-    r.published = std::stod(published);
-    r.gated = gate == "gated";
-    rows.push_back(r);
+    std::vector<std::string> row(fields);
+    for (auto& field : row) std::getline(ss, field, ',');
+    rows.push_back(std::move(row));
   }
+  return rows;
+}
+
+std::vector<Row> read_runs() {  // scenario,metric,published,gate,source
+  std::vector<Row> rows;
+  for (const auto& f : csv_rows("runs.csv", 4)) rows.push_back({f[0], f[1], std::stod(f[2]), f[3] == "gated"});
   return rows;
 }
 
@@ -74,22 +76,9 @@ struct MemoryRow {
   bool gated = false;
 };
 
-std::vector<MemoryRow> read_memory_rows() {
-  std::ifstream in(std::string(DCSIM_SOURCE_DIR) + "/scenarios/validation/memory.csv");
+std::vector<MemoryRow> read_memory_rows() {  // scenario,published_gib,gate,source
   std::vector<MemoryRow> rows;
-  std::string line;
-  std::getline(in, line);  // header: scenario,published_gib,gate,source
-  while (std::getline(in, line)) {
-    std::stringstream ss(line);
-    MemoryRow r;
-    std::string published, gate;
-    std::getline(ss, r.scenario, ',');
-    std::getline(ss, published, ',');
-    std::getline(ss, gate, ',');
-    r.published_gib = std::stod(published);
-    r.gated = gate == "gated";
-    rows.push_back(r);
-  }
+  for (const auto& f : csv_rows("memory.csv", 3)) rows.push_back({f[0], std::stod(f[1]), f[2] == "gated"});
   return rows;
 }
 
