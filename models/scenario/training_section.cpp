@@ -228,7 +228,10 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
   MapReader fusion = w.map("fusion");
   plan.fused_activation = fusion.boolean("activation", true);
   plan.fused_rope = fusion.boolean("rope", true);
-  plan.fused_norm = fusion.boolean("norm", true);
+  const std::string norm = fusion.choice("norm", {"true", "false", "composite"}, "true");
+  plan.norm_kernel = norm == "composite" ? workload::NormKernel::Composite
+                     : norm == "false"   ? workload::NormKernel::Native
+                                         : workload::NormKernel::Fused;
   plan.fused_cross_entropy = fusion.boolean("cross_entropy", true);
   fusion.finish();
   MapReader ov = w.map("overlap");

@@ -28,6 +28,18 @@ double activation_bytes(const TransformerSpec& m, const ParallelPlan& plan, Pass
   return bwd ? 12 : 8;
 }
 
+// RMSNorm written as PyTorch ops, bytes per element of a bf16 input (docs/training.md):
+// forward x.float() 6, pow(2) 8, mean 4, x * rsqrt 8, type_as 6, times the weight 4: 36.
+// Backward, by autograd's formulas: the weight product's two gradients (4, and 8 with the
+// column sum), the cast to fp32 (6), the rsqrt product's two (8, and 16 with the row sum),
+// mean's expanded division (4), pow's x.pow(1), times 2, times the gradient (8 + 8 + 12),
+// the two paths' gradients added (12), the cast back to bf16 (6): 92. Eight kernels forward
+// (two of them per row: the epsilon and the rsqrt), sixteen backward.
+struct CompositeNorm {
+  double bytes, kernels;
+};
+CompositeNorm composite_rmsnorm(bool backward) { return backward ? CompositeNorm{92, 16} : CompositeNorm{36, 8}; }
+
 struct Builder {
   const TransformerSpec& m;
   const ParallelPlan& plan;
@@ -58,10 +70,16 @@ struct Builder {
     ops.push_back({std::string(name) + " wgrad", hardware::matmul_op({experts, out, in, tokens}, p), 1});
   }
   void norm(const char* name, double elements) {
+    if (plan.norm_kernel == NormKernel::Composite) {
+      const CompositeNorm c = composite_rmsnorm(backward());
+      memory(name, c.bytes * elements / c.kernels, MemoryKernel::Stream, c.kernels);
+      return;
+    }
     // Forward reads the input and writes the output; backward reads the output gradient and
     // the input, writes the input gradient.
-    const MemoryKernel kind = plan.fused_norm ? (backward() ? MemoryKernel::NormBackward : MemoryKernel::Norm)
-                                              : (backward() ? MemoryKernel::NormEagerBackward : MemoryKernel::NormEager);
+    const bool fused = plan.norm_kernel == NormKernel::Fused;
+    const MemoryKernel kind = fused ? (backward() ? MemoryKernel::NormBackward : MemoryKernel::Norm)
+                                    : (backward() ? MemoryKernel::NormEagerBackward : MemoryKernel::NormEager);
     memory(name, (backward() ? 6.0 : 4.0) * elements, kind);
   }
   // The residual add after a sub-layer, with its dropout. Forward: read the branch output and

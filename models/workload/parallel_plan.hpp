@@ -21,6 +21,9 @@ enum class Recompute { None, Selective, Full, Op };
 // amax fused into the cast), current (per-tensor amax of this step: one more read), MXFP8
 // (a scale per 32 elements, cast along both dimensions).
 enum class Fp8Recipe { Delayed, Current, Mx };
+// How a norm runs (docs/training.md, "Kernels of a layer"): one fused kernel, PyTorch's native
+// kernel, or RMSNorm composed of PyTorch element-wise ops.
+enum class NormKernel { Fused, Native, Composite };
 // Whose FSDP (ZeRO-3) shards the model, for the copies it makes around its collectives
 // (docs/training.md, "FSDP copies"): PyTorch's fully_shard (FSDP2) copies every gathered
 // layer out of the all-gather buffer and its gradients into the reduce-scatter buffer;
@@ -79,7 +82,10 @@ struct ParallelPlan {
   // rotary embedding as one kernel each, or as PyTorch's separate element-wise ops.
   bool fused_activation = true;
   bool fused_rope = true;
-  bool fused_norm = true;  // LayerNorm / RMSNorm as one kernel (Apex, TE) or as PyTorch ops
+  // The norms: one kernel each (Apex, Transformer Engine, cuDNN, a compiler's fusion), PyTorch's
+  // native layer_norm / rms_norm kernel, or RMSNorm written out as PyTorch element-wise ops in
+  // fp32 (Meta's reference Llama code, torchtitan's default RMSNorm): docs/training.md.
+  NormKernel norm_kernel = NormKernel::Fused;
   // The loss as Megatron's vocab-parallel cross-entropy (one fp32 softmax, its gradient formed
   // in place), or as PyTorch's F.cross_entropy on fp32 logits run eagerly (torchtitan before it
   // compiled the loss): a fp32 copy, a log-softmax and a separate gradient.

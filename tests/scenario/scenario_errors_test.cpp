@@ -182,3 +182,18 @@ workload:
   EXPECT_THAT(load_errors(path, {"workload.attention=unfused"}),
               HasSubstr("error: workload.cp_implementation: PyTorch's ring attention runs SDPA's fused kernels"));
 }
+
+TEST(ScenarioErrors, NormFusionIsFusedNativeOrComposite) {
+  const auto path = write_temp("norm_kernel.yaml", R"(cluster: {server: dgx-h100, accelerators: 8}
+workload:
+  type: training
+  model: {preset: llama3-8b}
+  parallelism: {tp: 1, pp: 1}
+  batch: {microbatch: 1, global: 8}
+  fusion: {norm: composite}
+)");
+  EXPECT_EQ(load_errors(path), "");
+  EXPECT_EQ(load_errors(path, {"workload.fusion.norm=false"}), "");
+  EXPECT_THAT(load_errors(path, {"workload.fusion.norm=eager"}),
+              HasSubstr("error: workload.fusion.norm: \"eager\" is not allowed; allowed: true, false, composite"));
+}

@@ -64,7 +64,7 @@ Modeled model_layer(const MeasuredLayer& l, bool print = false) {
   ParallelPlan p;
   p.tp = l.tp;
   p.sequence_parallel = true;
-  p.fused_norm = false;
+  p.norm_kernel = NormKernel::Native;
   p.fused_activation = !l.swiglu;  // F.gelu is one kernel; SwiGLU is silu then multiply
   auto fwd = layer_ops(m, p, false, Pass::Forward);
   auto bwd = layer_ops(m, p, false, Pass::Backward);
@@ -135,7 +135,7 @@ TEST(LayerOps, ModeledMpt7bBlockMatchesTheBlockMeasuredOnAnH100) {
   ParallelPlan p;
   p.tp = 1;
   p.microbatch = 6;
-  p.fused_norm = false;
+  p.norm_kernel = NormKernel::Native;
   p.fused_activation = true;  // F.gelu is one kernel
   auto fwd = layer_ops(m, p, false, Pass::Forward);
   auto bwd = layer_ops(m, p, false, Pass::Backward);
@@ -214,6 +214,41 @@ TEST(LayerOps, TorchRingAttentionMovesWhatItsElementWiseOpsMove) {
   const double n = 8192.0 / 4 * 16 * 128, c = 4;
   EXPECT_DOUBLE_EQ(merge_bytes(Pass::Forward), 8 * n * c + 12 * n + 38 * n * (c - 1));
   EXPECT_DOUBLE_EQ(merge_bytes(Pass::Backward), 68 * n + 44 * n * (c - 1) + 16 * n * c);
+}
+
+// RMSNorm written as PyTorch ops (torchtitan's default, Meta's reference Llama code): each op
+// streams its bytes, 36 per element in 8 kernels forward and 92 in 16 backward (hand-counted
+// in layer_ops.cpp), against PyTorch's native kernel's 4 and 6 at the eager norm rates. Sequence parallelism
+// splits the norm's tokens.
+TEST(LayerOps, CompositeRmsNormStreamsWhatEachOfItsOpsMoves) {
+  const TransformerSpec m = llama3_70b_layer();
+  ParallelPlan p;
+  p.tp = 4;
+  p.sequence_parallel = true;
+  const auto norms = [&](Pass pass) {
+    std::vector<LayerOp> out;
+    for (const auto& o : layer_ops(m, p, false, pass))
+      if (o.name == "norm") out.push_back(o);
+    return out;
+  };
+  const double elements = 8192.0 / 4 * 8192;
+  p.norm_kernel = NormKernel::Native;
+  ASSERT_EQ(norms(Pass::Forward).size(), 2u);
+  EXPECT_DOUBLE_EQ(norms(Pass::Forward)[0].op.bytes, 4 * elements);
+  EXPECT_EQ(norms(Pass::Forward)[0].op.memory_kernel, hardware::MemoryKernel::NormEager);
+  EXPECT_DOUBLE_EQ(norms(Pass::Backward)[0].op.bytes, 6 * elements);
+  p.norm_kernel = NormKernel::Composite;
+  for (const Pass pass : {Pass::Forward, Pass::Backward}) {
+    const auto ops = norms(pass);
+    ASSERT_EQ(ops.size(), 2u);
+    const double bytes = (pass == Pass::Forward ? 36 : 92) * elements, kernels = pass == Pass::Forward ? 8 : 16;
+    for (const auto& o : ops) {
+      EXPECT_DOUBLE_EQ(o.op.bytes * o.count, bytes);
+      EXPECT_EQ(o.count, kernels);
+      EXPECT_EQ(o.op.memory_kernel, hardware::MemoryKernel::Stream);
+      EXPECT_NEAR(hardware::op_time(h100(), o.op).seconds * o.count, kernels * 2.899e-6 + bytes / (0.90 * 3.35e12), 1e-12);
+    }
+  }
 }
 
 // Ring attention at CP 2 measured on an H100 after a heat soak (tools/gpu/cp_attention_bench.py,
