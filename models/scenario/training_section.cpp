@@ -242,6 +242,13 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
   if (plan.tp_comm_overlap && plan.tp > 1 && !plan.sequence_parallel)
     ov.error("tp", "TP communication overlap (userbuffers) needs sequence parallelism: set sequence_parallel: true");
   ov.finish();
+  plan.tp_overlap_torch =
+      w.choice("tp_overlap_implementation", {"transformer_engine", "torch"}, "transformer_engine") == "torch";
+  if (w.raw("tp_overlap_implementation") && !(plan.tp_comm_overlap && plan.tp > 1))
+    w.error("tp_overlap_implementation",
+            fmt::format("sets whose TP overlap runs, but TP communication is not overlapped (tp {}, overlap.tp {}): it "
+                        "needs tp >= 2 and overlap.tp: true",
+                        plan.tp, plan.tp_comm_overlap));
   out.train_tokens = w.number("train_tokens", 0.0, 0.0);
   out.iterations = w.integer("iterations", 1, 1, 1000);
   MapReader mem = w.map("memory_overheads");

@@ -127,10 +127,8 @@ std::vector<StageMemory> memory_per_stage(const TransformerSpec& m, const Parall
     // Offloaded layers (this rank's share of them) leave one layer in transit on the device.
     const double offloaded = std::min(layers, double(plan.offload_layers) * layers / double(m.layers));
     s.activations = held * (layers > 0 ? 1 - offloaded / layers : 1) + (offloaded > 0 ? per_layer : 0);
-    // The loss of one microbatch over this rank's vocabulary shard: bf16 logits and the fp32
-    // softmax (fused), or at the eager loss's backward peak the fp32 log-softmax, the dense
-    // gradient nll_loss hands it and the gradient it computes (docs/memory.md).
-    if (p == plan.pp - 1) s.activations += (plan.fused_cross_entropy ? 6.0 : 12.0) * T * double(m.vocab) / t;
+    // The loss of one microbatch over this rank's vocabulary shard (docs/memory.md).
+    if (p == plan.pp - 1) s.activations += loss_bytes_per_logit(plan).peak * T * double(m.vocab) / t;
 
     // Transient buffers: pipeline messages in flight; FSDP's gathered weights (two layers, or
     // the whole stage when not resharded after forward) and one layer's full gradients before
@@ -141,9 +139,13 @@ std::vector<StageMemory> memory_per_stage(const TransformerSpec& m, const Parall
       const double gathered = plan.zero >= 3 ? (plan.reshard_after_forward ? 2 * layer_params : params) : 0;
       s.buffers += gathered_bytes * gathered + plan.grad_bytes * layer_params;
     }
-    if (plan.tp > 1 && plan.tp_comm_overlap) s.buffers += 12 * T * h * 2;
+    if (plan.tp > 1 && plan.tp_comm_overlap && !plan.tp_overlap_torch) s.buffers += 12 * T * h * 2;
 
     s.runtime = o.cuda_context + o.workspace + o.nccl_per_group * nccl_groups(plan) + (plan.ep > 1 ? o.nccl_all_to_all : 0);
+    // PyTorch's async TP: one symmetric workspace per TP group, grown to its largest request
+    // (a reduce-scatter's two chunk buffers: 2 x T/t x h, 16-bit), mapped outside the caching
+    // allocator.
+    if (plan.tp > 1 && plan.tp_comm_overlap && plan.tp_overlap_torch) s.runtime += 2 * (T / t) * h * 2;
     s.fragmentation = o.fragmentation * s.allocated();
   }
   return out;

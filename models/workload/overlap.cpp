@@ -50,8 +50,36 @@ double overlap_slowdown(const hardware::AcceleratorSpec& chip, int ctas, double 
   return sm_share(chip, ctas) * std::min(comm_s, compute_s);
 }
 
+// PyTorch's async TP (torch/distributed/_symmetric_memory, as torch.compile's micro-pipeline
+// pass rewrites the graphs; torchtitan's enable_async_tensor_parallel): fused_all_gather_matmul
+// copies each peer's shard out of its symmetric buffer (cudaMemcpy: a copy engine) and
+// multiplies it while the next arrives; fused_matmul_reduce_scatter multiplies each peer's
+// chunk into a double-buffered symmetric buffer the peer copies from, then sums the tp partial
+// chunks of its own shard. The backward's column-parallel weight gradients use the gathered
+// input the forward saved, so its gathers are the row-parallel ones' only.
+const std::vector<Pairing> kTorchForward = {{"qkv", true, Method::RingExchange, 0},
+                                            {"proj", false, Method::RingExchange, 0},
+                                            {"fc1", true, Method::RingExchange, 0},
+                                            {"fc2", false, Method::RingExchange, 0}};
+const std::vector<Pairing> kTorchBackward = {{"fc2 dgrad", true, Method::RingExchange, 0},
+                                             {"fc1 dgrad", false, Method::RingExchange, 0},
+                                             {"proj dgrad", true, Method::RingExchange, 0},
+                                             {"qkv dgrad", false, Method::RingExchange, 0}};
+
 TpOverlapCost tp_overlap(const hardware::AcceleratorSpec& chip, const ParallelPlan& plan, Pass pass,
-                         const std::vector<LayerOp>& ops, double gather_s, double scatter_s) {
+                         const std::vector<LayerOp>& ops, double gather_s, double scatter_s, double hidden_bytes) {
+  const double tp = double(plan.tp);
+  if (plan.tp_overlap_torch) {
+    TpOverlapCost c;
+    for (const Pairing& p : pass == Pass::Forward ? kTorchForward : kTorchBackward) {
+      const double comm = p.gather ? gather_s : scatter_s;
+      c.exposed_s += exposed(p.method, comm, gemm_seconds(chip, ops, p.gemm), tp);
+      // The sum over the tp partial chunks: read all the rank's tokens, write its shard.
+      if (!p.gather)
+        c.memory_s += hardware::op_time(chip, hardware::memory_op(hidden_bytes * (1 + 1 / tp), hardware::MemoryKernel::Stream)).seconds;
+    }
+    return c;
+  }
   const bool fp8 = plan.precision == hardware::Precision::fp8;
   const Method fprop_rs = fp8 ? Method::RingExchange : Method::Pipelined;
   const std::vector<Pairing> forward = {{"qkv", true, Method::RingExchange, 1},
@@ -65,7 +93,6 @@ TpOverlapCost tp_overlap(const hardware::AcceleratorSpec& chip, const ParallelPl
                                          {"qkv dgrad", true, Method::Bulk, 4},
                                          {"qkv wgrad", false, Method::Bulk, 24}};
   TpOverlapCost c;
-  const double tp = double(plan.tp);
   for (const Pairing& p : pass == Pass::Forward ? forward : backward) {
     const double comm = p.gather ? gather_s : scatter_s;
     const double gemm = gemm_seconds(chip, ops, p.gemm);

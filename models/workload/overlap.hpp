@@ -7,6 +7,8 @@
 // Tensor-parallel overlap follows Transformer Engine's userbuffers: each TP collective is paired
 // with a GEMM and run as a ring exchange (copy engines, 1 SM), a pipelined split of the GEMM
 // (the GEMM in 4 pieces, the last piece's communication exposed) or in bulk beside it.
+// PyTorch's async TP pairs every collective with its GEMM as tp steps whose peer copies run on
+// copy engines (no SMs), and sums each reduce-scatter's partial products in one more kernel.
 #include <string>
 #include <vector>
 
@@ -32,12 +34,13 @@ double overlap_slowdown(const hardware::AcceleratorSpec& chip, int ctas, double 
 struct TpOverlapCost {
   double exposed_s = 0;   // communication not hidden
   double slowdown_s = 0;  // compute time lost to communication kernels
+  double memory_s = 0;    // kernels the overlap adds (PyTorch's async TP: each reduce-scatter's sum)
 };
 
-// One pass of a layer with TP communication overlapped (userbuffers): `ops` are that pass's
-// kernels (layer_ops), `gather_s` and `scatter_s` one TP all-gather and reduce-scatter of the
-// layer's hidden state.
+// One pass of a layer with TP communication overlapped: `ops` are that pass's kernels
+// (layer_ops), `gather_s` and `scatter_s` one TP all-gather and reduce-scatter of the layer's
+// hidden state, `hidden_bytes` that hidden state (16-bit, all the rank's tokens).
 TpOverlapCost tp_overlap(const hardware::AcceleratorSpec& chip, const ParallelPlan& plan, Pass pass,
-                         const std::vector<LayerOp>& ops, double gather_s, double scatter_s);
+                         const std::vector<LayerOp>& ops, double gather_s, double scatter_s, double hidden_bytes);
 
 }  // namespace dcsim::workload

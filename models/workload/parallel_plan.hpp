@@ -68,6 +68,9 @@ struct ParallelPlan {
   bool overlap_pp = true;           // false: a stage waits for its pipeline send to complete (Megatron-LM 2021)
   bool overlap_param_gather = false;  // ZeRO >= 1 parameter all-gather hidden in the next forward
   bool tp_comm_overlap = false;     // TP communication hidden under GEMMs
+  // Whose TP overlap: Transformer Engine's userbuffers, or PyTorch's async TP (torch.compile's
+  // micro-pipeline pass on symmetric memory, torchtitan): docs/training.md, "Overlap".
+  bool tp_overlap_torch = false;
   bool flash_attention = true;      // false: scores materialized (softmax, dropout in HBM), as before 2022
   bool flash2 = false;              // FlashAttention-2's speed (PyTorch SDPA on Hopper before torch 2.9)
   // Context parallelism as PyTorch's experimental context_parallel ran it (torchtitan, 2024):

@@ -93,9 +93,10 @@ void tp_communication(const LayerContext& x, Pass pass, const std::vector<LayerO
     c.tp_s += x.plan.sequence_parallel ? 2 * (x.tp_ag_s + x.tp_rs_s) : 2 * x.tp_ar_s;
     return;
   }
-  const TpOverlapCost o = tp_overlap(x.chip, x.plan, pass, ops, x.tp_ag_s, x.tp_rs_s);
+  const TpOverlapCost o = tp_overlap(x.chip, x.plan, pass, ops, x.tp_ag_s, x.tp_rs_s, x.tp_message_bytes);
   c.tp_s += o.exposed_s;
   c.compute_bound_s += o.slowdown_s;
+  c.memory_bound_s += o.memory_s;
 }
 
 // What torchtitan's per-op policy (selective_ac_option: op) runs again in the backward: it
@@ -241,6 +242,21 @@ void add(BlockCost& a, const BlockCost& b) {
 
 }  // namespace
 
+LossBytes loss_bytes_per_logit(const ParallelPlan& plan) {
+  // Fused: the fp32 copy and softmax forward (12), the gradient formed in place backward (24);
+  // it holds the bf16 logits and the fp32 softmax (6).
+  if (plan.fused_cross_entropy) return {12, 24, 6};
+  // Eager F.cross_entropy: the fp32 copy (6), log-softmax (16), nll_loss; backward nll_loss's
+  // dense gradient, the log-softmax gradient, the cast back (26). Its peak holds the saved
+  // log-softmax, nll_loss's gradient and the one computed from it (12).
+  if (plan.tp == 1) return {22, 26, 12};
+  // loss_parallel (torch.distributed.tensor.parallel.loss): the fp32 copy (6), amax (4),
+  // x - max (8), exp (8), sum (4), shifted - log-sum (8); backward zeros (4), exp of the
+  // log-softmax (8), the sum with the one-hot (12), times the gradient (8), the cast (6). Its
+  // peak, in nll_loss's backward: the saved log-softmax, the zeros, the sum and the product.
+  return {38, 38, 16};
+}
+
 double op_policy_recomputed_params(const TransformerSpec& m) {
   const double h = double(m.hidden), kv = double(m.kv_dim()), f = double(m.ffn);
   return double(m.layers) * (h * kv + h * h + h * f);
@@ -329,14 +345,12 @@ TrainingCosts training_costs(const TransformerSpec& m, const ParallelPlan& plan,
       c.dense_params += double(m.vocab) * double(m.hidden) / t;
     }
     if (c.has_head) {
-      // Output layer and cross-entropy over the vocabulary shard (fp32 logits), in bytes per
-      // logit (docs/training.md): fused 12 forward, 24 backward; eager PyTorch 22 and 26.
+      // Output layer and cross-entropy over the vocabulary shard (fp32 logits).
       Accumulator f{chip, {}, 1.0}, b{chip, {}, 2.0};
+      const LossBytes loss = loss_bytes_per_logit(plan);
       for (Accumulator* a : {&f, &b}) {
         a->matmul(x.tokens, double(m.vocab) / t, double(m.hidden), plan.precision);
-        const double eager = a == &f ? 22.0 : 26.0;
-        a->memory(plan.fused_cross_entropy ? 3 * x.tokens * double(m.vocab) / t * 4 * a->scale
-                                           : eager * x.tokens * double(m.vocab) / t);
+        a->memory((a == &f ? loss.forward : loss.backward) * x.tokens * double(m.vocab) / t);
       }
       f.cost.model_flops = f.cost.hardware_flops;
       b.cost.model_flops = b.cost.hardware_flops;

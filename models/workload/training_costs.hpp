@@ -49,6 +49,15 @@ struct TrainingCosts {
 // first and last also hold the embedding and the output layer).
 std::vector<std::int64_t> layers_per_stage(std::int64_t layers, std::int64_t stages);
 
+// The loss over one rank's vocabulary shard, in bytes per logit (docs/training.md,
+// docs/memory.md): HBM traffic forward and backward, and the memory held at its peak.
+// Megatron's fused vocab-parallel cross-entropy; PyTorch's F.cross_entropy on fp32 logits run
+// eagerly; with TP > 1 the same as PyTorch's loss_parallel decomposes it over the shard.
+struct LossBytes {
+  double forward, backward, peak;
+};
+LossBytes loss_bytes_per_logit(const ParallelPlan& plan);
+
 // GEMM parameters of the whole model that torchtitan's per-op policy (recompute: op) runs
 // again for each token: wk, wo and w3 (GeLU: wo and w2) of every layer.
 double op_policy_recomputed_params(const TransformerSpec& model);

@@ -229,6 +229,23 @@ TEST(TrainingCli, FsdpImplementationIsNamedWithItsAssumption) {
   EXPECT_THAT(b["assumptions"]["fsdp1_post_backward"].get<std::string>(), HasSubstr("upper bound"));
 }
 
+// With TP overlap results.json names whose overlap ran; PyTorch's async TP takes no SMs from
+// the GEMMs (copy engines) and keeps no userbuffers in the caching allocator's pool.
+TEST(TrainingCli, TpOverlapImplementationIsNamed) {
+  const std::string te = out_dir("tp_te"), torch = out_dir("tp_torch"), plain = out_dir("tp_plain");
+  const std::string sp = " --quiet --set workload.parallelism.sequence_parallel=true";
+  ASSERT_EQ(run(kTiny + sp + " --set workload.overlap.tp=true --out " + te).code, 0);
+  ASSERT_EQ(run(kTiny + sp + " --set workload.overlap.tp=true --set workload.tp_overlap_implementation=torch --out " + torch).code, 0);
+  ASSERT_EQ(run(kTiny + sp + " --out " + plain).code, 0);
+  const auto a = results(te), b = results(torch), c = results(plain);
+  EXPECT_EQ(a["training"]["parallelism"]["tp_overlap_implementation"].get<std::string>(), "transformer_engine");
+  EXPECT_EQ(b["training"]["parallelism"]["tp_overlap_implementation"].get<std::string>(), "torch");
+  EXPECT_FALSE(c["training"]["parallelism"].contains("tp_overlap_implementation"));
+  const auto reserved = [](const nlohmann::json& r) { return r["memory"]["per_stage"][0]["reserved_bytes"].get<double>(); };
+  EXPECT_LT(reserved(b), reserved(a));
+  EXPECT_EQ(reserved(b), reserved(c));
+}
+
 // Queue pairs run at one rate per transfer (docs/network.md, "Routing"): results.json says so
 // when there are several, and results.json names the routing either way.
 TEST(TrainingCli, QueuePairsAreNamedAmongTheAssumptions) {

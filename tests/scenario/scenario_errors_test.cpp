@@ -197,3 +197,21 @@ workload:
   EXPECT_THAT(load_errors(path, {"workload.fusion.norm=eager"}),
               HasSubstr("error: workload.fusion.norm: \"eager\" is not allowed; allowed: true, false, composite"));
 }
+
+TEST(ScenarioErrors, TpOverlapImplementationNeedsOverlappedTp) {
+  const auto path = write_temp("tp_overlap_impl.yaml", R"(cluster: {server: dgx-h100, accelerators: 8}
+workload:
+  type: training
+  model: {preset: llama3-8b}
+  parallelism: {tp: 8, pp: 1, sequence_parallel: true}
+  batch: {microbatch: 1, global: 8}
+  overlap: {tp: true}
+  tp_overlap_implementation: torch
+)");
+  EXPECT_EQ(load_errors(path), "");
+  EXPECT_THAT(load_errors(path, {"workload.overlap.tp=false"}),
+              HasSubstr(":8:30: error: workload.tp_overlap_implementation: sets whose TP overlap runs, but TP communication "
+                        "is not overlapped (tp 8, overlap.tp false): it needs tp >= 2 and overlap.tp: true"));
+  EXPECT_THAT(load_errors(path, {"workload.tp_overlap_implementation=userbuffers"}),
+              HasSubstr("\"userbuffers\" is not allowed; allowed: transformer_engine, torch"));
+}

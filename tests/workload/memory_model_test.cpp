@@ -178,22 +178,50 @@ TEST(MemoryModel, ApexFusedAdamKeepsNoFp32GradientCopy) {
 // logits and their fp32 softmax (6 bytes per logit); PyTorch's eager F.cross_entropy on fp32
 // logits peaks in its backward with the fp32 log-softmax, the dense gradient nll_loss hands
 // it and the gradient it computes (12 bytes per logit, docs/memory.md).
-TEST(MemoryModel, EagerCrossEntropyHoldsTwelveBytesPerLogitAtItsPeak) {
+// TP overlap's buffers: Transformer Engine's twelve userbuffers (each the rank's T x h hidden
+// state in 16 bits) in the caching allocator's pool; PyTorch's async TP none there, and one
+// symmetric workspace of two T/t x h chunks mapped beside it (runtime memory).
+TEST(MemoryModel, TpOverlapBuffersAreUserbuffersOrOneSymmetricWorkspace) {
   const TransformerSpec m = gpt3_7b(50304);
   ParallelPlan p;
-  p.tp = 2;
-  p.pp = 2;
-  p.dp = 2;
-  p.global_batch = 8;
-  const StageMemory fused = memory_of(m, p).back();
-  p.fused_cross_entropy = false;
-  const StageMemory eager = memory_of(m, p).back();
-  const double logits = double(p.microbatch) * double(m.seq_len) * double(m.vocab) / double(p.tp);
-  EXPECT_NEAR(eager.activations - fused.activations, 6 * logits, 1e-6 * logits);
-  // Only the last stage computes the loss.
-  EXPECT_EQ(memory_of(m, p).front().activations, [&] {
-    ParallelPlan q = p;
-    q.fused_cross_entropy = true;
-    return memory_of(m, q).front().activations;
-  }());
+  p.tp = 4;
+  p.sequence_parallel = true;
+  p.global_batch = 1;
+  const StageMemory plain = memory_of(m, p).front();
+  p.tp_comm_overlap = true;
+  const StageMemory te = memory_of(m, p).front();
+  p.tp_overlap_torch = true;
+  const StageMemory torch = memory_of(m, p).front();
+  const double hidden = 8192.0 * 4096 * 2;
+  EXPECT_DOUBLE_EQ(te.buffers - plain.buffers, 12 * hidden);
+  EXPECT_EQ(te.runtime, plain.runtime);
+  EXPECT_EQ(torch.buffers, plain.buffers);
+  EXPECT_EQ(torch.reserved(), plain.reserved());
+  EXPECT_DOUBLE_EQ(torch.runtime - plain.runtime, 2 * hidden / 4);
+}
+
+// At its backward peak the eager loss holds 12 bytes per logit without TP (the saved
+// log-softmax, nll_loss's dense gradient, the gradient computed from it) and 16 with TP, as
+// loss_parallel runs it (the saved log-softmax, the zeros, their sum with the exp, the
+// product); Megatron's fused loss 6 (docs/memory.md).
+TEST(MemoryModel, EagerCrossEntropyHoldsTwelveBytesPerLogitAtItsPeakAndSixteenUnderLossParallel) {
+  const TransformerSpec m = gpt3_7b(50304);
+  for (const std::int64_t tp : {1, 2}) {
+    ParallelPlan p;
+    p.tp = tp;
+    p.pp = 2;
+    p.dp = 2;
+    p.global_batch = 8;
+    const StageMemory fused = memory_of(m, p).back();
+    p.fused_cross_entropy = false;
+    const StageMemory eager = memory_of(m, p).back();
+    const double logits = double(p.microbatch) * double(m.seq_len) * double(m.vocab) / double(p.tp);
+    EXPECT_NEAR(eager.activations - fused.activations, (tp == 1 ? 6 : 10) * logits, 1e-6 * logits);
+    // Only the last stage computes the loss.
+    EXPECT_EQ(memory_of(m, p).front().activations, [&] {
+      ParallelPlan q = p;
+      q.fused_cross_entropy = true;
+      return memory_of(m, q).front().activations;
+    }());
+  }
 }

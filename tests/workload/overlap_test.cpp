@@ -49,7 +49,8 @@ TEST(Overlap, ForwardPairingsHideWhatFitsUnderTheirGemms) {
   plan.precision = hardware::Precision::bf16;
   const std::vector<LayerOp> ops = {op_of("qkv", 1.0), op_of("proj", 0.5), op_of("fc1", 2.0), op_of("fc2", 0.4)};
   const double gather = 1.0e-3, scatter = 0.8e-3;
-  const auto c = tp_overlap(chip, plan, Pass::Forward, ops, gather, scatter);
+  const auto c = tp_overlap(chip, plan, Pass::Forward, ops, gather, scatter, 1e9);
+  EXPECT_EQ(c.memory_s, 0.0);
   // qkv ring exchange: 1.0 - 1.0 * 3/4 = 0.25 ms; fc1 ring exchange: max(0, 1.0 - 1.5) = 0.
   // proj pipelined in 4: 0.8/4 + (0.8 - 0.5) * 3/4 = 0.425 ms; fc2: 0.2 + 0.4 * 3/4 = 0.5 ms.
   EXPECT_NEAR(c.exposed_s, (0.25 + 0.0 + 0.425 + 0.5) * 1e-3, 1e-12);
@@ -64,9 +65,35 @@ TEST(Overlap, Fp8RunsForwardReduceScattersAsRingExchanges) {
   plan.tp = 4;
   plan.precision = hardware::Precision::fp8;
   const std::vector<LayerOp> ops = {op_of("qkv", 1.0), op_of("proj", 0.5), op_of("fc1", 2.0), op_of("fc2", 0.4)};
-  const auto c = tp_overlap(chip, plan, Pass::Forward, ops, 1.0e-3, 0.8e-3);
+  const auto c = tp_overlap(chip, plan, Pass::Forward, ops, 1.0e-3, 0.8e-3, 1e9);
   // proj: 0.8 - 0.375 = 0.425 ms; fc2: 0.8 - 0.3 = 0.5 ms; qkv 0.25 ms; fc1 0.
   EXPECT_NEAR(c.exposed_s, (0.25 + 0.425 + 0.5) * 1e-3, 1e-12);
+}
+
+// PyTorch's async TP: every pairing a ring of tp steps on copy engines (no SMs taken), and
+// each reduce-scatter's tp partial chunks summed by one kernel that reads the rank's whole
+// hidden state and writes its shard. The backward pairs the row-parallel data gradients with
+// gathers and the column-parallel ones with reduce-scatters.
+TEST(Overlap, TorchAsyncTpRingsEveryPairingOnCopyEnginesAndSumsEachReduceScatter) {
+  const auto chip = h100_like();
+  ParallelPlan plan;
+  plan.tp = 4;
+  plan.tp_overlap_torch = true;
+  const std::vector<LayerOp> fwd = {op_of("qkv", 1.0), op_of("proj", 0.5), op_of("fc1", 2.0), op_of("fc2", 0.4)};
+  const double hidden = 4e8;  // 0.4 ms to read at 1 TB/s
+  const auto f = tp_overlap(chip, plan, Pass::Forward, fwd, 1.0e-3, 0.8e-3, hidden);
+  // qkv 1.0 - 0.75 = 0.25; proj 0.8 - 0.375 = 0.425; fc1 0; fc2 0.8 - 0.3 = 0.5 (ms).
+  EXPECT_NEAR(f.exposed_s, (0.25 + 0.425 + 0.5) * 1e-3, 1e-12);
+  EXPECT_EQ(f.slowdown_s, 0.0);
+  EXPECT_NEAR(f.memory_s, 2 * hidden * 1.25 / 1e12, 1e-12);
+  const std::vector<LayerOp> bwd = {op_of("fc2 dgrad", 0.4), op_of("fc2 wgrad", 0.4), op_of("fc1 dgrad", 2.0),
+                                    op_of("fc1 wgrad", 2.0), op_of("proj dgrad", 0.5), op_of("qkv dgrad", 1.0)};
+  const auto b = tp_overlap(chip, plan, Pass::Backward, bwd, 1.0e-3, 0.8e-3, hidden);
+  // fc2 dgrad gather 1.0 - 0.3 = 0.7; fc1 dgrad scatter 0; proj dgrad gather 1.0 - 0.375 =
+  // 0.625; qkv dgrad scatter 0.8 - 0.75 = 0.05 (ms).
+  EXPECT_NEAR(b.exposed_s, (0.7 + 0.625 + 0.05) * 1e-3, 1e-12);
+  EXPECT_EQ(b.slowdown_s, 0.0);
+  EXPECT_NEAR(b.memory_s, 2 * hidden * 1.25 / 1e12, 1e-12);
 }
 
 }  // namespace
