@@ -275,6 +275,21 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
     assumed["fsdp1_post_backward"] = std::string(
         "FSDP1's gradient cast and pre-divide run on its post-backward stream beside the next layer's backward; "
         "dcsim serializes them with the compute, an upper bound on their cost (docs/training.md, \"FSDP copies\")");
+  if (plan.norm_kernel == NormKernel::Composite)
+    assumed["norm_composite"] = std::string(
+        "RMSNorm written as PyTorch ops: its bytes are counted op by op from autograd's formulas (36 forward, 92 "
+        "backward per element) and each of its kernels, reductions included, is timed at the measured add/copy rate "
+        "(docs/training.md, \"Kernels of a layer\")");
+  if (!plan.fused_cross_entropy)
+    assumed["cross_entropy_eager"] = std::string(
+        plan.tp > 1 ? "the eager loss under TP runs as PyTorch's loss_parallel decomposes it: its element-wise ops' "
+                      "bytes are counted from that code, each op timed at the streaming rate (docs/training.md)"
+                    : "PyTorch's log-softmax over rows too long for shared memory is read as three passes over each "
+                      "row and one write, our reading of its kernel (docs/training.md)");
+  if (plan.tp > 1 && plan.tp_comm_overlap && plan.tp_overlap_torch)
+    assumed["tp_overlap_torch"] = std::string(
+        "PyTorch's async TP copies peers' shards on copy engines: they take no SMs, and the HBM bandwidth they use "
+        "does not slow the GEMMs they run beside (docs/training.md, \"Communication and overlap\")");
   if (const int qps = rt.fabric->spec().qps_per_connection; qps > 1)
     assumed["queue_pairs"] = fmt::format("each transfer's {} queue pairs per connection move at one rate, set by the "
                                          "most loaded of their hashed paths; none runs ahead on a freer path "
@@ -318,6 +333,14 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
     for (const auto& [figure, why] : chip.assumed) names += (names.empty() ? "" : ", ") + figure;
     out += fmt::format("  rests on            assumed {} figures: {} (results.json \"assumptions\")\n", chip.name, names);
   }
+  // The run's own assumptions (the plan's kernels, overlap, power cap), by name; the chip's
+  // are on the line above.
+  std::string modeled;
+  for (const auto& [name, why] : assumed.items())
+    if (name.rfind(chip.name + ".", 0) != 0 && name != "device_variability") modeled += (modeled.empty() ? "" : ", ") + name;
+  if (!modeled.empty())
+    out += fmt::format("  {}assumed in the model: {} (results.json \"assumptions\")\n",
+                       chip.assumed.empty() ? "rests on            " : "                    ", modeled);
   out += fmt::format("  power               {} average, {} peak (facility)\n", format_quantity(facility_w, Dimension::Power),
                      format_quantity(rt.power->facility_peak_w(), Dimension::Power));
   if (time_to_train > 0) {

@@ -244,6 +244,26 @@ TEST(TrainingCli, TpOverlapImplementationIsNamed) {
   const auto reserved = [](const nlohmann::json& r) { return r["memory"]["per_stage"][0]["reserved_bytes"].get<double>(); };
   EXPECT_LT(reserved(b), reserved(a));
   EXPECT_EQ(reserved(b), reserved(c));
+  EXPECT_FALSE(a["assumptions"].contains("tp_overlap_torch"));
+  ASSERT_TRUE(b["assumptions"].contains("tp_overlap_torch"));
+  EXPECT_THAT(b["assumptions"]["tp_overlap_torch"].get<std::string>(), HasSubstr("copy engines"));
+}
+
+// The composite RMSNorm and the eager loss say what their timing rests on, in results.json and
+// in the summary.
+TEST(TrainingCli, CompositeNormAndEagerLossAreNamedAmongTheAssumptions) {
+  const std::string fused = out_dir("norm_fused"), composite = out_dir("norm_composite");
+  ASSERT_EQ(run(kTiny + " --quiet --out " + fused).code, 0);
+  const auto r = run(kTiny + " --set workload.fusion.norm=composite --set workload.fusion.cross_entropy=false --out " + composite);
+  ASSERT_EQ(r.code, 0);
+  // The summary names them too.
+  EXPECT_THAT(r.output, HasSubstr("assumed in the model: norm_composite, cross_entropy_eager"));
+  const auto a = results(fused), b = results(composite);
+  EXPECT_FALSE(a["assumptions"].contains("norm_composite"));
+  EXPECT_FALSE(a["assumptions"].contains("cross_entropy_eager"));
+  EXPECT_THAT(b["assumptions"]["norm_composite"].get<std::string>(), HasSubstr("autograd's formulas"));
+  EXPECT_THAT(b["assumptions"]["cross_entropy_eager"].get<std::string>(), HasSubstr("loss_parallel"));  // the tiny run has TP4
+  EXPECT_GT(b["training"]["iteration_time_s"].get<double>(), a["training"]["iteration_time_s"].get<double>());
 }
 
 // Queue pairs run at one rate per transfer (docs/network.md, "Routing"): results.json says so
