@@ -233,6 +233,8 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
                      : norm == "false"   ? workload::NormKernel::Native
                                          : workload::NormKernel::Fused;
   plan.fused_cross_entropy = fusion.boolean("cross_entropy", true);
+  plan.fused_projections = fusion.boolean("projections", true);
+  plan.kv_repeat = !fusion.boolean("gqa", true);
   fusion.finish();
   MapReader ov = w.map("overlap");
   plan.overlap_dp = ov.boolean("dp", true);

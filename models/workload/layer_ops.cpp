@@ -24,7 +24,9 @@ double activation_bytes(const TransformerSpec& m, const ParallelPlan& plan, Pass
   const bool swiglu = m.activation == Activation::SwiGlu, bwd = pass == Pass::Backward;
   // GeLU and squared ReLU alike: one input, one output per element (fused: 4 bytes, backward 6).
   if (plan.fused_activation) return swiglu ? (bwd ? 10.0 : 6.0) : (bwd ? 6.0 : 4.0);
-  if (swiglu) return bwd ? 26 : 10;
+  // From separate gate and up linears (fusion.projections: false) there are no halves to
+  // concatenate: 18 bytes backward.
+  if (swiglu) return bwd ? (plan.fused_projections ? 26 : 18) : 10;
   return bwd ? 12 : 8;
 }
 
@@ -53,21 +55,39 @@ struct Builder {
     if (bytes > 0) ops.push_back({name, hardware::memory_op(bytes, kind), count});
   }
   // A linear layer: forward one GEMM; backward the data and weight gradients (two GEMMs of the
-  // same FLOPs). FP8 quantizes the GEMM's input forward and the output gradient backward.
-  void linear(const char* name, double tokens, double out, double in, double experts = 1) {
+  // same FLOPs). FP8 quantizes the GEMM's input forward (once for linears sharing an input:
+  // `quantize_input` false for the others) and the output gradient backward.
+  void linear(const char* name, double tokens, double out, double in, double experts = 1, const char* piece = "",
+              bool quantize_input = true) {
     const Precision p = plan.precision;
-    if (fp8()) {
+    if (fp8() && (backward() || quantize_input)) {
       const double elements = tokens * (backward() ? out : in) * experts;
       memory(backward() ? "quantize grad" : "quantize input", quantize_bytes(plan.fp8_recipe) * elements,
              MemoryKernel::Quantize);
     }
     if (!backward()) {
-      ops.push_back({name, hardware::matmul_op({experts, tokens, out, in}, p), 1});
+      ops.push_back({name, hardware::matmul_op({experts, tokens, out, in}, p), 1, piece});
       return;
     }
     // Data gradient dX[T, in] = dY[T, out] W[out, in]; weight gradient dW[out, in] = dY^T X.
-    ops.push_back({std::string(name) + " dgrad", hardware::matmul_op({experts, tokens, in, out}, p), 1});
-    ops.push_back({std::string(name) + " wgrad", hardware::matmul_op({experts, out, in, tokens}, p), 1});
+    ops.push_back({std::string(name) + " dgrad", hardware::matmul_op({experts, tokens, in, out}, p), 1, piece});
+    ops.push_back({std::string(name) + " wgrad", hardware::matmul_op({experts, out, in, tokens}, p), 1, piece});
+  }
+  // Linears that share an input: one GEMM of their outputs together (Megatron's linear_qkv and
+  // linear_fc1), or with separate projections one each (torchtitan's wq, wk, wv and w1, w3;
+  // Hugging Face's q_proj, k_proj, v_proj and gate_proj, up_proj). Separate, each linear's
+  // data gradient is a whole [T, in] tensor, and the backward sums them: one kernel reading
+  // each 16-bit gradient and writing the sum, as torch.compile fuses the adds (eager autograd
+  // adds them pairwise in place, 4 bytes per element more for three).
+  void projections(const char* name, double tokens, const std::vector<std::pair<const char*, double>>& pieces, double in) {
+    if (plan.fused_projections || pieces.size() < 2) {
+      double out = 0;
+      for (const auto& piece : pieces) out += piece.second;
+      linear(name, tokens, out, in);
+      return;
+    }
+    for (std::size_t i = 0; i < pieces.size(); ++i) linear(name, tokens, pieces[i].second, in, 1, pieces[i].first, i == 0);
+    if (backward()) memory("input gradient sum", 2 * double(pieces.size() + 1) * tokens * in, MemoryKernel::Stream);
   }
   void norm(const char* name, double elements) {
     if (plan.norm_kernel == NormKernel::Composite) {
@@ -122,7 +142,8 @@ void attention_core(Builder& b, double T) {
     // kernel of the rank's queries against one rank's block of keys and values, half of each
     // below the causal diagonal with the load-balanced split.
     const hardware::AttentionShape shape{batch, s_q, s_kv / cp, d, true};
-    hardware::ComputeOp op = hardware::attention_op(shape, double(m.kv_heads) / double(m.heads), b.backward());
+    const double kv_share = b.plan.kv_repeat ? 1.0 : double(m.kv_heads) / double(m.heads);
+    hardware::ComputeOp op = hardware::attention_op(shape, kv_share, b.backward());
     op.flash2 = b.plan.flash2;
     b.ops.push_back({"attention", op, cp});
     if (b.plan.cp_torch && cp > 1) b.memory("ring merge", torch_ring_bytes(batch * s_q * d, cp, b.backward()), MemoryKernel::Stream);
@@ -146,12 +167,15 @@ void mlp(Builder& b, double T, bool moe) {
   const double gated = m.mlp_matrices() - 1;  // fc1 outputs: 2 for SwiGLU (gate and up), 1 otherwise
   if (!moe) {
     const double f = double(m.ffn) / t;
+    const std::vector<std::pair<const char*, double>> fc1 =
+        gated > 1 ? std::vector<std::pair<const char*, double>>{{"gate", f}, {"up", f}}
+                  : std::vector<std::pair<const char*, double>>{{"", f}};
     if (b.backward()) {
       b.linear("fc2", T, h, f);
       b.memory("activation", activation_bytes(m, b.plan, b.pass) * T * f, MemoryKernel::Activation);
-      b.linear("fc1", T, gated * f, h);
+      b.projections("fc1", T, fc1, h);
     } else {
-      b.linear("fc1", T, gated * f, h);
+      b.projections("fc1", T, fc1, h);
       b.memory("activation", activation_bytes(m, b.plan, b.pass) * T * f, MemoryKernel::Activation);
       b.linear("fc2", T, h, f);
     }
@@ -192,10 +216,16 @@ std::vector<LayerOp> layer_ops(const TransformerSpec& m, const ParallelPlan& pla
   // (t * cos + rotate_half(t) * sin): negate and concatenate the halves, two products, a sum:
   // ~20 bytes forward; backward two products, the halves, the sum: ~18 bytes.
   const double rope = !m.rotary ? 0.0 : (plan.fused_rope ? 4.0 : (b.backward() ? 18.0 : 20.0)) * T * (h + kv) / t;
+  // K and V repeated to every query head for an attention kernel without grouped K/V
+  // (fusion.gqa: false, SDPA as torchtitan called it): each copied out (read the group's,
+  // write every head's), and backward summed back over the copies (the same bytes).
+  const double repeat = plan.kv_repeat && kv < h ? 2 * 2 * (kv + h) * T / t : 0.0;
+  const std::vector<std::pair<const char*, double>> qkv = {{"q", h / t}, {"k", kv / t}, {"v", kv / t}};
   if (!b.backward()) {
     b.norm("norm", Ts * h);
-    b.linear("qkv", T, (h + 2 * kv) / t, h);
+    b.projections("qkv", T, qkv, h);
     b.memory("rope", rope, MemoryKernel::Stream);
+    b.memory("kv repeat", repeat, MemoryKernel::Stream);
     attention_core(b, T);
     b.linear("proj", T, h, h / t);
     b.residual("residual", Ts * h);
@@ -209,8 +239,9 @@ std::vector<LayerOp> layer_ops(const TransformerSpec& m, const ParallelPlan& pla
     b.residual("residual", Ts * h);
     b.linear("proj", T, h, h / t);
     attention_core(b, T);
+    b.memory("kv repeat", repeat, MemoryKernel::Stream);
     b.memory("rope", rope, MemoryKernel::Stream);
-    b.linear("qkv", T, (h + 2 * kv) / t, h);
+    b.projections("qkv", T, qkv, h);
     b.norm("norm", Ts * h);
   }
   (void)kActivationBytes;

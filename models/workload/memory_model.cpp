@@ -20,7 +20,7 @@ double per_token(const TransformerSpec& m, const ParallelPlan& plan, bool moe_la
   const double low = fp8(plan) ? 1.0 : 2.0;  // bytes of a saved GEMM input
   const double gated = m.mlp_matrices() - 1;
   double bytes = (2 + low) * h / sp                    // attention norm: input, output
-                 + 2 * (h + 2 * kv) / t                // Q, K, V
+                 + 2 * (h + 2 * (plan.kv_repeat ? h : kv)) / t  // Q, K, V (repeated to every head: h)
                  + 2 * h / t + (fp8(plan) ? h / t : 0)  // attention output (and its FP8 copy)
                  + 4 * double(m.heads) / t             // softmax statistics (fp32)
                  + (2 + low) * h / sp;                 // MLP norm: input, output

@@ -85,6 +85,12 @@ struct ParallelPlan {
   // rotary embedding as one kernel each, or as PyTorch's separate element-wise ops.
   bool fused_activation = true;
   bool fused_rope = true;
+  // Q, K, V and the gate and up projections as one GEMM each (Megatron), or as separate
+  // linears (torchtitan, Hugging Face): docs/training.md, "Kernels of a layer".
+  bool fused_projections = true;
+  // K and V copied out to every query head before attention (SDPA called without grouped K/V,
+  // as torchtitan's repeat_kv), else read grouped by the kernel.
+  bool kv_repeat = false;
   // The norms: one kernel each (Apex, Transformer Engine, cuDNN, a compiler's fusion), PyTorch's
   // native layer_norm / rms_norm kernel, or RMSNorm written out as PyTorch element-wise ops in
   // fp32 (Meta's reference Llama code, torchtitan's default RMSNorm): docs/training.md.

@@ -79,15 +79,25 @@ BlockCost time_ops(const hardware::AcceleratorSpec& chip, const std::vector<Laye
   return acc.cost;
 }
 
+// The share of a 16-bit hidden state a TP all-gather moves. Under FP8 with sequence
+// parallelism the gathered tensors are the GEMMs' FP8 inputs: Transformer Engine's norm writes
+// FP8 before its all-gather and casts the output gradient before gathering it, and torchao's
+// float8 TP (PrepareFloat8ModuleInput, Float8RowwiseParallel) casts before redistributing; the
+// reduce-scatters stay 16-bit (docs/training.md).
+double tp_gather_share(const ParallelPlan& plan) {
+  return plan.precision == hardware::Precision::fp8 && plan.sequence_parallel ? 0.5 : 1.0;
+}
+
 // TP communication of one pass: exposed collectives, or with userbuffer overlap what is not
 // hidden plus the SMs its kernels take from the GEMMs.
 void tp_communication(const LayerContext& x, Pass pass, const std::vector<LayerOp>& ops, BlockCost& c) {
   if (x.plan.tp <= 1) return;
   // A ring all-gather or reduce-scatter sends (t-1)/t of the buffer from each rank, an
-  // all-reduce twice that: four of the first with SP, two of the second without, the same
-  // bytes either way.
+  // all-reduce twice that: two of each with SP (the gathers in FP8 under FP8), two all-reduces
+  // without.
   const double t = double(x.plan.tp);
-  c.tp_bytes += 4 * (t - 1) / t * x.tp_message_bytes;
+  const double gathers = x.plan.sequence_parallel ? 2 * tp_gather_share(x.plan) + 2 : 4;
+  c.tp_bytes += gathers * (t - 1) / t * x.tp_message_bytes;
   if (!x.plan.tp_comm_overlap) {
     // With SP two all-gathers and two reduce-scatters per pass, else two all-reduces.
     c.tp_s += x.plan.sequence_parallel ? 2 * (x.tp_ag_s + x.tp_rs_s) : 2 * x.tp_ar_s;
@@ -106,7 +116,8 @@ void tp_communication(const LayerContext& x, Pass pass, const std::vector<LayerO
 // linears reach the policy as aten.mm on float8 tensors, so FP8 saves the same GEMMs and
 // recomputes the input casts of the ones it runs again (the casts' abs and max are saved).
 // Dense layers only (the scenario refuses it for MoE models).
-double op_policy_gemm_share(const TransformerSpec& m, const std::string& name) {
+double op_policy_gemm_share(const TransformerSpec& m, const std::string& name, const std::string& piece) {
+  if (!piece.empty()) return piece == "k" || piece == "up" ? 1.0 : 0.0;  // separate linears: wk and w3
   const bool gated = m.mlp_matrices() > 2;
   const double h = double(m.hidden), kv = double(m.kv_dim());
   return name == "qkv"    ? kv / (h + 2 * kv)  // wk of wq, wk, wv
@@ -124,15 +135,20 @@ std::vector<LayerOp> op_policy_recompute(const TransformerSpec& m, const Paralle
     if (o.op.kind == OpKind::Attention || o.name == "attention scores" || o.name == "attention values" ||
         o.name == "softmax, dropout")
       continue;  // saved
-    // An FP8 input cast goes with the GEMM right after it.
-    const LayerOp* gemm = o.op.kind == OpKind::Matmul                                  ? &o
-                          : o.name == "quantize input" && i + 1 < forward.size() ? &forward[i + 1]
-                                                                                 : nullptr;
-    if (gemm) {
-      const double share = op_policy_gemm_share(m, gemm->name);
-      if (share == 0) continue;
-      o.count *= share;
+    double share = 1;
+    if (o.op.kind == OpKind::Matmul) {
+      share = op_policy_gemm_share(m, o.name, o.piece);
+    } else if (o.name == "quantize input") {
+      // An FP8 input cast goes with the GEMMs right after it that share the input (separate
+      // projections: one cast for all), run again if any of them is.
+      share = 0;
+      for (std::size_t j = i + 1; j < forward.size() && forward[j].op.kind == OpKind::Matmul &&
+                                  forward[j].name == forward[i + 1].name;
+           ++j)
+        share = std::max(share, op_policy_gemm_share(m, forward[j].name, forward[j].piece));
     }
+    if (share == 0) continue;
+    o.count *= share;
     out.push_back(o);
   }
   return out;
@@ -290,7 +306,7 @@ TrainingCosts training_costs(const TransformerSpec& m, const ParallelPlan& plan,
   const double act = x.tokens * double(m.hidden) * kActivationBytes;  // a rank's full hidden state
   const auto tp_group = group(plan, 't', plan.tp);
   x.tp_message_bytes = act;
-  x.tp_ag_s = collective_s(net, network::CollectiveOp::AllGather, tp_group, act);
+  x.tp_ag_s = collective_s(net, network::CollectiveOp::AllGather, tp_group, act * tp_gather_share(plan));
   x.tp_rs_s = collective_s(net, network::CollectiveOp::ReduceScatter, tp_group, act);
   x.tp_ar_s = collective_s(net, network::CollectiveOp::AllReduce, tp_group, act);
   if (m.moe() && plan.ep > 1) {

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdio>
 
 #include "models/scenario/catalog_parser.hpp"
@@ -249,6 +250,78 @@ TEST(LayerOps, CompositeRmsNormStreamsWhatEachOfItsOpsMoves) {
       EXPECT_NEAR(hardware::op_time(h100(), o.op).seconds * o.count, kernels * 2.899e-6 + bytes / (0.90 * 3.35e12), 1e-12);
     }
   }
+}
+
+// Separate projections (torchtitan's wq, wk, wv and w1, w3): the same GEMM FLOPs as one QKV
+// and one gate-and-up GEMM, in pieces of their own widths; the backward sums the pieces' input
+// gradients in one kernel (2 bytes per piece read and 2 written per element of the input),
+// unfused SwiGLU's
+// backward has no halves to concatenate (18 bytes, not 26), and FP8 casts each shared input
+// once.
+TEST(LayerOps, SeparateProjectionsSplitTheGemmsAndAddTheirInputGradients) {
+  const TransformerSpec m = llama3_70b_layer();
+  ParallelPlan p;
+  p.tp = 4;
+  p.sequence_parallel = true;
+  p.fused_activation = false;
+  const double T = 8192, h = 8192, kv = 1024, f = 28672.0 / 4;
+  const auto sum = [](const std::vector<LayerOp>& ops, const std::string& name) {
+    double flops = 0, bytes = 0, count = 0;
+    for (const auto& o : ops)
+      if (o.name == name) {
+        flops += o.op.flops * o.count;
+        bytes += o.op.bytes * o.count;
+        count += o.count;
+      }
+    return std::array<double, 3>{flops, bytes, count};
+  };
+  for (const Pass pass : {Pass::Forward, Pass::Backward}) {
+    p.fused_projections = true;
+    const auto fused = layer_ops(m, p, false, pass);
+    p.fused_projections = false;
+    const auto separate = layer_ops(m, p, false, pass);
+    for (const char* gemm : {"qkv", "fc1", "qkv dgrad", "qkv wgrad", "fc1 dgrad", "fc1 wgrad"})
+      EXPECT_DOUBLE_EQ(sum(separate, gemm)[0], sum(fused, gemm)[0]) << gemm;
+    std::vector<std::string> pieces;
+    for (const auto& o : separate)
+      if (o.name == (pass == Pass::Forward ? "qkv" : "qkv dgrad")) pieces.push_back(o.piece);
+    EXPECT_EQ(pieces, (std::vector<std::string>{"q", "k", "v"}));
+    for (const auto& o : separate)
+      if (o.name == "qkv" && o.piece == "k") EXPECT_DOUBLE_EQ(o.op.shape.n, kv / 4);
+    const auto added = sum(separate, "input gradient sum");
+    EXPECT_DOUBLE_EQ(added[1], pass == Pass::Forward ? 0.0 : (8 + 6) * T * h);  // q, k, v read, sum written; gate, up
+    const double activation = sum(separate, "activation")[1] - sum(fused, "activation")[1];
+    EXPECT_DOUBLE_EQ(activation, pass == Pass::Forward ? 0.0 : (18.0 - 26.0) * T * f);
+  }
+  p.precision = hardware::Precision::fp8;
+  p.fused_projections = false;
+  const auto fwd = layer_ops(m, p, false, Pass::Forward);
+  // The attention norm's output, the attention output, the MLP norm's output, the SwiGLU
+  // output: four casts, as with one QKV and one gate-and-up GEMM.
+  EXPECT_EQ(sum(fwd, "quantize input")[2], 4.0);
+}
+
+// K and V copied out to every query head (SDPA without grouped K/V, torchtitan's repeat_kv):
+// read the group's, write every head's, forward; summed back backward. Nothing for a model
+// whose K and V have as many heads as Q. The attention kernel then reads K and V per head.
+TEST(LayerOps, RepeatedKvCopiesOutEveryHeadAndSumsItBack) {
+  TransformerSpec m = llama3_70b_layer();
+  ParallelPlan p;
+  p.tp = 8;
+  p.sequence_parallel = true;
+  const auto repeat_bytes = [&](Pass pass) {
+    double bytes = 0;
+    for (const auto& o : layer_ops(m, p, false, pass))
+      if (o.name == "kv repeat") bytes += o.op.bytes * o.count;
+    return bytes;
+  };
+  EXPECT_EQ(repeat_bytes(Pass::Forward), 0.0);
+  p.kv_repeat = true;
+  const double T = 8192, h = 8192, kv = 1024;
+  EXPECT_DOUBLE_EQ(repeat_bytes(Pass::Forward), 2 * 2 * (kv + h) / 8 * T);
+  EXPECT_DOUBLE_EQ(repeat_bytes(Pass::Backward), 2 * 2 * (kv + h) / 8 * T);
+  m.kv_heads = m.heads;
+  EXPECT_EQ(repeat_bytes(Pass::Forward), 0.0);
 }
 
 // Ring attention at CP 2 measured on an H100 after a heat soak (tools/gpu/cp_attention_bench.py,

@@ -200,6 +200,20 @@ TEST(MemoryModel, TpOverlapBuffersAreUserbuffersOrOneSymmetricWorkspace) {
   EXPECT_DOUBLE_EQ(torch.runtime - plain.runtime, 2 * hidden / 4);
 }
 
+// K and V repeated to every query head before attention are what the attention kernel saves
+// for its backward: without recomputation a layer keeps them at every head's width.
+TEST(MemoryModel, RepeatedKvIsSavedAtEveryHeadsWidth) {
+  const TransformerSpec m = gpt3_7b(50304);  // 32 heads, 8 query groups
+  ParallelPlan p;
+  p.tp = 2;
+  p.sequence_parallel = true;
+  p.recompute = Recompute::None;
+  const double grouped = layer_activation_bytes(m, p, false);
+  p.kv_repeat = true;
+  const double repeated = layer_activation_bytes(m, p, false);
+  EXPECT_DOUBLE_EQ(repeated - grouped, 8192.0 * 2 * 2 * (4096 - 1024) / 2);
+}
+
 // At its backward peak the eager loss holds 12 bytes per logit without TP (the saved
 // log-softmax, nll_loss's dense gradient, the gradient computed from it) and 16 with TP, as
 // loss_parallel runs it (the saved log-softmax, the zeros, their sum with the exp, the

@@ -316,6 +316,38 @@ TEST(Training, UnfusedSwigluAndRopeCostTheirExtraPasses) {
               layers * bwd_extra, 1e-12);
 }
 
+// With sequence parallelism each pass of a layer runs two TP all-gathers and two
+// reduce-scatters of the rank's hidden state; under FP8 the gathers carry the GEMMs' FP8
+// inputs (Transformer Engine and torchao cast before gathering), half the bytes, and the
+// reduce-scatters stay bf16. Link statistics count the same bytes.
+TEST(Training, Fp8TensorParallelGathersMoveHalfTheBytes) {
+  ParallelPlan plan;
+  plan.tp = 4;
+  plan.global_batch = 2;
+  plan.sequence_parallel = true;
+  plan.recompute = Recompute::None;
+  const hardware::Cluster cluster({catalog().server("p5.48xlarge"), catalog().accelerator("H100-SXM"), 2, 4, 0});
+  network::FabricSpec spec;
+  spec.radix = 16;
+  network::Fabric fabric(cluster, spec);
+  Simulator sim;
+  network::NetworkSim net(sim, fabric, network::SharingModel::Analytical);
+  network::CollectiveTimer timer(net);
+  std::vector<std::int64_t> tp_ranks;
+  for (std::int64_t t = 0; t < plan.tp; ++t) tp_ranks.push_back(rank_of(plan, {t, 0, 0, 0}));
+  const double hidden = 2048.0 * 2048 * 2;  // T x h, bf16
+  for (const auto precision : {hardware::Precision::bf16, hardware::Precision::fp8}) {
+    plan.precision = precision;
+    const TrainingCosts c = training_costs(small_model(), plan, cluster.accelerator(), net);
+    const double share = precision == hardware::Precision::fp8 ? 0.5 : 1.0;
+    const double per_pass = 2 * timer.seconds(network::CollectiveOp::AllGather, tp_ranks, share * hidden) +
+                            2 * timer.seconds(network::CollectiveOp::ReduceScatter, tp_ranks, hidden);
+    EXPECT_NEAR(c.dense_layer_forward.tp_s, per_pass, 1e-12);
+    EXPECT_NEAR(c.dense_layer_backward.tp_s, per_pass, 1e-12);
+    EXPECT_DOUBLE_EQ(c.dense_layer_forward.tp_bytes, (2 * share + 2) * 3.0 / 4 * hidden);
+  }
+}
+
 TEST(Training, WithoutSequenceParallelismPipelineMessagesAreScatteredAndGathered) {
   ParallelPlan plan;
   plan.tp = 4;
@@ -650,7 +682,11 @@ TEST(Training, OpPolicyRecomputesAndSavesWhatTorchtitansPolicyDoes) {
   plan.microbatch = 1;
   plan.global_batch = 1;
   const double T = 8192, h = 4096, kv = 1024, f = 14336;
+  // One QKV and one gate-and-up GEMM (a share of each runs again), or torchtitan's separate
+  // linears (wk and w3 run again whole): the same FLOPs.
+  for (const bool fused : {true, false})
   for (const auto precision : {dcsim::hardware::Precision::bf16, dcsim::hardware::Precision::fp8}) {
+    plan.fused_projections = fused;
     plan.precision = precision;
     plan.recompute = Recompute::None;
     const TrainingCosts none = costs_of(m, plan);
