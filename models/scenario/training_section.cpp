@@ -225,6 +225,14 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
   if (plan.recompute == workload::Recompute::Op && !plan.flash_attention)
     w.error("attention", "recompute: op models torchtitan's policy around SDPA's fused attention: use attention: flash or flash2");
   plan.separate_grad_accumulation = w.choice("grad_accumulation", {"fused", "separate"}, "fused") == "separate";
+  // DeepSpeed's BF16_Optimizer adds each microbatch's bf16 gradients into its fp32 buffer
+  // itself (update_hp_grads): its accumulation is always separate.
+  if (plan.all_reduce_gradients) {
+    if (w.raw("grad_accumulation") && !plan.separate_grad_accumulation)
+      w.error("grad_accumulation", "deepspeed_bf16 (DeepSpeed's BF16_Optimizer) adds every microbatch's gradients into "
+                                   "its fp32 buffer in separate kernels: use grad_accumulation: separate or leave it out");
+    plan.separate_grad_accumulation = true;
+  }
   MapReader fusion = w.map("fusion");
   plan.fused_activation = fusion.boolean("activation", true);
   plan.fused_rope = fusion.boolean("rope", true);

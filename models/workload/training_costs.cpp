@@ -391,9 +391,12 @@ TrainingCosts training_costs(const TransformerSpec& m, const ParallelPlan& plan,
     if (plan.separate_grad_accumulation) {
       // main_grad += grad after every microbatch's backward: read the buffer (fp32, or 16-bit
       // when gradients are reduced in 16 bits) and the 16-bit gradient, write the buffer back:
-      // 10 bytes per parameter of the chunk, or 6.
+      // 10 bytes per parameter of the chunk, or 6. DeepSpeed's BF16_Optimizer first casts the
+      // gradient to an fp32 temporary (hp_grad.add_(lp.grad.to(fp32))): read 2, write 4, and
+      // the add reads the temporary (4) instead of the bf16 gradient: 18 bytes.
+      const double bytes = plan.all_reduce_gradients ? (2 + 4) + 3 * 4.0 : 2 * plan.grad_bytes + 2;
       Accumulator g{chip, {}, 1.0};
-      g.memory((2 * plan.grad_bytes + 2) * (c.dense_params + c.expert_params));
+      g.memory(bytes * (c.dense_params + c.expert_params));
       add(c.backward, g.cost);
     }
     out.chunks.push_back(c);

@@ -130,8 +130,9 @@ workload:
   EXPECT_EQ(load_errors(path, {"network.routing=ecmp"}), "");
 }
 
-// DeepSpeed's BF16_Optimizer shards its own state over fp32 gradients it all-reduces: other
-// ZeRO stages and 16-bit reduction are refused, with the key and why.
+// DeepSpeed's BF16_Optimizer shards its own state over fp32 gradients it all-reduces and adds
+// every microbatch's gradients into them itself: other ZeRO stages, 16-bit reduction and fused
+// accumulation are refused, with the key and why.
 TEST(ScenarioErrors, DeepSpeedBf16OptimizerNeedsZeroOneAndFp32Gradients) {
   const auto path = write_temp("ds_bf16.yaml", R"(cluster: {server: dgx-h100, accelerators: 8}
 workload:
@@ -146,6 +147,10 @@ workload:
               HasSubstr(":7:14: error: workload.optimizer: deepspeed_bf16 (DeepSpeed's BF16_Optimizer) shards its optimizer state: it needs zero: 1"));
   EXPECT_THAT(load_errors(path, {"workload.grad_reduce_in_fp32=false"}),
               HasSubstr("error: workload.grad_reduce_in_fp32: deepspeed_bf16 (DeepSpeed's BF16_Optimizer) reduces fp32 gradients"));
+  EXPECT_EQ(load_errors(path, {"workload.grad_accumulation=separate"}), "");
+  EXPECT_THAT(load_errors(path, {"workload.grad_accumulation=fused"}),
+              HasSubstr("error: workload.grad_accumulation: deepspeed_bf16 (DeepSpeed's BF16_Optimizer) adds every microbatch's "
+                        "gradients into its fp32 buffer in separate kernels"));
 }
 
 // Whose FSDP shards the weights only means something when FSDP does.

@@ -270,7 +270,9 @@ TEST(Training, EagerCrossEntropyMovesWhatItsKernelsMove) {
   }
 }
 
-TEST(Training, SeparateGradientAccumulationCostsTenBytesPerParameterEachBackward) {
+// Megatron-LM 2021's main_grad.add_(grad): 10 bytes per parameter each backward. DeepSpeed's
+// BF16_Optimizer casts the bf16 gradient to an fp32 temporary first, then adds it: 18.
+TEST(Training, SeparateGradientAccumulationCostsTenBytesPerParameterEachBackwardAndDeepSpeedEighteen) {
   ParallelPlan plan;
   plan.tp = 2;
   plan.pp = 2;
@@ -278,10 +280,13 @@ TEST(Training, SeparateGradientAccumulationCostsTenBytesPerParameterEachBackward
   const TrainingCosts fused = costs_of(small_model(), plan);
   plan.separate_grad_accumulation = true;
   const TrainingCosts separate = costs_of(small_model(), plan);
+  plan.all_reduce_gradients = true;  // optimizer: deepspeed_bf16
+  const TrainingCosts deepspeed = costs_of(small_model(), plan);
   for (std::size_t v = 0; v < fused.chunks.size(); ++v) {
     const auto& a = fused.chunks[v];
     const auto& b = separate.chunks[v];
     EXPECT_DOUBLE_EQ(b.backward.memory_bound_s - a.backward.memory_bound_s, kernel_s(10 * a.dense_params));
+    EXPECT_DOUBLE_EQ(deepspeed.chunks[v].backward.memory_bound_s - a.backward.memory_bound_s, kernel_s(18 * a.dense_params));
     EXPECT_DOUBLE_EQ(b.forward.total_s(), a.forward.total_s());
   }
 }
