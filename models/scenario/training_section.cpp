@@ -244,6 +244,12 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
   plan.fused_projections = fusion.boolean("projections", true);
   plan.kv_repeat = !fusion.boolean("gqa", true);
   fusion.finish();
+  // PyTorch's ring attention of 2024 ran SDPA on K and V repeated to every query head: its
+  // exchanges and merges are counted so (docs/training.md, "Ring attention in PyTorch").
+  if (plan.cp_torch && m.kv_heads < m.heads && !plan.kv_repeat)
+    w.error("cp_implementation", fmt::format("PyTorch's ring attention ran SDPA on K and V repeated to every query head, "
+                                             "but the model's {} KV heads are grouped: set fusion.gqa: false",
+                                             m.kv_heads));
   MapReader ov = w.map("overlap");
   plan.overlap_dp = ov.boolean("dp", true);
   plan.overlap_pp = ov.boolean("pp", true);

@@ -180,8 +180,13 @@ workload:
   parallelism: {tp: 1, pp: 1, cp: 2}
   batch: {microbatch: 1, global: 4}
   cp_implementation: torch
+  fusion: {gqa: false}
 )");
   EXPECT_EQ(load_errors(path), "");
+  EXPECT_THAT(load_errors(path, {"workload.fusion.gqa=true"}),
+              HasSubstr("error: workload.cp_implementation: PyTorch's ring attention ran SDPA on K and V repeated to every "
+                        "query head, but the model's 8 KV heads are grouped: set fusion.gqa: false"));
+  EXPECT_EQ(load_errors(path, {"workload.fusion.gqa=true", "workload.model.kv_heads=32"}), "");  // no groups
   EXPECT_THAT(load_errors(path, {"workload.parallelism.cp=1"}),
               HasSubstr(":7:22: error: workload.cp_implementation: sets whose ring attention runs, but parallelism.cp is 1: it needs cp >= 2"));
   EXPECT_THAT(load_errors(path, {"workload.attention=unfused"}),
