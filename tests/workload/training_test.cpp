@@ -116,14 +116,30 @@ double kernel_s(double bytes, hardware::MemoryKernel kind = hardware::MemoryKern
   return hardware::op_time(*catalog().accelerator("H100-SXM"), hardware::memory_op(bytes, kind)).seconds;
 }
 
-TrainingCosts costs_of(const TransformerSpec& m, const ParallelPlan& plan) {
-  const hardware::Cluster cluster({catalog().server("p5.48xlarge"), catalog().accelerator("H100-SXM"), 2, 4, 0});
+network::FabricSpec radix16() {
   network::FabricSpec spec;
   spec.radix = 16;
-  network::Fabric fabric(cluster, spec);
+  return spec;
+}
+
+// `servers` p5.48xlarge of 4 H100 on a radix-16 fabric, its network timed analytically, with a
+// collective timer on it: what the expected collective times are measured on.
+struct TimedCluster {
+  hardware::Cluster cluster;
+  network::Fabric fabric;
   Simulator sim;
-  network::NetworkSim net(sim, fabric, network::SharingModel::Analytical);
-  return training_costs(m, plan, cluster.accelerator(), net);
+  network::NetworkSim net;
+  network::CollectiveTimer timer;
+  explicit TimedCluster(std::int64_t servers)
+      : cluster({catalog().server("p5.48xlarge"), catalog().accelerator("H100-SXM"), servers, 4, 0}),
+        fabric(cluster, radix16()),
+        net(sim, fabric, network::SharingModel::Analytical),
+        timer(net) {}
+};
+
+TrainingCosts costs_of(const TransformerSpec& m, const ParallelPlan& plan) {
+  TimedCluster c(2);
+  return training_costs(m, plan, c.cluster.accelerator(), c.net);
 }
 }  // namespace
 
@@ -187,13 +203,8 @@ TEST(Training, DeepSpeedBf16OptimizerAllReducesTheWholeGradientsThenGathersTheWe
   const JobRun whole = dp_exposed(true), sharded = dp_exposed(false);
   std::vector<std::int64_t> ranks;
   for (std::int64_t d = 0; d < plan.dp; ++d) ranks.push_back(rank_of(plan, {0, 0, d, 0}));
-  const hardware::Cluster cluster({catalog().server("p5.48xlarge"), catalog().accelerator("H100-SXM"), 1, 4, 0});
-  network::FabricSpec spec;
-  spec.radix = 16;
-  network::Fabric fabric(cluster, spec);
-  Simulator sim;
-  network::NetworkSim net(sim, fabric, network::SharingModel::Analytical);
-  network::CollectiveTimer timer(net);
+  TimedCluster one(1);
+  network::CollectiveTimer& timer = one.timer;
   const double params = whole.costs.dense_params[0];
   const double gather = timer.seconds(network::CollectiveOp::AllGather, ranks, 2 * params);
   EXPECT_NEAR(whole.result.breakdown.dp_exposed,
@@ -331,19 +342,14 @@ TEST(Training, Fp8TensorParallelGathersMoveHalfTheBytes) {
   plan.global_batch = 2;
   plan.sequence_parallel = true;
   plan.recompute = Recompute::None;
-  const hardware::Cluster cluster({catalog().server("p5.48xlarge"), catalog().accelerator("H100-SXM"), 2, 4, 0});
-  network::FabricSpec spec;
-  spec.radix = 16;
-  network::Fabric fabric(cluster, spec);
-  Simulator sim;
-  network::NetworkSim net(sim, fabric, network::SharingModel::Analytical);
-  network::CollectiveTimer timer(net);
+  TimedCluster two(2);
+  network::CollectiveTimer& timer = two.timer;
   std::vector<std::int64_t> tp_ranks;
   for (std::int64_t t = 0; t < plan.tp; ++t) tp_ranks.push_back(rank_of(plan, {t, 0, 0, 0}));
   const double hidden = 2048.0 * 2048 * 2;  // T x h, bf16
   for (const auto precision : {hardware::Precision::bf16, hardware::Precision::fp8}) {
     plan.precision = precision;
-    const TrainingCosts c = training_costs(small_model(), plan, cluster.accelerator(), net);
+    const TrainingCosts c = training_costs(small_model(), plan, two.cluster.accelerator(), two.net);
     const double share = precision == hardware::Precision::fp8 ? 0.5 : 1.0;
     const double per_pass = 2 * timer.seconds(network::CollectiveOp::AllGather, tp_ranks, share * hidden) +
                             2 * timer.seconds(network::CollectiveOp::ReduceScatter, tp_ranks, hidden);
