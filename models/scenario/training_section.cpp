@@ -235,7 +235,10 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
   }
   MapReader fusion = w.map("fusion");
   plan.fused_activation = fusion.boolean("activation", true);
-  plan.fused_rope = fusion.boolean("rope", true);
+  const std::string rope = fusion.choice("rope", {"true", "false", "complex"}, "true");
+  plan.rope_kernel = rope == "complex" ? workload::RopeKernel::Complex
+                     : rope == "false" ? workload::RopeKernel::RotateHalf
+                                       : workload::RopeKernel::Fused;
   const std::string norm = fusion.choice("norm", {"true", "false", "composite"}, "true");
   plan.norm_kernel = norm == "composite" ? workload::NormKernel::Composite
                      : norm == "false"   ? workload::NormKernel::Native

@@ -42,6 +42,27 @@ struct CompositeNorm {
 };
 CompositeNorm composite_rmsnorm(bool backward) { return backward ? CompositeNorm{92, 16} : CompositeNorm{36, 8}; }
 
+// RoPE on Q and K, bytes per element of Q and K and the kernels that move them. Fused: read
+// and write each element (4 bytes, either pass). Rotate-half as PyTorch ops (t * cos +
+// rotate_half(t) * sin): negate and concatenate the halves, two products, a sum: ~20 bytes
+// forward; backward two products, the halves, the sum: ~18 bytes. Complex (torchtitan's
+// apply_rotary_emb: view_as_real(view_as_complex(x.float()) * freqs_cis).type_as(x)), for Q and
+// K each: the cast to fp32 (6), the complex product (8: freqs_cis is one row per position,
+// shared by every head), the cast back (6); backward, by autograd's formulas, the same three
+// with the conjugate frequencies. torch.compile falls back to eager kernels for complex tensors
+// (Inductor's unsupported_input_tensor), so compiled or not: 20 bytes in six kernels each pass.
+struct Rope {
+  double bytes, kernels;
+};
+Rope rope_bytes(RopeKernel k, bool backward) {
+  switch (k) {
+    case RopeKernel::Fused: return {4, 1};
+    case RopeKernel::RotateHalf: return {backward ? 18.0 : 20.0, 1};
+    case RopeKernel::Complex: return {20, 6};
+  }
+  return {4, 1};
+}
+
 struct Builder {
   const TransformerSpec& m;
   const ParallelPlan& plan;
@@ -212,10 +233,8 @@ std::vector<LayerOp> layer_ops(const TransformerSpec& m, const ParallelPlan& pla
   }
   const double t = double(plan.tp), h = double(m.hidden), kv = double(m.kv_dim());
   const double Ts = T / (plan.sequence_parallel ? t : 1.0);  // norms and residuals: split by SP
-  // RoPE on Q and K. Fused: read and write each element (4 bytes, either pass). Unfused
-  // (t * cos + rotate_half(t) * sin): negate and concatenate the halves, two products, a sum:
-  // ~20 bytes forward; backward two products, the halves, the sum: ~18 bytes.
-  const double rope = !m.rotary ? 0.0 : (plan.fused_rope ? 4.0 : (b.backward() ? 18.0 : 20.0)) * T * (h + kv) / t;
+  const Rope rope = !m.rotary ? Rope{0, 1} : rope_bytes(plan.rope_kernel, b.backward());
+  const double rope_elements = T * (h + kv) / t;
   // K and V repeated to every query head for an attention kernel without grouped K/V
   // (fusion.gqa: false, SDPA as torchtitan called it): each copied out (read the group's,
   // write every head's), and backward summed back over the copies (the same bytes).
@@ -224,7 +243,7 @@ std::vector<LayerOp> layer_ops(const TransformerSpec& m, const ParallelPlan& pla
   if (!b.backward()) {
     b.norm("norm", Ts * h);
     b.projections("qkv", T, qkv, h);
-    b.memory("rope", rope, MemoryKernel::Stream);
+    b.memory("rope", rope.bytes * rope_elements / rope.kernels, MemoryKernel::Stream, rope.kernels);
     b.memory("kv repeat", repeat, MemoryKernel::Stream);
     attention_core(b, T);
     b.linear("proj", T, h, h / t);
@@ -240,7 +259,7 @@ std::vector<LayerOp> layer_ops(const TransformerSpec& m, const ParallelPlan& pla
     b.linear("proj", T, h, h / t);
     attention_core(b, T);
     b.memory("kv repeat", repeat, MemoryKernel::Stream);
-    b.memory("rope", rope, MemoryKernel::Stream);
+    b.memory("rope", rope.bytes * rope_elements / rope.kernels, MemoryKernel::Stream, rope.kernels);
     b.projections("qkv", T, qkv, h);
     b.norm("norm", Ts * h);
   }

@@ -24,6 +24,11 @@ enum class Fp8Recipe { Delayed, Current, Mx };
 // How a norm runs (docs/training.md, "Kernels of a layer"): one fused kernel, PyTorch's native
 // kernel, or RMSNorm composed of PyTorch element-wise ops.
 enum class NormKernel { Fused, Native, Composite };
+// How the rotary embedding runs (docs/training.md, "Kernels of a layer"): one fused kernel;
+// rotate_half as PyTorch ops (Megatron's and Hugging Face's unfused form); or as complex
+// multiplication in fp32 (Meta's reference Llama, torchtitan), which torch.compile leaves to
+// eager kernels.
+enum class RopeKernel { Fused, RotateHalf, Complex };
 // Whose FSDP (ZeRO-3) shards the model, for the copies it makes around its collectives
 // (docs/training.md, "FSDP copies"): PyTorch's fully_shard (FSDP2) copies every gathered
 // layer out of the all-gather buffer and its gradients into the reduce-scatter buffer;
@@ -81,10 +86,10 @@ struct ParallelPlan {
   // true: each microbatch's weight gradients are added into the fp32 gradient buffer by a
   // separate kernel (Megatron-LM 2021); false: the weight-gradient GEMM accumulates in place.
   bool separate_grad_accumulation = false;
-  // Kernel fusion (docs/training.md): the MLP activation (bias + GeLU, or SwiGLU) and the
-  // rotary embedding as one kernel each, or as PyTorch's separate element-wise ops.
+  // Kernel fusion (docs/training.md): the MLP activation (bias + GeLU, or SwiGLU) as one
+  // kernel, or as PyTorch's separate element-wise ops; the rotary embedding likewise.
   bool fused_activation = true;
-  bool fused_rope = true;
+  RopeKernel rope_kernel = RopeKernel::Fused;
   // Q, K, V and the gate and up projections as one GEMM each (Megatron), or as separate
   // linears (torchtitan, Hugging Face): docs/training.md, "Kernels of a layer".
   bool fused_projections = true;

@@ -55,7 +55,7 @@ TEST(TrainingCli, ExecutionSettingsRejectBadValuesAndSayWhatIsAllowed) {
   const std::pair<const char*, const char*> cases[] = {
       {"workload.grad_accumulation=sometimes",
        "workload.grad_accumulation: \"sometimes\" is not allowed; allowed: fused, separate"},
-      {"workload.fusion.rope=maybe", "workload.fusion.rope: \"maybe\" is not a boolean; allowed: true, false"},
+      {"workload.fusion.rope=maybe", "workload.fusion.rope: \"maybe\" is not allowed; allowed: true, false, complex"},
       {"workload.fusion.gelu=true", "workload.fusion.gelu: unknown key \"gelu\"; allowed here: activation, cross_entropy, gqa, norm, projections, rope"},
       {"workload.overlap.pp=sometimes", "workload.overlap.pp: \"sometimes\" is not a boolean; allowed: true, false"},
       {"workload.model.position_embedding=sinusoidal",

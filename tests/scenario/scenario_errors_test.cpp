@@ -208,6 +208,21 @@ workload:
               HasSubstr("error: workload.fusion.norm: \"eager\" is not allowed; allowed: true, false, composite"));
 }
 
+TEST(ScenarioErrors, RopeFusionIsFusedRotateHalfOrComplex) {
+  const auto path = write_temp("rope_kernel.yaml", R"(cluster: {server: dgx-h100, accelerators: 8}
+workload:
+  type: training
+  model: {preset: llama3-8b}
+  parallelism: {tp: 1, pp: 1}
+  batch: {microbatch: 1, global: 8}
+  fusion: {rope: complex}
+)");
+  EXPECT_EQ(load_errors(path), "");
+  EXPECT_EQ(load_errors(path, {"workload.fusion.rope=false"}), "");
+  EXPECT_THAT(load_errors(path, {"workload.fusion.rope=eager"}),
+              HasSubstr("--set workload.fusion.rope=eager: error: workload.fusion.rope: \"eager\" is not allowed; allowed: true, false, complex"));
+}
+
 TEST(ScenarioErrors, TpOverlapImplementationNeedsOverlappedTp) {
   const auto path = write_temp("tp_overlap_impl.yaml", R"(cluster: {server: dgx-h100, accelerators: 8}
 workload:

@@ -324,6 +324,35 @@ TEST(LayerOps, RepeatedKvCopiesOutEveryHeadAndSumsItBack) {
   EXPECT_EQ(repeat_bytes(Pass::Forward), 0.0);
 }
 
+// RoPE on Q and K, per element of both: fused 4 bytes in one kernel; rotate-half as PyTorch
+// ops 20 forward and 18 backward; torchtitan's complex form, which torch.compile leaves to
+// eager kernels, a cast to fp32 (6), the complex product (8) and the cast back (6) for Q and for
+// K, each pass: 20 bytes in six kernels. Nothing for a model without rotary positions.
+TEST(LayerOps, RopeMovesWhatItsFormMoves) {
+  TransformerSpec m = llama3_70b_layer();
+  m.rotary = true;
+  ParallelPlan p;
+  p.tp = 8;
+  const auto rope = [&](Pass pass) {
+    for (const auto& o : layer_ops(m, p, false, pass))
+      if (o.name == "rope") return std::pair{o.op.bytes * o.count, o.count};
+    return std::pair{0.0, 0.0};
+  };
+  const double elements = 8192.0 * (8192 + 1024) / 8;
+  EXPECT_EQ(rope(Pass::Forward), std::pair(4 * elements, 1.0));
+  EXPECT_EQ(rope(Pass::Backward), std::pair(4 * elements, 1.0));
+  p.rope_kernel = RopeKernel::RotateHalf;
+  EXPECT_EQ(rope(Pass::Forward), std::pair(20 * elements, 1.0));
+  EXPECT_EQ(rope(Pass::Backward), std::pair(18 * elements, 1.0));
+  p.rope_kernel = RopeKernel::Complex;
+  for (const Pass pass : {Pass::Forward, Pass::Backward}) {
+    EXPECT_DOUBLE_EQ(rope(pass).first, 20 * elements);
+    EXPECT_EQ(rope(pass).second, 6.0);
+  }
+  m.rotary = false;
+  EXPECT_EQ(rope(Pass::Forward).first, 0.0);
+}
+
 // Ring attention at CP 2 measured on an H100 after a heat soak (tools/gpu/cp_attention_bench.py,
 // tests/data/h100_cp_attention.json): Llama 3 70B at TP4 (16 query heads, 2 KV heads), sequence
 // 8,192. Each rank runs its 4,096 queries against themselves (causal) and half of the other

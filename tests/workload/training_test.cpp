@@ -312,7 +312,7 @@ TEST(Training, UnfusedSwigluAndRopeCostTheirExtraPasses) {
   plan.global_batch = 1;
   const TrainingCosts fused = costs_of(m, plan);
   plan.fused_activation = false;
-  plan.fused_rope = false;
+  plan.rope_kernel = RopeKernel::RotateHalf;
   const TrainingCosts unfused = costs_of(m, plan);
   const double T = 2048, h = 2048, f = 8192, kv = 512, t = 2;
   using hardware::MemoryKernel;
