@@ -104,6 +104,14 @@ std::vector<StageMemory> memory_per_stage(const TransformerSpec& m, const Parall
   const double dense_act = layer_activation_bytes(m, plan, false);
   const double moe_act = moe_model ? layer_activation_bytes(m, plan, true) : 0.0;
   const double checkpoint = 2 * T * h / sp;  // a fully recomputed layer keeps its input
+  // A recomputed layer's backward first runs its forward again: while it does, that layer of
+  // that microbatch holds its full activations beside what the schedule keeps.
+  double recomputed = 0;
+  if (plan.recompute == Recompute::Full) {
+    ParallelPlan kept = plan;
+    kept.recompute = Recompute::None;
+    recomputed = std::max(layer_activation_bytes(m, kept, false), moe_model ? layer_activation_bytes(m, kept, true) : 0.0);
+  }
   for (std::int64_t p = 0; p < plan.pp; ++p) {
     StageMemory& s = out[std::size_t(p)];
     const double dense = costs.dense_params[std::size_t(p)], expert = costs.expert_params[std::size_t(p)];
@@ -127,8 +135,10 @@ std::vector<StageMemory> memory_per_stage(const TransformerSpec& m, const Parall
     // Offloaded layers (this rank's share of them) leave one layer in transit on the device.
     const double offloaded = std::min(layers, double(plan.offload_layers) * layers / double(m.layers));
     s.activations = held * (layers > 0 ? 1 - offloaded / layers : 1) + (offloaded > 0 ? per_layer : 0);
-    // The loss of one microbatch over this rank's vocabulary shard (docs/memory.md).
-    if (p == plan.pp - 1) s.activations += loss_bytes_per_logit(plan).peak * T * double(m.vocab) / t;
+    // The loss of one microbatch over this rank's vocabulary shard (docs/memory.md) peaks
+    // before the first layer's backward, so the last stage holds the larger of the two.
+    const double loss = p == plan.pp - 1 ? loss_bytes_per_logit(plan).peak * T * double(m.vocab) / t : 0.0;
+    s.activations += std::max(loss, recomputed);
 
     // Transient buffers: pipeline messages in flight; FSDP's gathered weights (two layers, or
     // the whole stage when not resharded after forward) and one layer's full gradients before

@@ -239,3 +239,28 @@ TEST(MemoryModel, EagerCrossEntropyHoldsTwelveBytesPerLogitAtItsPeakAndSixteenUn
     }());
   }
 }
+
+// Full recomputation keeps each layer's input, and a layer's backward first runs its forward
+// again: for that moment one layer of one microbatch holds its full activations beside what
+// the schedule keeps. The last stage's loss peaks before any layer's backward, so it holds the
+// larger of the two.
+TEST(MemoryModel, FullRecomputationHoldsOneRecomputedLayerBesideTheInputs) {
+  const TransformerSpec m = gpt3_7b(50304);
+  ParallelPlan p;
+  p.tp = 2;
+  p.pp = 2;
+  p.dp = 2;
+  p.sequence_parallel = true;
+  p.global_batch = 8;
+  p.recompute = Recompute::Full;
+  const auto full = memory_of(m, p);
+  ParallelPlan kept = p;
+  kept.recompute = Recompute::None;
+  const double layer = layer_activation_bytes(m, kept, false);
+  const double T = 8192, inputs = 2 * T * 4096 / 2;  // each layer's input, split by SP
+  const double layers = 16, in_flight = 2;           // stage 0 of 2 under 1F1B holds two microbatches
+  EXPECT_DOUBLE_EQ(full.front().activations, layers * in_flight * inputs + layer);
+  const double loss = 6 * T * 50304 / 2;  // Megatron's fused loss over the vocabulary shard
+  ASSERT_GT(loss, layer);
+  EXPECT_DOUBLE_EQ(full.back().activations, layers * 1 * inputs + loss);
+}
