@@ -242,7 +242,8 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
   if (plan.schedule == Schedule::Interleaved) results["training"]["parallelism"]["microbatch_group"] = plan.group();
   // Whose FSDP shards the weights (docs/training.md, "FSDP copies").
   if (plan.zero >= 3) results["training"]["parallelism"]["fsdp_implementation"] = to_string(plan.fsdp);
-  // Whose TP overlap runs (docs/training.md, "Communication and overlap").
+  // Whose TP runs, and whose overlap (docs/training.md, "Communication and overlap").
+  if (plan.tp > 1) results["training"]["parallelism"]["tp_implementation"] = plan.tp_dtensor ? "torch" : "transformer_engine";
   if (plan.tp > 1 && plan.tp_comm_overlap)
     results["training"]["parallelism"]["tp_overlap_implementation"] = plan.tp_overlap_torch ? "torch" : "transformer_engine";
   if (!it.timeline.empty()) {

@@ -261,13 +261,25 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
   if (plan.tp_comm_overlap && plan.tp > 1 && !plan.sequence_parallel)
     ov.error("tp", "TP communication overlap (userbuffers) needs sequence parallelism: set sequence_parallel: true");
   ov.finish();
-  plan.tp_overlap_torch =
-      w.choice("tp_overlap_implementation", {"transformer_engine", "torch"}, "transformer_engine") == "torch";
+  // Whose TP: Transformer Engine's (Megatron's) or PyTorch's DTensor styles; PyTorch's async TP
+  // overlaps only the latter, so it implies it and is its default overlap.
+  plan.tp_dtensor = w.choice("tp_implementation", {"transformer_engine", "torch"}, "transformer_engine") == "torch";
+  if (w.raw("tp_implementation") && plan.tp < 2)
+    w.error("tp_implementation", fmt::format("sets how TP runs, but parallelism.tp is {}: it needs tp >= 2", plan.tp));
+  plan.tp_overlap_torch = w.choice("tp_overlap_implementation", {"transformer_engine", "torch"},
+                                   plan.tp_dtensor ? "torch" : "transformer_engine") == "torch";
   if (w.raw("tp_overlap_implementation") && !(plan.tp_comm_overlap && plan.tp > 1))
     w.error("tp_overlap_implementation",
             fmt::format("sets whose TP overlap runs, but TP communication is not overlapped (tp {}, overlap.tp {}): it "
                         "needs tp >= 2 and overlap.tp: true",
                         plan.tp, plan.tp_comm_overlap));
+  else if (w.raw("tp_overlap_implementation") && w.raw("tp_implementation") && plan.tp_overlap_torch != plan.tp_dtensor)
+    w.error("tp_overlap_implementation",
+            plan.tp_dtensor ? "Transformer Engine's userbuffers overlap Transformer Engine's TP, but tp_implementation is "
+                              "torch: PyTorch's TP overlaps as async TP (tp_overlap_implementation: torch)"
+                            : "PyTorch's async TP overlaps PyTorch's TP (DTensor), but tp_implementation is "
+                              "transformer_engine: set tp_implementation: torch");
+  if (plan.tp_comm_overlap && plan.tp_overlap_torch) plan.tp_dtensor = true;
   out.train_tokens = w.number("train_tokens", 0.0, 0.0);
   out.iterations = w.integer("iterations", 1, 1, 1000);
   MapReader mem = w.map("memory_overheads");

@@ -10,7 +10,7 @@ bool fp8(const ParallelPlan& plan) { return plan.precision == hardware::Precisio
 
 // Bytes per token one layer saves on one rank (docs/memory.md, "Activations"), as Transformer
 // Engine layers with flash attention save them: the norm input and output of each sub-layer
-// (the output in FP8 under FP8), Q, K, V and the attention output (plus its FP8 copy for the
+// (the output in FP8 under FP8; gathered over TP under PyTorch's TP), Q, K, V and the attention output (plus its FP8 copy for the
 // projection), fp32 softmax statistics, the MLP's pre-activation and its activation output
 // (FP8 under FP8), 1-byte dropout masks where the model has dropout. Sequence parallelism
 // splits the norm and residual terms by TP; without it every TP rank keeps them whole.
@@ -19,11 +19,13 @@ double per_token(const TransformerSpec& m, const ParallelPlan& plan, bool moe_la
   const double h = double(m.hidden), kv = double(m.kv_dim());
   const double low = fp8(plan) ? 1.0 : 2.0;  // bytes of a saved GEMM input
   const double gated = m.mlp_matrices() - 1;
-  double bytes = (2 + low) * h / sp                    // attention norm: input, output
+  // A norm's output is the next GEMMs' input: PyTorch's TP (DTensor) saves it gathered.
+  const double gathered = plan.tp_dtensor ? 1.0 : sp;
+  double bytes = 2 * h / sp + low * h / gathered       // attention norm: input, output
                  + 2 * (h + 2 * (plan.kv_repeat ? h : kv)) / t  // Q, K, V (repeated to every head: h)
                  + 2 * h / t + (fp8(plan) ? h / t : 0)  // attention output (and its FP8 copy)
                  + 4 * double(m.heads) / t             // softmax statistics (fp32)
-                 + (2 + low) * h / sp;                 // MLP norm: input, output
+                 + 2 * h / sp + low * h / gathered;    // MLP norm: input, output
   if (!moe_layer) {
     const double f = double(m.ffn) / t;
     bytes += 2 * gated * f + low * f;  // pre-activation, activation output
@@ -135,9 +137,12 @@ std::vector<StageMemory> memory_per_stage(const TransformerSpec& m, const Parall
     // Offloaded layers (this rank's share of them) leave one layer in transit on the device.
     const double offloaded = std::min(layers, double(plan.offload_layers) * layers / double(m.layers));
     s.activations = held * (layers > 0 ? 1 - offloaded / layers : 1) + (offloaded > 0 ? per_layer : 0);
-    // The loss of one microbatch over this rank's vocabulary shard (docs/memory.md) peaks
-    // before the first layer's backward, so the last stage holds the larger of the two.
-    const double loss = p == plan.pp - 1 ? loss_bytes_per_logit(plan).peak * T * double(m.vocab) / t : 0.0;
+    // The loss of one microbatch over this rank's vocabulary shard (docs/memory.md), beside the
+    // output layer's saved 16-bit input (gathered under PyTorch's TP), peaks before the first
+    // layer's backward, so the last stage holds the larger of the two.
+    const double loss = p == plan.pp - 1 ? loss_bytes_per_logit(plan).peak * T * double(m.vocab) / t +
+                                               2 * T * h / (plan.tp_dtensor ? 1.0 : sp)
+                                         : 0.0;
     s.activations += std::max(loss, recomputed);
 
     // Transient buffers: pipeline messages in flight; FSDP's gathered weights (two layers, or

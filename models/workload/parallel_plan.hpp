@@ -76,6 +76,10 @@ struct ParallelPlan {
   // Whose TP overlap: Transformer Engine's userbuffers, or PyTorch's async TP (torch.compile's
   // micro-pipeline pass on symmetric memory, torchtitan): docs/training.md, "Overlap".
   bool tp_overlap_torch = false;
+  // TP as PyTorch's DTensor parallel styles (torchtitan's ColwiseParallel / RowwiseParallel):
+  // a column-parallel linear saves the input it gathered (T x h) for its weight gradient, where
+  // Transformer Engine and Megatron save the shard and gather it again (docs/memory.md).
+  bool tp_dtensor = false;
   bool flash_attention = true;      // false: scores materialized (softmax, dropout in HBM), as before 2022
   bool flash2 = false;              // FlashAttention-2's speed (PyTorch SDPA on Hopper before torch 2.9)
   // Context parallelism as PyTorch's experimental context_parallel ran it (torchtitan, 2024):

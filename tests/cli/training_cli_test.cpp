@@ -229,21 +229,27 @@ TEST(TrainingCli, FsdpImplementationIsNamedWithItsAssumption) {
   EXPECT_THAT(b["assumptions"]["fsdp1_post_backward"].get<std::string>(), HasSubstr("upper bound"));
 }
 
-// With TP overlap results.json names whose overlap ran; PyTorch's async TP takes no SMs from
-// the GEMMs (copy engines) and keeps no userbuffers in the caching allocator's pool.
+// results.json names whose TP ran (PyTorch's async TP implies PyTorch's TP) and, with TP
+// overlap, whose overlap; async TP takes no SMs from the GEMMs (copy engines) and keeps no
+// userbuffers in the caching allocator's pool, where Transformer Engine's overlap adds them.
 TEST(TrainingCli, TpOverlapImplementationIsNamed) {
-  const std::string te = out_dir("tp_te"), torch = out_dir("tp_torch"), plain = out_dir("tp_plain");
+  const std::string te = out_dir("tp_te"), torch = out_dir("tp_torch");
+  const std::string te_plain = out_dir("tp_te_plain"), torch_plain = out_dir("tp_torch_plain");
   const std::string sp = " --quiet --set workload.parallelism.sequence_parallel=true";
   ASSERT_EQ(run(kTiny + sp + " --set workload.overlap.tp=true --out " + te).code, 0);
   ASSERT_EQ(run(kTiny + sp + " --set workload.overlap.tp=true --set workload.tp_overlap_implementation=torch --out " + torch).code, 0);
-  ASSERT_EQ(run(kTiny + sp + " --out " + plain).code, 0);
-  const auto a = results(te), b = results(torch), c = results(plain);
+  ASSERT_EQ(run(kTiny + sp + " --out " + te_plain).code, 0);
+  ASSERT_EQ(run(kTiny + sp + " --set workload.tp_implementation=torch --out " + torch_plain).code, 0);
+  const auto a = results(te), b = results(torch), c = results(te_plain), d = results(torch_plain);
   EXPECT_EQ(a["training"]["parallelism"]["tp_overlap_implementation"].get<std::string>(), "transformer_engine");
   EXPECT_EQ(b["training"]["parallelism"]["tp_overlap_implementation"].get<std::string>(), "torch");
   EXPECT_FALSE(c["training"]["parallelism"].contains("tp_overlap_implementation"));
+  EXPECT_EQ(a["training"]["parallelism"]["tp_implementation"].get<std::string>(), "transformer_engine");
+  EXPECT_EQ(b["training"]["parallelism"]["tp_implementation"].get<std::string>(), "torch");
+  EXPECT_EQ(d["training"]["parallelism"]["tp_implementation"].get<std::string>(), "torch");
   const auto reserved = [](const nlohmann::json& r) { return r["memory"]["per_stage"][0]["reserved_bytes"].get<double>(); };
-  EXPECT_LT(reserved(b), reserved(a));
-  EXPECT_EQ(reserved(b), reserved(c));
+  EXPECT_GT(reserved(a), reserved(c));
+  EXPECT_EQ(reserved(b), reserved(d));
   EXPECT_FALSE(a["assumptions"].contains("tp_overlap_torch"));
   ASSERT_TRUE(b["assumptions"].contains("tp_overlap_torch"));
   EXPECT_THAT(b["assumptions"]["tp_overlap_torch"].get<std::string>(), HasSubstr("copy engines"));

@@ -223,6 +223,34 @@ workload:
               HasSubstr("--set workload.fusion.rope=eager: error: workload.fusion.rope: \"eager\" is not allowed; allowed: true, false, complex"));
 }
 
+// Whose TP runs: Transformer Engine's or PyTorch's DTensor styles; PyTorch's async TP overlaps
+// only the latter, and is its default overlap.
+TEST(ScenarioErrors, TpImplementationNeedsTpAndMatchesItsOverlap) {
+  const auto path = write_temp("tp_impl.yaml", R"(cluster: {server: dgx-h100, accelerators: 8}
+workload:
+  type: training
+  model: {preset: llama3-8b}
+  parallelism: {tp: 8, pp: 1, sequence_parallel: true}
+  batch: {microbatch: 1, global: 8}
+  tp_implementation: torch
+)");
+  EXPECT_EQ(load_errors(path), "");
+  EXPECT_EQ(load_errors(path, {"workload.overlap.tp=true"}), "");  // async TP, its default overlap
+  EXPECT_EQ(load_errors(path, {"workload.overlap.tp=true", "workload.tp_overlap_implementation=torch"}), "");
+  EXPECT_THAT(load_errors(path, {"workload.parallelism.tp=1"}),
+              HasSubstr(":7:22: error: workload.tp_implementation: sets how TP runs, but parallelism.tp is 1: it needs "
+                        "tp >= 2"));
+  EXPECT_THAT(load_errors(path, {"workload.overlap.tp=true", "workload.tp_overlap_implementation=transformer_engine"}),
+              HasSubstr("error: workload.tp_overlap_implementation: Transformer Engine's userbuffers overlap Transformer "
+                        "Engine's TP, but tp_implementation is torch"));
+  EXPECT_THAT(load_errors(path, {"workload.overlap.tp=true", "workload.tp_overlap_implementation=torch",
+                                 "workload.tp_implementation=transformer_engine"}),
+              HasSubstr("error: workload.tp_overlap_implementation: PyTorch's async TP overlaps PyTorch's TP (DTensor), "
+                        "but tp_implementation is transformer_engine: set tp_implementation: torch"));
+  EXPECT_THAT(load_errors(path, {"workload.tp_implementation=dtensor"}),
+              HasSubstr("\"dtensor\" is not allowed; allowed: transformer_engine, torch"));
+}
+
 TEST(ScenarioErrors, TpOverlapImplementationNeedsOverlappedTp) {
   const auto path = write_temp("tp_overlap_impl.yaml", R"(cluster: {server: dgx-h100, accelerators: 8}
 workload:

@@ -260,7 +260,35 @@ TEST(MemoryModel, FullRecomputationHoldsOneRecomputedLayerBesideTheInputs) {
   const double T = 8192, inputs = 2 * T * 4096 / 2;  // each layer's input, split by SP
   const double layers = 16, in_flight = 2;           // stage 0 of 2 under 1F1B holds two microbatches
   EXPECT_DOUBLE_EQ(full.front().activations, layers * in_flight * inputs + layer);
-  const double loss = 6 * T * 50304 / 2;  // Megatron's fused loss over the vocabulary shard
+  // Megatron's fused loss over the vocabulary shard, and the output layer's saved input shard.
+  const double loss = 6 * T * 50304 / 2 + 2 * T * 4096 / 2;
   ASSERT_GT(loss, layer);
   EXPECT_DOUBLE_EQ(full.back().activations, layers * 1 * inputs + loss);
+}
+
+// PyTorch's TP (DTensor styles, torchtitan) saves each norm's output gathered over TP, as the
+// next column-parallel GEMMs' input, and the output layer its gathered input through the loss;
+// Transformer Engine and Megatron save the sequence-parallel shards and gather again.
+TEST(MemoryModel, PyTorchTpSavesTheGatheredInputsOfColumnParallelLinears) {
+  const TransformerSpec m = gpt3_7b(50304);
+  ParallelPlan p;
+  p.tp = 4;
+  p.sequence_parallel = true;
+  p.global_batch = 1;
+  p.recompute = Recompute::None;
+  const double sharded = layer_activation_bytes(m, p, false);
+  const StageMemory te = memory_of(m, p).back();
+  p.tp_dtensor = true;
+  const double T = 8192, h = 4096;
+  EXPECT_DOUBLE_EQ(layer_activation_bytes(m, p, false) - sharded, T * 2 * 2 * (h - h / 4));
+  p.precision = hardware::Precision::fp8;  // the gathered inputs are the GEMMs' FP8 inputs
+  const double fp8_sharded = [&] {
+    ParallelPlan q = p;
+    q.tp_dtensor = false;
+    return layer_activation_bytes(m, q, false);
+  }();
+  EXPECT_DOUBLE_EQ(layer_activation_bytes(m, p, false) - fp8_sharded, T * 2 * 1 * (h - h / 4));
+  p.precision = hardware::Precision::bf16;
+  const StageMemory dtensor = memory_of(m, p).back();
+  EXPECT_DOUBLE_EQ(dtensor.activations - te.activations, 32 * T * 2 * 2 * (h - h / 4) + 2 * T * (h - h / 4));
 }
