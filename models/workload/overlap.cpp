@@ -16,6 +16,9 @@ struct Pairing {
   bool gather;  // all-gather, else reduce-scatter
   Method method;
   int sms;
+  // set_sm_margin: the GEMM is launched on the SMs the communication kernels leave, for its
+  // whole duration (Transformer Engine's _math_sms = SMs - num_sm), not only beside them.
+  bool sm_margin = false;
 };
 
 constexpr int kPipelineSplits = 4;
@@ -50,6 +53,12 @@ double overlap_slowdown(const hardware::AcceleratorSpec& chip, int ctas, double 
   return sm_share(chip, ctas) * std::min(comm_s, compute_s);
 }
 
+double sm_margin_slowdown(const hardware::AcceleratorSpec& chip, int ctas, double compute_s) {
+  // The whole GEMM runs on (1 - share) of the SMs: share / (1 - share) of its time more.
+  const double share = sm_share(chip, ctas);
+  return compute_s * share / (1 - share);
+}
+
 // PyTorch's async TP (torch/distributed/_symmetric_memory, as torch.compile's micro-pipeline
 // pass rewrites the graphs; torchtitan's enable_async_tensor_parallel): fused_all_gather_matmul
 // copies each peer's shard out of its symmetric buffer (cudaMemcpy: a copy engine) and
@@ -82,10 +91,11 @@ TpOverlapCost tp_overlap(const hardware::AcceleratorSpec& chip, const ParallelPl
   }
   const bool fp8 = plan.precision == hardware::Precision::fp8;
   const Method fprop_rs = fp8 ? Method::RingExchange : Method::Pipelined;
+  // BF16's pipelined reduce-scatters keep their SMs from the GEMM (set_sm_margin=True).
   const std::vector<Pairing> forward = {{"qkv", true, Method::RingExchange, 1},
-                                        {"proj", false, fprop_rs, fp8 ? 1 : 24},
+                                        {"proj", false, fprop_rs, fp8 ? 1 : 24, !fp8},
                                         {"fc1", true, Method::RingExchange, 1},
-                                        {"fc2", false, fprop_rs, fp8 ? 1 : 16}};
+                                        {"fc2", false, fprop_rs, fp8 ? 1 : 16, !fp8}};
   const std::vector<Pairing> backward = {{"fc2 dgrad", true, Method::RingExchange, 1},
                                          {"fc1 dgrad", true, Method::Bulk, 2},
                                          {"fc1 wgrad", false, Method::Bulk, 4},
@@ -97,7 +107,7 @@ TpOverlapCost tp_overlap(const hardware::AcceleratorSpec& chip, const ParallelPl
     const double comm = p.gather ? gather_s : scatter_s;
     const double gemm = gemm_seconds(chip, ops, p.gemm);
     c.exposed_s += exposed(p.method, comm, gemm, tp);
-    c.slowdown_s += overlap_slowdown(chip, p.sms, comm, gemm);
+    c.slowdown_s += p.sm_margin ? sm_margin_slowdown(chip, p.sms, gemm) : overlap_slowdown(chip, p.sms, comm, gemm);
   }
   return c;
 }

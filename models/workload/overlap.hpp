@@ -30,6 +30,9 @@ double sm_share(const hardware::AcceleratorSpec& chip, int ctas);
 // Time added to compute of duration `compute_s` by a collective of `comm_s` running beside
 // it with `ctas` CTAs: the overlapped part runs at (1 - share) of its rate.
 double overlap_slowdown(const hardware::AcceleratorSpec& chip, int ctas, double comm_s, double compute_s);
+// Transformer Engine's set_sm_margin: a GEMM launched on the SMs that `ctas` communication
+// blocks leave, for its whole duration: the time it loses.
+double sm_margin_slowdown(const hardware::AcceleratorSpec& chip, int ctas, double compute_s);
 
 struct TpOverlapCost {
   double exposed_s = 0;   // communication not hidden

@@ -18,7 +18,7 @@ hardware::AcceleratorSpec chip_with_sms(int sms) {
 // Kernels named as layer_ops names them, each of a fixed duration: a memory kernel of
 // `ms` milliseconds on a chip with 1 TB/s and full streaming efficiency.
 LayerOp op_of(const std::string& name, double ms) {
-  LayerOp o{name, hardware::memory_op(ms * 1e-3 * 1e12, hardware::MemoryKernel::Stream)};
+  LayerOp o{name, hardware::memory_op(ms * 1e-3 * 1e12, hardware::MemoryKernel::Stream), 1, ""};
   return o;
 }
 
@@ -42,6 +42,14 @@ TEST(Overlap, SlowdownCoversOnlyTheOverlappedWindow) {
   EXPECT_DOUBLE_EQ(overlap_slowdown(chip, 16, 9e-3, 5e-3), 16.0 / 132.0 * 5e-3);
 }
 
+// Transformer Engine's set_sm_margin launches the GEMM on the SMs its communication leaves:
+// all of the GEMM runs on (1 - share) of the chip, whatever the communication's length.
+TEST(Overlap, SmMarginSlowsTheWholeGemm) {
+  const auto chip = chip_with_sms(132);
+  EXPECT_DOUBLE_EQ(sm_margin_slowdown(chip, 24, 5e-3), 5e-3 * 24.0 / 108.0);
+  EXPECT_DOUBLE_EQ(sm_margin_slowdown(chip_with_sms(0), 24, 5e-3), 0.0);  // dedicated engines
+}
+
 TEST(Overlap, ForwardPairingsHideWhatFitsUnderTheirGemms) {
   const auto chip = h100_like();
   ParallelPlan plan;
@@ -54,8 +62,9 @@ TEST(Overlap, ForwardPairingsHideWhatFitsUnderTheirGemms) {
   // qkv ring exchange: 1.0 - 1.0 * 3/4 = 0.25 ms; fc1 ring exchange: max(0, 1.0 - 1.5) = 0.
   // proj pipelined in 4: 0.8/4 + (0.8 - 0.5) * 3/4 = 0.425 ms; fc2: 0.2 + 0.4 * 3/4 = 0.5 ms.
   EXPECT_NEAR(c.exposed_s, (0.25 + 0.0 + 0.425 + 0.5) * 1e-3, 1e-12);
-  // SMs: ring exchanges 1 each, proj 24, fc2 16; each over min(comm, gemm).
-  const double slowdown = (1 * 1.0 + 24 * 0.5 + 1 * 1.0 + 16 * 0.4) / 132.0 * 1e-3;
+  // SMs: the ring exchanges 1 each over min(comm, gemm); the pipelined proj and fc2 keep 24
+  // and 16 from their GEMMs for the GEMMs' whole time (set_sm_margin): 24/108 and 16/116 more.
+  const double slowdown = (1 * 1.0 + 1 * 1.0) / 132.0 * 1e-3 + (0.5 * 24 / 108 + 0.4 * 16 / 116) * 1e-3;
   EXPECT_NEAR(c.slowdown_s, slowdown, 1e-12);
 }
 
