@@ -8,6 +8,7 @@
 #include "models/scenario/diagnostics.hpp"
 #include "models/scenario/units.hpp"
 #include "models/workload/memory_model.hpp"
+#include "models/workload/overlap.hpp"
 #include "models/workload/stragglers.hpp"
 #include "models/workload/training_costs.hpp"
 #include "models/workload/training_sim.hpp"
@@ -246,6 +247,20 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
   if (plan.tp > 1) results["training"]["parallelism"]["tp_implementation"] = plan.tp_dtensor ? "torch" : "transformer_engine";
   if (plan.tp > 1 && plan.tp_comm_overlap)
     results["training"]["parallelism"]["tp_overlap_implementation"] = plan.tp_overlap_torch ? "torch" : "transformer_engine";
+  if (plan.tp > 1 && plan.tp_comm_overlap && !plan.tp_overlap_torch) {
+    // The userbuffer pairings that ran: the recipe's, or the preset's (docs/training.md).
+    nlohmann::ordered_json pairings = nlohmann::ordered_json::object();
+    const auto ub = workload::userbuffer_pairings(plan);
+    for (std::size_t i = 0; i < ub.size(); ++i) {
+      nlohmann::ordered_json e = {{"method", workload::to_string(ub[i].method)}};
+      if (ub[i].method != workload::UbMethod::None) e["num_sm"] = ub[i].num_sm, e["set_sm_margin"] = ub[i].set_sm_margin;
+      if (ub[i].method == workload::UbMethod::Pipeline) e["num_splits"] = ub[i].num_splits;
+      if (ub[i].method == workload::UbMethod::RingExchange) e["aggregate"] = ub[i].aggregate;
+      e["from"] = plan.ub_pairings[i] ? "scenario" : "preset";
+      pairings[workload::kUbPairingNames[i]] = std::move(e);
+    }
+    results["training"]["parallelism"]["tp_overlap_config"] = std::move(pairings);
+  }
   if (!it.timeline.empty()) {
     nlohmann::ordered_json spans = nlohmann::ordered_json::array();
     for (const PipelineSpan& sp : it.timeline)

@@ -75,6 +75,44 @@ void read_model(MapReader& w, workload::TransformerSpec& m) {
   r.finish();
 }
 
+
+// A recipe's Transformer Engine userbuffer pairings (`tp_overlap_config`), by TE's names, each
+// {method, num_sm, set_sm_margin, num_splits, aggregate} as its tp_comm_overlap config sets
+// them; only for Transformer Engine's overlap.
+void read_ub_pairings(MapReader& w, workload::ParallelPlan& plan) {
+  MapReader cfg = w.map("tp_overlap_config");
+  if (!cfg.present()) return;
+  if (!(plan.tp > 1 && plan.tp_comm_overlap && !plan.tp_overlap_torch))
+    w.error("tp_overlap_config",
+            "sets Transformer Engine's userbuffer pairings, but its TP overlap does not run: it needs tp >= 2, "
+            "overlap.tp: true and tp_overlap_implementation: transformer_engine");
+  for (std::size_t i = 0; i < workload::kUbPairingNames.size(); ++i) {
+    const std::string name = workload::kUbPairingNames[i];
+    if (!cfg.has(name)) continue;
+    MapReader e = cfg.map(name, true);
+    workload::UbPairing ub;
+    const std::string method = e.choice("method", {"ring_exchange", "pipeline", "bulk", "none"});
+    ub.method = method == "pipeline" ? workload::UbMethod::Pipeline
+                : method == "bulk"   ? workload::UbMethod::Bulk
+                : method == "none"   ? workload::UbMethod::None
+                                     : workload::UbMethod::RingExchange;
+    const bool sms_needed = ub.method == workload::UbMethod::Pipeline || ub.method == workload::UbMethod::Bulk;
+    ub.num_sm = int(e.integer("num_sm", sms_needed ? std::nullopt : std::optional<std::int64_t>(1), 1, 1024));
+    if (ub.method == workload::UbMethod::None && (e.has("num_sm") || e.has("set_sm_margin")))
+      e.error(e.has("num_sm") ? "num_sm" : "set_sm_margin",
+              "sets the SMs of overlapped communication, but method is none: the collective runs alone");
+    ub.set_sm_margin = e.boolean("set_sm_margin", false);
+    ub.num_splits = int(e.integer("num_splits", 4, 1, 64));
+    ub.aggregate = e.boolean("aggregate", false);
+    if (e.has("num_splits") && ub.method != workload::UbMethod::Pipeline)
+      e.error("num_splits", "splits a pipelined GEMM: it needs method: pipeline");
+    if (e.has("aggregate") && ub.method != workload::UbMethod::RingExchange)
+      e.error("aggregate", "pairs the chunks of a ring exchange: it needs method: ring_exchange");
+    e.finish();
+    plan.ub_pairings[i] = ub;
+  }
+  cfg.finish();
+}
 }  // namespace
 
 void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
@@ -280,6 +318,7 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
                             : "PyTorch's async TP overlaps PyTorch's TP (DTensor), but tp_implementation is "
                               "transformer_engine: set tp_implementation: torch");
   if (plan.tp_comm_overlap && plan.tp_overlap_torch) plan.tp_dtensor = true;
+  read_ub_pairings(w, plan);
   out.train_tokens = w.number("train_tokens", 0.0, 0.0);
   out.iterations = w.integer("iterations", 1, 1, 1000);
   MapReader mem = w.map("memory_overheads");

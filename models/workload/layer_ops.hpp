@@ -19,7 +19,7 @@ struct LayerOp {
   double count = 1;  // identical kernels (e.g. local experts)
   // With separate projections (fusion.projections: false), which linear of the fused GEMM
   // `name` this is: q, k, v of "qkv", gate and up of "fc1"; empty for a whole op.
-  std::string piece;
+  std::string piece = {};
 };
 
 enum class Pass { Forward, Backward };

@@ -9,6 +9,7 @@
 // (the GEMM in 4 pieces, the last piece's communication exposed) or in bulk beside it.
 // PyTorch's async TP pairs every collective with its GEMM as tp steps whose peer copies run on
 // copy engines (no SMs), and sums each reduce-scatter's partial products in one more kernel.
+#include <array>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,11 @@ double overlap_slowdown(const hardware::AcceleratorSpec& chip, int ctas, double 
 // Transformer Engine's set_sm_margin: a GEMM launched on the SMs that `ctas` communication
 // blocks leave, for its whole duration: the time it loses.
 double sm_margin_slowdown(const hardware::AcceleratorSpec& chip, int ctas, double compute_s);
+
+// Transformer Engine's userbuffer pairings a plan runs, in kUbPairingNames order: the
+// recipe's own where it sets them, else the preset's (docs/training.md).
+std::array<UbPairing, kUbPairingNames.size()> userbuffer_pairings(const ParallelPlan& plan);
+const char* to_string(UbMethod m);
 
 struct TpOverlapCost {
   double exposed_s = 0;   // communication not hidden

@@ -5,6 +5,7 @@
 // rank goes.
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,26 @@ enum class NormKernel { Fused, Native, Composite };
 // multiplication in fp32 (Meta's reference Llama, torchtitan), which torch.compile leaves to
 // eager kernels.
 enum class RopeKernel { Fused, RotateHalf, Complex };
+// One of Transformer Engine's userbuffer pairings of a TP collective with a GEMM, as a recipe's
+// tp_comm_overlap config sets it (docs/training.md, "Communication and overlap"): a ring
+// exchange of point-to-point steps under the GEMM's pieces (two chunks a step with
+// `aggregate`), the GEMM split in `num_splits` with each piece's result reduce-scattered under
+// the next (pipeline), the collective in bulk beside the GEMM, or not overlapped at all (none:
+// a plain NCCL collective the GEMM waits for, as NVTE_UB_SPLIT_AG=0 leaves the all-gathers).
+// `num_sm` SMs run the communication kernels; with `set_sm_margin` the GEMM is launched on the
+// rest.
+enum class UbMethod { RingExchange, Pipeline, Bulk, None };
+struct UbPairing {
+  UbMethod method = UbMethod::RingExchange;
+  int num_sm = 1;
+  bool set_sm_margin = false;
+  int num_splits = 4;
+  bool aggregate = false;
+};
+// The ten pairings, by Transformer Engine's names: the forward's four, then the backward's.
+inline constexpr std::array<const char*, 10> kUbPairingNames = {
+    "qkv_fprop", "proj_fprop", "fc1_fprop", "fc2_fprop", "fc2_dgrad",
+    "fc1_dgrad", "fc1_wgrad", "proj_dgrad", "qkv_dgrad", "qkv_wgrad"};
 // Whose FSDP (ZeRO-3) shards the model, for the copies it makes around its collectives
 // (docs/training.md, "FSDP copies"): PyTorch's fully_shard (FSDP2) copies every gathered
 // layer out of the all-gather buffer and its gradients into the reduce-scatter buffer;
@@ -76,6 +97,9 @@ struct ParallelPlan {
   // Whose TP overlap: Transformer Engine's userbuffers, or PyTorch's async TP (torch.compile's
   // micro-pipeline pass on symmetric memory, torchtitan): docs/training.md, "Overlap".
   bool tp_overlap_torch = false;
+  // A recipe's userbuffer pairings (`tp_overlap_config`); unset ones take the preset of
+  // Transformer Engine's Llama 3 70B TP4 recipe for the run's precision (overlap.cpp).
+  std::array<std::optional<UbPairing>, kUbPairingNames.size()> ub_pairings{};
   // TP as PyTorch's DTensor parallel styles (torchtitan's ColwiseParallel / RowwiseParallel):
   // a column-parallel linear saves the input it gathered (T x h) for its weight gradient, where
   // Transformer Engine and Megatron save the shard and gather it again (docs/memory.md).

@@ -247,6 +247,21 @@ TEST(TrainingCli, TpOverlapImplementationIsNamed) {
   EXPECT_EQ(a["training"]["parallelism"]["tp_implementation"].get<std::string>(), "transformer_engine");
   EXPECT_EQ(b["training"]["parallelism"]["tp_implementation"].get<std::string>(), "torch");
   EXPECT_EQ(d["training"]["parallelism"]["tp_implementation"].get<std::string>(), "torch");
+  // Transformer Engine's pairings that ran, each from the preset unless the scenario set it.
+  const auto& ub = a["training"]["parallelism"]["tp_overlap_config"];
+  EXPECT_EQ(ub.size(), 10u);
+  EXPECT_EQ(ub["proj_fprop"]["method"].get<std::string>(), "pipeline");
+  EXPECT_EQ(ub["proj_fprop"]["num_sm"].get<int>(), 24);
+  EXPECT_TRUE(ub["proj_fprop"]["set_sm_margin"].get<bool>());
+  EXPECT_EQ(ub["qkv_fprop"]["from"].get<std::string>(), "preset");
+  EXPECT_FALSE(b["training"]["parallelism"].contains("tp_overlap_config"));
+  const std::string own = out_dir("tp_own");
+  ASSERT_EQ(run(kTiny + sp + " --set workload.overlap.tp=true --set workload.tp_overlap_config.qkv_fprop.method=none --out " +
+                own).code, 0);
+  const auto e = results(own)["training"]["parallelism"]["tp_overlap_config"]["qkv_fprop"];
+  EXPECT_EQ(e["method"].get<std::string>(), "none");
+  EXPECT_EQ(e["from"].get<std::string>(), "scenario");
+  EXPECT_FALSE(e.contains("num_sm"));
   const auto reserved = [](const nlohmann::json& r) { return r["memory"]["per_stage"][0]["reserved_bytes"].get<double>(); };
   EXPECT_GT(reserved(a), reserved(c));
   EXPECT_EQ(reserved(b), reserved(d));

@@ -251,6 +251,44 @@ workload:
               HasSubstr("\"dtensor\" is not allowed; allowed: transformer_engine, torch"));
 }
 
+// A recipe's userbuffer pairings: Transformer Engine's names and methods, the SMs that
+// pipelined and bulk pairings need, and only where Transformer Engine's overlap runs.
+TEST(ScenarioErrors, TpOverlapConfigNamesTransformerEnginesPairings) {
+  const auto path = write_temp("tp_overlap_cfg.yaml", R"(cluster: {server: dgx-h100, accelerators: 8}
+workload:
+  type: training
+  model: {preset: llama3-8b}
+  parallelism: {tp: 4, pp: 1, sequence_parallel: true}
+  batch: {microbatch: 1, global: 8}
+  overlap: {tp: true}
+  tp_overlap_config:
+    qkv_fprop: {method: none}
+    fc2_dgrad: {method: ring_exchange, aggregate: true}
+    proj_fprop: {method: pipeline, num_sm: 24, set_sm_margin: true, num_splits: 4}
+)");
+  EXPECT_EQ(load_errors(path), "");
+  EXPECT_THAT(load_errors(path, {"workload.overlap.tp=false"}),
+              HasSubstr("error: workload.tp_overlap_config: sets Transformer Engine's userbuffer pairings, but its TP "
+                        "overlap does not run: it needs tp >= 2, overlap.tp: true and tp_overlap_implementation: "
+                        "transformer_engine"));
+  EXPECT_THAT(load_errors(path, {"workload.tp_overlap_config.proj_fprop.method=bulk",
+                                 "workload.tp_overlap_config.proj_fprop.num_splits=2"}),
+              HasSubstr("workload.tp_overlap_config.proj_fprop.num_splits: splits a pipelined GEMM: it needs method: "
+                        "pipeline"));
+  EXPECT_THAT(load_errors(path, {"workload.tp_overlap_config.fc2_dgrad.method=bulk"}),
+              HasSubstr("workload.tp_overlap_config.fc2_dgrad.aggregate: pairs the chunks of a ring exchange: it needs "
+                        "method: ring_exchange"));
+  EXPECT_THAT(load_errors(path, {"workload.tp_overlap_config.qkv_fprop.num_sm=4"}),
+              HasSubstr("workload.tp_overlap_config.qkv_fprop.num_sm: sets the SMs of overlapped communication, but "
+                        "method is none"));
+  EXPECT_THAT(load_errors(path, {"workload.tp_overlap_config.fc1_wgrad.method=bulk"}),
+              HasSubstr("workload.tp_overlap_config.fc1_wgrad.num_sm"));  // bulk needs its SMs
+  EXPECT_THAT(load_errors(path, {"workload.tp_overlap_config.qkv_fprop.method=split"}),
+              HasSubstr("\"split\" is not allowed; allowed: ring_exchange, pipeline, bulk, none"));
+  EXPECT_THAT(load_errors(path, {"workload.tp_overlap_config.attn_fprop.method=bulk"}),
+              HasSubstr("unknown key \"attn_fprop\""));
+}
+
 TEST(ScenarioErrors, TpOverlapImplementationNeedsOverlappedTp) {
   const auto path = write_temp("tp_overlap_impl.yaml", R"(cluster: {server: dgx-h100, accelerators: 8}
 workload:

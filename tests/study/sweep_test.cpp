@@ -127,7 +127,9 @@ grid:
   ASSERT_EQ(a.size(), 4u);
   for (std::size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a[i].key(), b[i].key());
-    if (i) EXPECT_LT(a[i - 1].id, a[i].id);  // in sweep order, ids of the full grid
+    if (i) {
+      EXPECT_LT(a[i - 1].id, a[i].id);  // in sweep order, ids of the full grid
+    }
     EXPECT_LT(a[i].id, 15);
   }
   const auto other = expand_points(load_sweep(write_sweep(dir, "seed: 6\n" + body.substr(body.find("sample")))));

@@ -287,7 +287,9 @@ TEST(LayerOps, SeparateProjectionsSplitTheGemmsAndAddTheirInputGradients) {
       if (o.name == (pass == Pass::Forward ? "qkv" : "qkv dgrad")) pieces.push_back(o.piece);
     EXPECT_EQ(pieces, (std::vector<std::string>{"q", "k", "v"}));
     for (const auto& o : separate)
-      if (o.name == "qkv" && o.piece == "k") EXPECT_DOUBLE_EQ(o.op.shape.n, kv / 4);
+      if (o.name == "qkv" && o.piece == "k") {
+        EXPECT_DOUBLE_EQ(o.op.shape.n, kv / 4);
+      }
     const auto added = sum(separate, "input gradient sum");
     EXPECT_DOUBLE_EQ(added[1], pass == Pass::Forward ? 0.0 : (8 + 6) * T * h);  // q, k, v read, sum written; gate, up
     const double activation = sum(separate, "activation")[1] - sum(fused, "activation")[1];
@@ -418,6 +420,8 @@ TEST(LayerOps, GemmsAndAttentionInsideALayerMatchTheirProfiledKernelTimes) {
     std::printf("%s: GEMMs model %.2f ms, profiled %.2f; attention %.2f, %.2f\n", p.layer.name, gemm, p.gemm_ms, attention,
                 p.attention_ms);
     EXPECT_NEAR(gemm / p.gemm_ms, 1.0, 0.06) << p.layer.name;
-    if (p.layer.seq >= 8192) EXPECT_NEAR(attention / p.attention_ms, 1.0, 0.06) << p.layer.name;
+    if (p.layer.seq >= 8192) {
+      EXPECT_NEAR(attention / p.attention_ms, 1.0, 0.06) << p.layer.name;
+    }
   }
 }

@@ -79,6 +79,27 @@ TEST(Overlap, Fp8RunsForwardReduceScattersAsRingExchanges) {
   EXPECT_NEAR(c.exposed_s, (0.25 + 0.425 + 0.5) * 1e-3, 1e-12);
 }
 
+// A recipe's own pairings (tp_overlap_config) replace the preset's one by one: a ring exchange
+// with aggregate runs tp / 2 steps, a pipeline its num_splits, and method none leaves the
+// collective exposed with nothing beside the GEMM (NVTE_UB_SPLIT_AG=0 on the all-gathers).
+TEST(Overlap, ARecipesPairingsReplaceThePresets) {
+  const auto chip = h100_like();
+  ParallelPlan plan;
+  plan.tp = 4;
+  plan.precision = hardware::Precision::bf16;
+  const std::vector<LayerOp> ops = {op_of("qkv", 1.0), op_of("proj", 0.5), op_of("fc1", 2.0), op_of("fc2", 0.4)};
+  plan.ub_pairings[0] = UbPairing{UbMethod::None, 1, false, 4, false};           // qkv_fprop
+  plan.ub_pairings[1] = UbPairing{UbMethod::Pipeline, 24, true, 2, false};        // proj_fprop
+  plan.ub_pairings[2] = UbPairing{UbMethod::RingExchange, 1, false, 4, true};     // fc1_fprop
+  plan.ub_pairings[3] = UbPairing{UbMethod::Pipeline, 20, true, 4, false};        // fc2_fprop
+  const auto c = tp_overlap(chip, plan, Pass::Forward, ops, 1.0e-3, 0.8e-3, 1e9);
+  // qkv exposed whole: 1.0; proj in 2 splits: 0.4 + 0.3 / 2 = 0.55; fc1 in 2 aggregated steps:
+  // max(0, 1.0 - 2.0 / 2) = 0; fc2: 0.2 + 0.4 * 3/4 = 0.5.
+  EXPECT_NEAR(c.exposed_s, (1.0 + 0.55 + 0.0 + 0.5) * 1e-3, 1e-12);
+  // Nothing beside qkv; fc1's ring 1 SM over 1.0 ms; proj and fc2 on the SMs their margins leave.
+  EXPECT_NEAR(c.slowdown_s, (1.0 / 132 + 0.5 * 24 / 108 + 0.4 * 20 / 112) * 1e-3, 1e-12);
+}
+
 // PyTorch's async TP: every pairing a ring of tp steps on copy engines (no SMs taken), and
 // each reduce-scatter's tp partial chunks summed by one kernel that reads the rank's whole
 // hidden state and writes its shard. The backward pairs the row-parallel data gradients with

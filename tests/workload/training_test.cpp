@@ -468,7 +468,9 @@ TEST(Training, RotationsOfAllRailsStandForTensorParallelMembersExactly) {
     const JobRun unfolded = run(plan, true, network::SharingModel::Flow, 32, spec, true, false);
     EXPECT_EQ(folded.reduced, c.reduced);
     EXPECT_FALSE(unfolded.reduced);
-    if (c.reduced) EXPECT_LT(folded.transfers, unfolded.transfers);
+    if (c.reduced) {
+      EXPECT_LT(folded.transfers, unfolded.transfers);
+    }
     expect_same_run(folded, unfolded);
   }
 }
