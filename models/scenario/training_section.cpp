@@ -75,7 +75,6 @@ void read_model(MapReader& w, workload::TransformerSpec& m) {
   r.finish();
 }
 
-
 // A recipe's Transformer Engine userbuffer pairings (`tp_overlap_config`), by TE's names, each
 // {method, num_sm, set_sm_margin, num_splits, aggregate} as its tp_comm_overlap config sets
 // them; only for Transformer Engine's overlap.

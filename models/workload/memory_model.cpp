@@ -10,10 +10,11 @@ bool fp8(const ParallelPlan& plan) { return plan.precision == hardware::Precisio
 
 // Bytes per token one layer saves on one rank (docs/memory.md, "Activations"), as Transformer
 // Engine layers with flash attention save them: the norm input and output of each sub-layer
-// (the output in FP8 under FP8; gathered over TP under PyTorch's TP), Q, K, V and the attention output (plus its FP8 copy for the
-// projection), fp32 softmax statistics, the MLP's pre-activation and its activation output
-// (FP8 under FP8), 1-byte dropout masks where the model has dropout. Sequence parallelism
-// splits the norm and residual terms by TP; without it every TP rank keeps them whole.
+// (the output in FP8 under FP8; gathered over TP under PyTorch's TP), Q, K, V and the
+// attention output (plus its FP8 copy for the projection), fp32 softmax statistics, the MLP's
+// pre-activation and its activation output (FP8 under FP8), 1-byte dropout masks where the
+// model has dropout. Sequence parallelism splits the norm and residual terms by TP; without it
+// every TP rank keeps them whole.
 double per_token(const TransformerSpec& m, const ParallelPlan& plan, bool moe_layer) {
   const double t = double(plan.tp), sp = plan.sequence_parallel ? t : 1.0;
   const double h = double(m.hidden), kv = double(m.kv_dim());

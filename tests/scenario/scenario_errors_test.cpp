@@ -281,6 +281,8 @@ workload:
   EXPECT_THAT(load_errors(path, {"workload.tp_overlap_config.qkv_fprop.num_sm=4"}),
               HasSubstr("workload.tp_overlap_config.qkv_fprop.num_sm: sets the SMs of overlapped communication, but "
                         "method is none"));
+  EXPECT_THAT(load_errors(path, {"workload.tp_overlap_config.proj_fprop.num_sm=0"}),
+              HasSubstr("workload.tp_overlap_config.proj_fprop.num_sm"));  // at least one SM
   EXPECT_THAT(load_errors(path, {"workload.tp_overlap_config.fc1_wgrad.method=bulk"}),
               HasSubstr("workload.tp_overlap_config.fc1_wgrad.num_sm"));  // bulk needs its SMs
   EXPECT_THAT(load_errors(path, {"workload.tp_overlap_config.qkv_fprop.method=split"}),
