@@ -127,6 +127,8 @@ double op_policy_gemm_share(const TransformerSpec& m, const std::string& name, c
                           : 1.0;
 }
 
+}  // namespace
+
 std::vector<LayerOp> op_policy_recompute(const TransformerSpec& m, const ParallelPlan& plan, bool moe) {
   const std::vector<LayerOp> forward = layer_ops(m, plan, moe, Pass::Forward);
   std::vector<LayerOp> out;
@@ -153,6 +155,8 @@ std::vector<LayerOp> op_policy_recompute(const TransformerSpec& m, const Paralle
   }
   return out;
 }
+
+namespace {
 
 BlockCost layer_block(const LayerContext& x, bool moe, bool backward) {
   const Pass pass = backward ? Pass::Backward : Pass::Forward;

@@ -11,6 +11,7 @@
 #include "models/hardware/accelerator.hpp"
 #include "models/network/collective_timer.hpp"
 #include "models/network/network_sim.hpp"
+#include "models/workload/layer_ops.hpp"
 #include "models/workload/parallel_plan.hpp"
 #include "models/workload/transformer.hpp"
 
@@ -61,6 +62,8 @@ LossBytes loss_bytes_per_logit(const ParallelPlan& plan);
 // GEMM parameters of the whole model that torchtitan's per-op policy (recompute: op) runs
 // again for each token: wk, wo and w3 (GeLU: wo and w2) of every layer.
 double op_policy_recomputed_params(const TransformerSpec& model);
+// The forward kernels of one layer that policy runs again in the backward.
+std::vector<LayerOp> op_policy_recompute(const TransformerSpec& m, const ParallelPlan& plan, bool moe);
 
 TrainingCosts training_costs(const TransformerSpec& model, const ParallelPlan& plan,
                              const hardware::AcceleratorSpec& chip, network::NetworkSim& net);

@@ -3,6 +3,7 @@
 // (shared/reference/h100_kernels.md, "One tensor-parallel rank's transformer layer"), and
 // the kernel accounting itself against hand-worked counts.
 #include "models/workload/layer_ops.hpp"
+#include "models/workload/training_costs.hpp"
 
 #include <gtest/gtest.h>
 
@@ -423,5 +424,107 @@ TEST(LayerOps, GemmsAndAttentionInsideALayerMatchTheirProfiledKernelTimes) {
     if (p.layer.seq >= 8192) {
       EXPECT_NEAR(attention / p.attention_ms, 1.0, 0.06) << p.layer.name;
     }
+  }
+}
+
+namespace {
+const hardware::AcceleratorSpec& h200() {
+  static const hardware::Catalog catalog = [] {
+    scenario::Diagnostics diag;
+    return scenario::read_catalog(nullptr, "catalog", diag);
+  }();
+  return *catalog.accelerator("H200");
+}
+}  // namespace
+
+// torchtitan's Llama 3.1 8B block as its rows run it (separate wq, wk, wv and w1, w3; complex
+// RoPE in fp32; K and V repeated to every head; SDPA's FlashAttention-2; RMSNorm), local batch
+// 2 x 8,192, BF16, torch.compile'd, measured on one H200 after a heat soak
+// (tools/gpu/open_questions_bench.py, tests/data/h200_open_questions.json; two runs: 14.81 /
+// 46.99 and 14.69 / 46.79 ms forward / forward and backward at 1,680-1,710 MHz, 675-678 W).
+// Profiled forward and backward: GEMMs 27.7-27.9 ms, attention 14.7 ms, other kernels 3.2 ms.
+TEST(LayerOps, ModeledTorchtitan8bBlockMatchesTheBlockMeasuredOnAnH200) {
+  TransformerSpec m;
+  m.layers = 1;
+  m.hidden = 4096;
+  m.heads = 32;
+  m.kv_heads = 8;
+  m.ffn = 14336;
+  m.seq_len = 8192;
+  m.vocab = 1;
+  m.activation = Activation::SwiGlu;
+  m.rotary = true;
+  m.dropout = false;
+  ParallelPlan p;
+  p.tp = 1;
+  p.sequence_parallel = false;
+  p.microbatch = 2;
+  p.flash2 = true;
+  p.rope_kernel = RopeKernel::Complex;
+  p.fused_projections = false;
+  p.kv_repeat = true;
+  double gemm = 0, attention = 0, other = 0, fwd = 0, rope = 0;
+  for (Pass pass : {Pass::Forward, Pass::Backward})
+    for (const auto& o : layer_ops(m, p, false, pass)) {
+      const double ms = hardware::op_time(h200(), o.op).seconds * o.count * 1e3;
+      if (o.name == "rope") rope += ms;
+      std::printf("  %-8s %-24s %8.3f ms\n", pass == Pass::Forward ? "forward" : "backward", o.name.c_str(), ms);
+      (o.op.kind == hardware::OpKind::Matmul ? gemm : o.op.kind == hardware::OpKind::Attention ? attention : other) += ms;
+      if (pass == Pass::Forward) fwd += ms;
+    }
+  std::printf("8B block: model %.2f / %.2f ms (GEMMs %.2f, attention %.2f, other %.2f), measured 14.75 / 46.89 (27.8, "
+              "14.7, 3.2)\n",
+              fwd, gemm + attention + other, gemm, attention, other);
+  EXPECT_NEAR(fwd / 14.75, 1.0, 0.05);
+  // The complex RoPE alone, eager (the same file): 0.558 ms forward, 1.236 forward and backward.
+  std::printf("complex RoPE: model %.3f ms, measured 1.236\n", rope);
+  EXPECT_NEAR(rope / 1.236, 1.0, 0.10);
+  EXPECT_NEAR((gemm + attention + other) / 46.89, 1.0, 0.05);
+  // Under llama3_8b.toml's per-op checkpointing, compiled: 14.64 / 51.41 ms (1,575 MHz, 687 W),
+  // 4.52 ms more than without; GEMMs 31.1 ms (+3.4: wk, wo and w3 again), other kernels 3.5.
+  double again = 0;
+  for (const auto& o : op_policy_recompute(m, p, false)) again += hardware::op_time(h200(), o.op).seconds * o.count * 1e3;
+  std::printf("8B block, per-op checkpointing: recomputed %.2f ms, measured 4.52\n", again);
+  EXPECT_NEAR((gemm + attention + other + again) / 51.41, 1.0, 0.05);
+}
+
+// torchtitan's long-context rows (Llama 3.1 8B, 32,768 tokens per rank at CP 1, 2, 4 and 8):
+// PyTorch's ring attention runs SDPA's FlashAttention-2 once per step on 32 heads (K and V
+// repeated). Measured on one H200 after a heat soak (tools/gpu/open_questions_bench.py,
+// tests/data/h200_open_questions.json, 1,965 MHz, 664-681 W): the first step (the rank's two
+// chunks, causal, 32K x 32K) 25.24 / 94.53 ms forward / forward and backward, every later step
+// (16K x 32K or 32K x 16K, no mask) 25.09 / 95.91 ms on average. Every CP degree runs the same
+// steps, one more per rank added: the kernels grow with CP - 1 and nothing else does.
+TEST(LayerOps, TorchRingAttentionStepsMatchTheStepsMeasuredOnAnH200) {
+  TransformerSpec m;
+  m.layers = 1;
+  m.hidden = 4096;
+  m.heads = 32;
+  m.kv_heads = 8;
+  m.ffn = 14336;
+  m.vocab = 1;
+  m.activation = Activation::SwiGlu;
+  m.dropout = false;
+  ParallelPlan p;
+  p.tp = 1;
+  p.sequence_parallel = false;
+  p.flash2 = true;
+  p.cp_torch = true;
+  p.kv_repeat = true;
+  p.fused_projections = false;
+  for (std::int64_t cp : {2, 4, 8}) {
+    m.seq_len = 32768 * cp;
+    p.cp = cp;
+    double fwd = 0, bwd = 0;
+    for (Pass pass : {Pass::Forward, Pass::Backward})
+      for (const auto& o : layer_ops(m, p, false, pass))
+        if (o.op.kind == hardware::OpKind::Attention)
+          (pass == Pass::Forward ? fwd : bwd) += hardware::op_time(h200(), o.op).seconds * o.count * 1e3;
+    const double steps = double(cp - 1);
+    const double measured_fwd = 25.24 + steps * 25.09, measured_fwd_bwd = 94.53 + steps * 95.91;
+    std::printf("CP %lld ring attention: model %.1f / %.1f ms, measured %.1f / %.1f\n", static_cast<long long>(cp), fwd,
+                fwd + bwd, measured_fwd, measured_fwd_bwd);
+    EXPECT_NEAR((fwd + bwd) / measured_fwd_bwd, 1.0, 0.05) << cp;
+    EXPECT_NEAR(fwd / measured_fwd, 1.0, 0.10) << cp;
   }
 }
