@@ -16,13 +16,15 @@ using namespace dcsim;
 using namespace dcsim::workload;
 
 namespace {
-const hardware::AcceleratorSpec& h100() {
+const hardware::AcceleratorSpec& shipped_chip(const char* name) {
   static const hardware::Catalog catalog = [] {
     scenario::Diagnostics diag;
     return scenario::read_catalog(nullptr, "catalog", diag);
   }();
-  return *catalog.accelerator("H100-SXM");
+  return *catalog.accelerator(name);
 }
+const hardware::AcceleratorSpec& h100() { return shipped_chip("H100-SXM"); }
+const hardware::AcceleratorSpec& h200() { return shipped_chip("H200"); }
 
 double seconds(const std::vector<LayerOp>& ops, bool print = false) {
   double s = 0;
@@ -428,22 +430,9 @@ TEST(LayerOps, GemmsAndAttentionInsideALayerMatchTheirProfiledKernelTimes) {
 }
 
 namespace {
-const hardware::AcceleratorSpec& h200() {
-  static const hardware::Catalog catalog = [] {
-    scenario::Diagnostics diag;
-    return scenario::read_catalog(nullptr, "catalog", diag);
-  }();
-  return *catalog.accelerator("H200");
-}
-}  // namespace
-
-// torchtitan's Llama 3.1 8B block as its rows run it (separate wq, wk, wv and w1, w3; complex
-// RoPE in fp32; K and V repeated to every head; SDPA's FlashAttention-2; RMSNorm), local batch
-// 2 x 8,192, BF16, torch.compile'd, measured on one H200 after a heat soak
-// (tools/gpu/open_questions_bench.py, tests/data/h200_open_questions.json; two runs: 14.81 /
-// 46.99 and 14.69 / 46.79 ms forward / forward and backward at 1,680-1,710 MHz, 675-678 W).
-// Profiled forward and backward: GEMMs 27.7-27.9 ms, attention 14.7 ms, other kernels 3.2 ms.
-TEST(LayerOps, ModeledTorchtitan8bBlockMatchesTheBlockMeasuredOnAnH200) {
+// One layer of Llama 3.1 8B as torchtitan's model.py writes it, on one GPU (TP 1): separate
+// wq, wk, wv and w1, w3, complex RoPE, K and V repeated for SDPA's FlashAttention-2.
+TransformerSpec llama31_8b_layer() {
   TransformerSpec m;
   m.layers = 1;
   m.hidden = 4096;
@@ -455,14 +444,30 @@ TEST(LayerOps, ModeledTorchtitan8bBlockMatchesTheBlockMeasuredOnAnH200) {
   m.activation = Activation::SwiGlu;
   m.rotary = true;
   m.dropout = false;
+  return m;
+}
+ParallelPlan torchtitan_tp1_plan() {
   ParallelPlan p;
   p.tp = 1;
   p.sequence_parallel = false;
-  p.microbatch = 2;
   p.flash2 = true;
   p.rope_kernel = RopeKernel::Complex;
   p.fused_projections = false;
   p.kv_repeat = true;
+  return p;
+}
+}  // namespace
+
+// torchtitan's Llama 3.1 8B block as its rows run it (separate wq, wk, wv and w1, w3; complex
+// RoPE in fp32; K and V repeated to every head; SDPA's FlashAttention-2; RMSNorm), local batch
+// 2 x 8,192, BF16, torch.compile'd, measured on one H200 after a heat soak
+// (tools/gpu/open_questions_bench.py, tests/data/h200_open_questions.json; two runs: 14.81 /
+// 46.99 and 14.69 / 46.79 ms forward / forward and backward at 1,680-1,710 MHz, 675-678 W).
+// Profiled forward and backward: GEMMs 27.7-27.9 ms, attention 14.7 ms, other kernels 3.2 ms.
+TEST(LayerOps, ModeledTorchtitan8bBlockMatchesTheBlockMeasuredOnAnH200) {
+  const TransformerSpec m = llama31_8b_layer();
+  ParallelPlan p = torchtitan_tp1_plan();
+  p.microbatch = 2;
   double gemm = 0, attention = 0, other = 0, fwd = 0, rope = 0;
   for (Pass pass : {Pass::Forward, Pass::Backward})
     for (const auto& o : layer_ops(m, p, false, pass)) {
@@ -496,22 +501,9 @@ TEST(LayerOps, ModeledTorchtitan8bBlockMatchesTheBlockMeasuredOnAnH200) {
 // (16K x 32K or 32K x 16K, no mask) 25.09 / 95.91 ms on average. Every CP degree runs the same
 // steps, one more per rank added: the kernels grow with CP - 1 and nothing else does.
 TEST(LayerOps, TorchRingAttentionStepsMatchTheStepsMeasuredOnAnH200) {
-  TransformerSpec m;
-  m.layers = 1;
-  m.hidden = 4096;
-  m.heads = 32;
-  m.kv_heads = 8;
-  m.ffn = 14336;
-  m.vocab = 1;
-  m.activation = Activation::SwiGlu;
-  m.dropout = false;
-  ParallelPlan p;
-  p.tp = 1;
-  p.sequence_parallel = false;
-  p.flash2 = true;
+  TransformerSpec m = llama31_8b_layer();
+  ParallelPlan p = torchtitan_tp1_plan();
   p.cp_torch = true;
-  p.kv_repeat = true;
-  p.fused_projections = false;
   for (std::int64_t cp : {2, 4, 8}) {
     m.seq_len = 32768 * cp;
     p.cp = cp;

@@ -113,7 +113,31 @@ SPLIT_CASES = [('gpt3-175b_tp4_s2048', 2048, 4, [('qkv', 9216, 12288), ('proj', 
                                               ('fc2', 8192, 7168)])]
 
 
-def split():
+def one_stream(piece, pieces):
+    for _ in range(pieces):
+        piece()
+
+
+STREAMS = []
+
+
+def three_streams(piece, pieces):
+    """Round-robin on three compute streams, as Transformer Engine's comm_gemm_overlap launches
+    its pieces (_stream_compute): one piece's last wave can run beside the next one's first."""
+    if not STREAMS:
+        STREAMS.extend(torch.cuda.Stream() for _ in range(3))
+    main = torch.cuda.current_stream()
+    for s in STREAMS:
+        s.wait_stream(main)
+    for j in range(pieces):
+        with torch.cuda.stream(STREAMS[j % len(STREAMS)]):
+            piece()
+    for s in STREAMS:
+        main.wait_stream(s)
+
+
+def time_pieces(section, key, launch):
+    """Each SPLIT_CASES GEMM whole, then as its pieces launched by `launch`, BF16 and FP8."""
     soak(2)
     for row, T, pieces, gemms in SPLIT_CASES:
         for name, N, K in gemms:
@@ -122,43 +146,19 @@ def split():
             r = {'row': row, 'gemm': name, 'M': T, 'N': N, 'K': K, 'pieces': pieces}
             for i, dtype in enumerate(('bf16', 'fp8')):
                 r[dtype + '_whole_us'] = timed(whole[i]) * 1e6
-
-                def all_pieces(fn=part[i]):
-                    for _ in range(pieces):
-                        fn()
-                r[dtype + '_pieces_us'] = timed(all_pieces) * 1e6
+                r[dtype + key] = timed(lambda: launch(part[i], pieces)) * 1e6
             r['smi'] = smi()
-            R['split_gemm'].append(r)
-            print('split', r, flush=True)
+            R.setdefault(section, []).append(r)
+            print(section, r, flush=True)
+
+
+def split():
+    time_pieces('split_gemm', '_pieces_us', one_stream)
 
 
 def split_streams():
-    """The pieces as Transformer Engine launches them: round-robin on three compute streams
-    (comm_gemm_overlap's _stream_compute), so one piece's last wave can run beside the next
-    piece's first; no communication, so this is the least the split can cost."""
-    streams = [torch.cuda.Stream() for _ in range(3)]
-    soak(2)
-    for row, T, pieces, gemms in SPLIT_CASES:
-        for name, N, K in gemms:
-            whole = gemm_pair(T, N, K)
-            part = gemm_pair(T // pieces, N, K)
-            r = {'row': row, 'gemm': name, 'M': T, 'N': N, 'K': K, 'pieces': pieces}
-            for i, dtype in enumerate(('bf16', 'fp8')):
-                r[dtype + '_whole_us'] = timed(whole[i]) * 1e6
-
-                def on_streams(fn=part[i]):
-                    main = torch.cuda.current_stream()
-                    for s in streams:
-                        s.wait_stream(main)
-                    for j in range(pieces):
-                        with torch.cuda.stream(streams[j % len(streams)]):
-                            fn()
-                    for s in streams:
-                        main.wait_stream(s)
-                r[dtype + '_pieces_3_streams_us'] = timed(on_streams) * 1e6
-            r['smi'] = smi()
-            R.setdefault('split_gemm_streams', []).append(r)
-            print('split_streams', r, flush=True)
+    """No communication waits between the pieces: the least the split can cost."""
+    time_pieces('split_gemm_streams', '_pieces_3_streams_us', three_streams)
 
 
 def sm_margin():
