@@ -306,6 +306,12 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
     assumed["tp_overlap_torch"] = std::string(
         "PyTorch's async TP copies peers' shards on copy engines: they take no SMs, and the HBM bandwidth they use "
         "does not slow the GEMMs they run beside (docs/training.md, \"Communication and overlap\")");
+  if (plan.tp > 1 && plan.tp_comm_overlap && workload::splits_tp_gemms(plan))
+    assumed["tp_overlap_pieces"] = std::string(
+        "the GEMMs TP overlap runs in pieces (a ring exchange's one per rank's chunk, a pipelined reduce-scatter's "
+        "num_splits, async TP's one per peer) are timed whole: on an H200, 512- and 1,024-row pieces run back to back "
+        "on one stream took -1 to +39 % longer than their GEMM, and Transformer Engine's launch on three streams "
+        "takes back a share not measured (docs/compute.md, \"Measured on an H200 beside the fits\")");
   if (const int qps = rt.fabric->spec().qps_per_connection; qps > 1)
     assumed["queue_pairs"] = fmt::format("each transfer's {} queue pairs per connection move at one rate, set by the "
                                          "most loaded of their hashed paths; none runs ahead on a freer path "

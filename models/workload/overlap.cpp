@@ -70,6 +70,13 @@ std::array<UbPairing, kUbPairingNames.size()> userbuffer_pairings(const Parallel
   return out;
 }
 
+bool splits_tp_gemms(const ParallelPlan& plan) {
+  if (plan.tp_overlap_torch) return true;
+  for (const UbPairing& ub : userbuffer_pairings(plan))
+    if (ub.method == UbMethod::RingExchange || ub.method == UbMethod::Pipeline) return true;
+  return false;
+}
+
 const char* to_string(UbMethod m) {
   switch (m) {
     case UbMethod::RingExchange: return "ring_exchange";

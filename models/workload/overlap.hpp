@@ -39,6 +39,9 @@ double sm_margin_slowdown(const hardware::AcceleratorSpec& chip, int ctas, doubl
 // recipe's own where it sets them, else the preset's (docs/training.md).
 std::array<UbPairing, kUbPairingNames.size()> userbuffer_pairings(const ParallelPlan& plan);
 const char* to_string(UbMethod m);
+// Whether the plan's TP overlap runs some GEMM in pieces (async TP, or a userbuffer pairing
+// that ring-exchanges or pipelines), which dcsim times as the whole GEMM.
+bool splits_tp_gemms(const ParallelPlan& plan);
 
 struct TpOverlapCost {
   double exposed_s = 0;   // communication not hidden

@@ -268,6 +268,9 @@ TEST(TrainingCli, TpOverlapImplementationIsNamed) {
   EXPECT_FALSE(a["assumptions"].contains("tp_overlap_torch"));
   ASSERT_TRUE(b["assumptions"].contains("tp_overlap_torch"));
   EXPECT_THAT(b["assumptions"]["tp_overlap_torch"].get<std::string>(), HasSubstr("copy engines"));
+  // Both overlaps split GEMMs into pieces that are timed whole; without overlap nothing is split.
+  for (const auto* r : {&a, &b}) EXPECT_THAT((*r)["assumptions"]["tp_overlap_pieces"].get<std::string>(), HasSubstr("timed whole"));
+  EXPECT_FALSE(c["assumptions"].contains("tp_overlap_pieces"));
 }
 
 // The composite RMSNorm and the eager loss say what their timing rests on, in results.json and

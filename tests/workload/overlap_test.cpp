@@ -127,3 +127,20 @@ TEST(Overlap, TorchAsyncTpRingsEveryPairingOnCopyEnginesAndSumsEachReduceScatter
 }
 
 }  // namespace
+
+// A plan splits GEMMs into pieces when any pairing ring-exchanges or pipelines, or under
+// PyTorch's async TP; with every pairing bulk or none, no GEMM is split.
+TEST(Overlap, PiecesComeFromRingExchangesPipelinesAndAsyncTp) {
+  ParallelPlan plan;
+  plan.tp = 4;
+  plan.tp_comm_overlap = true;
+  EXPECT_TRUE(splits_tp_gemms(plan));  // the presets ring-exchange
+  for (std::size_t i = 0; i < plan.ub_pairings.size(); ++i)
+    plan.ub_pairings[i] = UbPairing{i % 2 ? UbMethod::Bulk : UbMethod::None, 2, false, 4, false};
+  EXPECT_FALSE(splits_tp_gemms(plan));
+  plan.ub_pairings[3] = UbPairing{UbMethod::Pipeline, 16, true, 4, false};
+  EXPECT_TRUE(splits_tp_gemms(plan));
+  plan.ub_pairings[3] = UbPairing{UbMethod::Bulk, 16, false, 4, false};
+  plan.tp_overlap_torch = true;
+  EXPECT_TRUE(splits_tp_gemms(plan));
+}
