@@ -312,6 +312,18 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
         "num_splits, async TP's one per peer) are timed whole: on an H200, 512- and 1,024-row pieces run back to back "
         "on one stream took -1 to +39 % longer than their GEMM, and Transformer Engine's launch on three streams "
         "takes back a share not measured (docs/compute.md, \"Measured on an H200 beside the fits\")");
+  if (const int c = plan.tp > 1 && plan.tp_comm_overlap ? workload::widest_sm_margin(plan) : 0; c > 0 && chip.compute.sms > 0)
+    assumed["tp_overlap_sm_margin"] = fmt::format(
+        "GEMMs paired with set_sm_margin run on the SMs their communication leaves (up to {} of {}) for their whole "
+        "time and are charged c / (SMs - c) more ({:.1f} % at {}), our reading of Transformer Engine's _math_sms, not "
+        "measured; on fewer SMs a GEMM draws less power, so under a power cap this is an upper bound (docs/training.md, "
+        "\"Communication and overlap\")",
+        c, chip.compute.sms, 100 * workload::sm_margin_slowdown(chip, c, 1.0), c);
+  if (plan.cp > 1 && plan.cp_torch)
+    assumed["cp_ring_torch"] = std::string(
+        "PyTorch's ring attention's casts, fp32 merges and concatenations are counted as separate eager element-wise "
+        "kernels at the streaming rate, with bytes read from its code; torch.compile may have fused some of them, so "
+        "their cost is an upper bound (docs/training.md, \"Ring attention in PyTorch\")");
   if (const int qps = rt.fabric->spec().qps_per_connection; qps > 1)
     assumed["queue_pairs"] = fmt::format("each transfer's {} queue pairs per connection move at one rate, set by the "
                                          "most loaded of their hashed paths; none runs ahead on a freer path "

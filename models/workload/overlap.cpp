@@ -77,6 +77,14 @@ bool splits_tp_gemms(const ParallelPlan& plan) {
   return false;
 }
 
+int widest_sm_margin(const ParallelPlan& plan) {
+  if (plan.tp_overlap_torch) return 0;
+  int widest = 0;
+  for (const UbPairing& ub : userbuffer_pairings(plan))
+    if (ub.method != UbMethod::None && ub.set_sm_margin) widest = std::max(widest, ub.num_sm);
+  return widest;
+}
+
 const char* to_string(UbMethod m) {
   switch (m) {
     case UbMethod::RingExchange: return "ring_exchange";

@@ -42,6 +42,9 @@ const char* to_string(UbMethod m);
 // Whether the plan's TP overlap runs some GEMM in pieces (async TP, or a userbuffer pairing
 // that ring-exchanges or pipelines), which dcsim times as the whole GEMM.
 bool splits_tp_gemms(const ParallelPlan& plan);
+// The most SMs a Transformer Engine pairing with set_sm_margin keeps from its GEMM (whose
+// cost, c / (SMs - c) of the GEMM, is not measured); 0 when no pairing sets a margin.
+int widest_sm_margin(const ParallelPlan& plan);
 
 struct TpOverlapCost {
   double exposed_s = 0;   // communication not hidden

@@ -271,6 +271,25 @@ TEST(TrainingCli, TpOverlapImplementationIsNamed) {
   // Both overlaps split GEMMs into pieces that are timed whole; without overlap nothing is split.
   for (const auto* r : {&a, &b}) EXPECT_THAT((*r)["assumptions"]["tp_overlap_pieces"].get<std::string>(), HasSubstr("timed whole"));
   EXPECT_FALSE(c["assumptions"].contains("tp_overlap_pieces"));
+  // BF16's preset keeps 24 of an H100's 132 SMs from the proj GEMM (set_sm_margin): 24 / 108 more,
+  // a cost dcsim reads from the code, not a measurement; async TP and no overlap keep none.
+  EXPECT_THAT(a["assumptions"]["tp_overlap_sm_margin"].get<std::string>(), HasSubstr("up to 24 of 132"));
+  EXPECT_THAT(a["assumptions"]["tp_overlap_sm_margin"].get<std::string>(), HasSubstr("22.2 % at 24"));
+  EXPECT_FALSE(b["assumptions"].contains("tp_overlap_sm_margin"));
+  EXPECT_FALSE(c["assumptions"].contains("tp_overlap_sm_margin"));
+}
+
+// PyTorch's ring attention's element-wise ops are counted as eager kernels, an upper bound
+// that results.json names; Transformer Engine's ring (the default, merges fused) doesn't.
+TEST(TrainingCli, TorchRingAttentionIsNamedAmongTheAssumptions) {
+  const std::string te = out_dir("cp_te"), torch = out_dir("cp_torch");
+  const std::string cp = " --quiet --set workload.parallelism.dp=1 --set workload.parallelism.cp=2";
+  ASSERT_EQ(run(kTiny + cp + " --out " + te).code, 0);
+  ASSERT_EQ(run(kTiny + cp + " --set workload.cp_implementation=torch --out " + torch).code, 0);
+  const auto a = results(te), b = results(torch);
+  EXPECT_FALSE(a["assumptions"].contains("cp_ring_torch"));
+  EXPECT_THAT(b["assumptions"]["cp_ring_torch"].get<std::string>(), HasSubstr("upper bound"));
+  EXPECT_GT(b["training"]["iteration_time_s"].get<double>(), a["training"]["iteration_time_s"].get<double>());
 }
 
 // The composite RMSNorm and the eager loss say what their timing rests on, in results.json and

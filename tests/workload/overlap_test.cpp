@@ -144,3 +144,21 @@ TEST(Overlap, PiecesComeFromRingExchangesPipelinesAndAsyncTp) {
   plan.tp_overlap_torch = true;
   EXPECT_TRUE(splits_tp_gemms(plan));
 }
+
+// The widest SM margin is the largest num_sm among pairings that set one and run beside their
+// GEMM: BF16's preset keeps 24 SMs (the proj reduce-scatter), FP8's one; none under async TP.
+TEST(Overlap, WidestSmMarginComesFromPairingsThatSetOne) {
+  ParallelPlan plan;
+  plan.tp = 4;
+  plan.tp_comm_overlap = true;
+  EXPECT_EQ(widest_sm_margin(plan), 24);
+  plan.precision = hardware::Precision::fp8;
+  EXPECT_EQ(widest_sm_margin(plan), 1);
+  plan.ub_pairings[1] = UbPairing{UbMethod::None, 40, true, 4, false};  // nothing runs beside the GEMM
+  plan.ub_pairings[3] = UbPairing{UbMethod::Bulk, 30, false, 4, false};  // no margin
+  EXPECT_EQ(widest_sm_margin(plan), 0);
+  plan.ub_pairings[9] = UbPairing{UbMethod::Bulk, 8, true, 4, false};
+  EXPECT_EQ(widest_sm_margin(plan), 8);
+  plan.tp_overlap_torch = true;
+  EXPECT_EQ(widest_sm_margin(plan), 0);
+}
