@@ -67,6 +67,15 @@ Rope rope_bytes(RopeKernel k, bool backward) {
   return {4, 1};
 }
 
+// What a linear layer's operands are, for its FP8 casts (docs/compute.md, "FP8 quantization").
+struct Operands {
+  double experts = 1;
+  const char* piece = "";      // one of separate projections sharing an input
+  bool own_input = true;       // false for the projections after the first: their input is cast once
+  bool norm_input = false;     // the input is a norm's output (Megatron's TE layers fuse the two)
+  bool gathered_grad = false;  // the output gradient is gathered over TP first (row-parallel under SP)
+};
+
 struct Builder {
   const TransformerSpec& m;
   const ParallelPlan& plan;
@@ -79,16 +88,33 @@ struct Builder {
   void memory(const char* name, double bytes, MemoryKernel kind, double count = 1) {
     if (bytes > 0) ops.push_back({name, hardware::memory_op(bytes, kind), count});
   }
+  // Transformer Engine's delayed-scaling FP8 behind Megatron's TE layers, whose fused norm
+  // writes FP8 (TELayerNormColumnParallelLinear; TE 1.13 and 2.1 layernorm_linear.py).
+  bool te_delayed_fp8() const {
+    return fp8() && plan.fp8_recipe == Fp8Recipe::Delayed && !plan.tp_dtensor && plan.norm_kernel == NormKernel::Fused;
+  }
   // A linear layer: forward one GEMM; backward the data and weight gradients (two GEMMs of the
-  // same FLOPs). FP8 quantizes the GEMM's input forward (once for linears sharing an input:
-  // `quantize_input` false for the others) and the output gradient backward.
-  void linear(const char* name, double tokens, double out, double in, double experts = 1, const char* piece = "",
-              bool quantize_input = true) {
+  // same FLOPs). FP8 quantizes the GEMM's input forward and the output gradient backward, each a
+  // cast with its transposed copy. Under Transformer Engine's delayed scaling, an input its
+  // fused norm wrote in FP8 needs only the transposed copy of the (gathered) input for the
+  // weight gradient, backward (fp8_transpose: read and write a byte); a gathered output
+  // gradient is cast on the rank's T / tp tokens (3 bytes), gathered in FP8, and the gathered
+  // whole transposed (2 bytes).
+  void linear(const char* name, double tokens, double out, double in, Operands x = {}) {
     const Precision p = plan.precision;
-    if (fp8() && (backward() || quantize_input)) {
-      const double elements = tokens * (backward() ? out : in) * experts;
-      memory(backward() ? "quantize grad" : "quantize input", quantize_bytes(plan.fp8_recipe) * elements,
-             MemoryKernel::Quantize);
+    const double experts = x.experts;
+    const char* piece = x.piece;
+    const bool te = te_delayed_fp8() && experts == 1;
+    if (fp8() && !backward() && x.own_input && !(te && x.norm_input))
+      memory("quantize input", quantize_bytes(plan.fp8_recipe) * tokens * in * experts, MemoryKernel::Quantize);
+    if (fp8() && backward()) {
+      if (te && x.gathered_grad) {
+        memory("quantize grad", 3 * tokens / double(plan.tp) * out, MemoryKernel::Quantize);
+        memory("transpose grad", 2 * tokens * out, MemoryKernel::Quantize);
+      } else {
+        memory("quantize grad", quantize_bytes(plan.fp8_recipe) * tokens * out * experts, MemoryKernel::Quantize);
+      }
+      if (te && x.norm_input && x.own_input) memory("transpose input", 2 * tokens * in, MemoryKernel::Quantize);
     }
     if (!backward()) {
       ops.push_back({name, hardware::matmul_op({experts, tokens, out, in}, p), 1, piece});
@@ -104,14 +130,16 @@ struct Builder {
   // data gradient is a whole [T, in] tensor, and the backward sums them: one kernel reading
   // each 16-bit gradient and writing the sum, as torch.compile fuses the adds (eager autograd
   // adds them pairwise in place, 4 bytes per element more for three).
+  // They follow a norm (`norm_input`).
   void projections(const char* name, double tokens, const std::vector<std::pair<const char*, double>>& pieces, double in) {
     if (plan.fused_projections || pieces.size() < 2) {
       double out = 0;
       for (const auto& piece : pieces) out += piece.second;
-      linear(name, tokens, out, in);
+      linear(name, tokens, out, in, {.norm_input = true});
       return;
     }
-    for (std::size_t i = 0; i < pieces.size(); ++i) linear(name, tokens, pieces[i].second, in, 1, pieces[i].first, i == 0);
+    for (std::size_t i = 0; i < pieces.size(); ++i)
+      linear(name, tokens, pieces[i].second, in, {.piece = pieces[i].first, .own_input = i == 0, .norm_input = true});
     if (backward()) memory("input gradient sum", 2 * double(pieces.size() + 1) * tokens * in, MemoryKernel::Stream);
   }
   void norm(const char* name, double elements) {
@@ -190,19 +218,21 @@ void mlp(Builder& b, double T, bool moe) {
   const auto& m = b.m;
   const double t = double(b.plan.tp), h = double(m.hidden);
   const double gated = m.mlp_matrices() - 1;  // fc1 outputs: 2 for SwiGLU (gate and up), 1 otherwise
+  // Under SP a row-parallel linear's output gradient is gathered over TP before its GEMMs.
+  const bool gathered = b.plan.sequence_parallel && b.plan.tp > 1;
   if (!moe) {
     const double f = double(m.ffn) / t;
     const std::vector<std::pair<const char*, double>> fc1 =
         gated > 1 ? std::vector<std::pair<const char*, double>>{{"gate", f}, {"up", f}}
                   : std::vector<std::pair<const char*, double>>{{"", f}};
     if (b.backward()) {
-      b.linear("fc2", T, h, f);
+      b.linear("fc2", T, h, f, {.gathered_grad = gathered});
       b.memory("activation", activation_bytes(m, b.plan, b.pass) * T * f, MemoryKernel::Activation);
       b.projections("fc1", T, fc1, h);
     } else {
       b.projections("fc1", T, fc1, h);
       b.memory("activation", activation_bytes(m, b.plan, b.pass) * T * f, MemoryKernel::Activation);
-      b.linear("fc2", T, h, f);
+      b.linear("fc2", T, h, f, {.gathered_grad = gathered});
     }
     return;
   }
@@ -215,9 +245,9 @@ void mlp(Builder& b, double T, bool moe) {
   const double routed = T * double(m.top_k) * h;
   b.ops.push_back({"router", hardware::matmul_op({1, T, double(m.experts), h}, Precision::bf16), b.backward() ? 2.0 : 1.0});
   b.memory("permute", 4 * routed, MemoryKernel::Stream);
-  b.linear("expert fc1", per_expert, gated * f, h, local);
+  b.linear("expert fc1", per_expert, gated * f, h, {.experts = local});
   b.memory("activation", activation_bytes(m, b.plan, b.pass) * per_expert * local * f, MemoryKernel::Activation);
-  b.linear("expert fc2", per_expert, h, f, local);
+  b.linear("expert fc2", per_expert, h, f, {.experts = local});
   b.memory("unpermute", 4 * routed, MemoryKernel::Stream);
 }
 
@@ -237,6 +267,7 @@ std::vector<LayerOp> layer_ops(const TransformerSpec& m, const ParallelPlan& pla
   }
   const double t = double(plan.tp), h = double(m.hidden), kv = double(m.kv_dim());
   const double Ts = T / (plan.sequence_parallel ? t : 1.0);  // norms and residuals: split by SP
+  const bool gathered = plan.sequence_parallel && plan.tp > 1;  // the row-parallel output gradients
   const Rope rope = !m.rotary ? Rope{0, 1} : rope_bytes(plan.rope_kernel, b.backward());
   const double rope_elements = T * (h + kv) / t;
   // K and V repeated to every query head for an attention kernel without grouped K/V
@@ -250,7 +281,7 @@ std::vector<LayerOp> layer_ops(const TransformerSpec& m, const ParallelPlan& pla
     b.memory("rope", rope.bytes * rope_elements / rope.kernels, rope.kind, rope.kernels);
     b.memory("kv repeat", repeat, MemoryKernel::Stream);
     attention_core(b, T);
-    b.linear("proj", T, h, h / t);
+    b.linear("proj", T, h, h / t, {.gathered_grad = gathered});
     b.residual("residual", Ts * h);
     b.norm("norm", Ts * h);
     mlp(b, T, moe);
@@ -260,7 +291,7 @@ std::vector<LayerOp> layer_ops(const TransformerSpec& m, const ParallelPlan& pla
     mlp(b, T, moe);
     b.norm("norm", Ts * h);
     b.residual("residual", Ts * h);
-    b.linear("proj", T, h, h / t);
+    b.linear("proj", T, h, h / t, {.gathered_grad = gathered});
     attention_core(b, T);
     b.memory("kv repeat", repeat, MemoryKernel::Stream);
     b.memory("rope", rope.bytes * rope_elements / rope.kernels, rope.kind, rope.kernels);

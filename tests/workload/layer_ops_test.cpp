@@ -299,11 +299,50 @@ TEST(LayerOps, SeparateProjectionsSplitTheGemmsAndAddTheirInputGradients) {
     EXPECT_DOUBLE_EQ(activation, pass == Pass::Forward ? 0.0 : (18.0 - 26.0) * T * f);
   }
   p.precision = hardware::Precision::fp8;
+  p.fp8_recipe = Fp8Recipe::Current;  // torchao's, as the runs with separate projections cast
   p.fused_projections = false;
   const auto fwd = layer_ops(m, p, false, Pass::Forward);
   // The attention norm's output, the attention output, the MLP norm's output, the SwiGLU
   // output: four casts, as with one QKV and one gate-and-up GEMM.
   EXPECT_EQ(sum(fwd, "quantize input")[2], 4.0);
+}
+
+// Transformer Engine's delayed-scaling FP8 behind Megatron's layers (TE 1.13 and 2.1
+// layernorm_linear.py, base.py grad_output_preprocess), hand-counted for Llama 3 70B at TP4 with
+// SP: the fused norm writes the QKV and fc1 inputs in FP8, so forward casts only the attention
+// output and the SwiGLU output (4 bytes each: read bf16, write FP8 and its transpose); backward
+// transposes the two gathered norm outputs for the weight gradients (2 bytes: read and write a
+// byte), casts the column-parallel output gradients (4 bytes) and the row-parallel ones on the
+// rank's T / 4 tokens before their gather (3 bytes) and transposes them gathered (2 bytes).
+// Current scaling (and a norm that is not Transformer Engine's) casts every input and gradient.
+TEST(LayerOps, TransformerEngineFp8CastsWhatItsFusedNormDoesNotWrite) {
+  const TransformerSpec m = llama3_70b_layer();
+  ParallelPlan p;
+  p.tp = 4;
+  p.sequence_parallel = true;
+  p.precision = hardware::Precision::fp8;
+  const double T = 8192, h = 8192, kv = 1024, f = 28672.0 / 4, qkv = (h + 2 * kv) / 4;
+  const auto bytes = [](const std::vector<LayerOp>& ops, const std::string& name) {
+    double b = 0;
+    for (const auto& o : ops)
+      if (o.name == name) b += o.op.bytes * o.count;
+    return b;
+  };
+  const auto fwd = layer_ops(m, p, false, Pass::Forward), bwd = layer_ops(m, p, false, Pass::Backward);
+  EXPECT_DOUBLE_EQ(bytes(fwd, "quantize input"), 4 * T * h / 4 + 4 * T * f);
+  EXPECT_DOUBLE_EQ(bytes(bwd, "transpose input"), 2 * T * h + 2 * T * h);
+  EXPECT_DOUBLE_EQ(bytes(bwd, "quantize grad"), 4 * T * qkv + 4 * T * 2 * f + 2 * 3 * (T / 4) * h);
+  EXPECT_DOUBLE_EQ(bytes(bwd, "transpose grad"), 2 * (2 * T * h));
+  for (const auto* other : {"current", "native norm"}) {
+    ParallelPlan q = p;
+    if (std::string(other) == "current") q.fp8_recipe = Fp8Recipe::Current;
+    else q.norm_kernel = NormKernel::Native;
+    const double per_element = q.fp8_recipe == Fp8Recipe::Current ? 6 : 4;
+    const auto f2 = layer_ops(m, q, false, Pass::Forward), b2 = layer_ops(m, q, false, Pass::Backward);
+    EXPECT_DOUBLE_EQ(bytes(f2, "quantize input"), per_element * (T * h + T * h / 4 + T * h + T * f)) << other;
+    EXPECT_DOUBLE_EQ(bytes(b2, "quantize grad"), per_element * (T * qkv + T * h + T * 2 * f + T * h)) << other;
+    EXPECT_EQ(bytes(b2, "transpose input") + bytes(b2, "transpose grad"), 0.0) << other;
+  }
 }
 
 // K and V copied out to every query head (SDPA without grouped K/V, torchtitan's repeat_kv):
