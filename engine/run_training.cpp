@@ -319,6 +319,12 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
         "measured; on fewer SMs a GEMM draws less power, so under a power cap this is an upper bound (docs/training.md, "
         "\"Communication and overlap\")",
         c, chip.compute.sms, 100 * workload::sm_margin_slowdown(chip, c, 1.0), c);
+  if (!plan.separate_grad_accumulation && (plan.zero < 3 || plan.fsdp == FsdpImplementation::Megatron) &&
+      chip.compute.sms > 0)
+    assumed["wgrad_accumulation_fused"] = std::string(
+        "weight-gradient GEMMs add into the fp32 main gradients from their epilogue (Megatron's "
+        "gradient_accumulation_fusion), timed as GEMMs with a 16-bit output: the epilogue's 8 bytes per weight "
+        "each microbatch are taken to hide under the GEMM's math, not measured (docs/training.md)");
   if (plan.cp > 1 && plan.cp_torch)
     assumed["cp_ring_torch"] = std::string(
         "PyTorch's ring attention's casts, fp32 merges and concatenations are counted as separate eager element-wise "

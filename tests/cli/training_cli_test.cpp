@@ -309,6 +309,19 @@ TEST(TrainingCli, CompositeNormAndEagerLossAreNamedAmongTheAssumptions) {
   EXPECT_GT(b["training"]["iteration_time_s"].get<double>(), a["training"]["iteration_time_s"].get<double>());
 }
 
+// Megatron's fused gradient accumulation (the default) is timed as the GEMM alone, which
+// results.json names; a run that accumulates in separate kernels counts them and does not.
+TEST(TrainingCli, FusedGradientAccumulationIsNamedAmongTheAssumptions) {
+  const std::string fused = out_dir("acc_fused"), separate = out_dir("acc_separate");
+  const auto r = run(kTiny + " --out " + fused);
+  ASSERT_EQ(r.code, 0);
+  EXPECT_THAT(r.output, HasSubstr("wgrad_accumulation_fused"));
+  ASSERT_EQ(run(kTiny + " --quiet --set workload.grad_accumulation=separate --out " + separate).code, 0);
+  const auto a = results(fused), b = results(separate);
+  EXPECT_THAT(a["assumptions"]["wgrad_accumulation_fused"].get<std::string>(), HasSubstr("epilogue"));
+  EXPECT_FALSE(b["assumptions"].contains("wgrad_accumulation_fused"));
+}
+
 // Queue pairs run at one rate per transfer (docs/network.md, "Routing"): results.json says so
 // when there are several, and results.json names the routing either way.
 TEST(TrainingCli, QueuePairsAreNamedAmongTheAssumptions) {

@@ -16,9 +16,11 @@ as their pieces back to back. Writes $OUT/steady_tables.json.
    dcsim's flash2 curve rests on FlashAttention-2's published short-run benchmark x 0.93.
 4. (not run yet) The pieces of 2 on three streams round-robin, as Transformer Engine launches
    them, and the whole GEMMs under cuBLAS SM carveouts of 8, 16 and 24 (set_sm_margin).
+5. (not run yet) The weight-gradient GEMMs of 2 accumulating into an fp32 main_grad, as
+   Megatron's gradient_accumulation_fusion runs them, against a 16-bit output.
 Sections 1-3 ran on an H200 on 2026-11-29 (tests/data/h200_steady_tables.json); the device was
-not lent again that session, so `steady_tables_bench.py split_gemm split_streams sm_margin` is
-the next run.
+not lent again that session, so `steady_tables_bench.py split_gemm split_streams sm_margin
+wgrad_accumulate` is the next run.
 """
 import json, os, subprocess, sys, time, traceback
 import torch
@@ -188,6 +190,39 @@ def sm_margin():
             print('sm_margin', r, flush=True)
 
 
+def wgrad_accumulate():
+    """Weight-gradient GEMMs dW[out, in] = dY^T X over the T tokens, as Megatron runs them with
+    gradient_accumulation_fusion: into the fp32 main_grad (beta = 1: the epilogue reads and writes
+    4 bytes an element), against a 16-bit output, which dcsim's curves were fitted to. FP8 with
+    an fp32 output (no accumulate) stands for Transformer Engine's FP8 wgrad epilogue."""
+    soak(2)
+    for row, T, _, gemms in SPLIT_CASES:
+        for name, out, inp in gemms:
+            dy = torch.randn(T, out, device=dev, dtype=torch.bfloat16)
+            x = torch.randn(T, inp, device=dev, dtype=torch.bfloat16)
+            main_grad = torch.zeros(out, inp, device=dev, dtype=torch.float32)
+            r = {'row': row, 'gemm': name + ' wgrad', 'M': out, 'N': inp, 'K': T}
+            r['bf16_out_bf16_us'] = timed(lambda: dy.t() @ x) * 1e6
+            try:
+                r['bf16_accumulate_fp32_us'] = timed(
+                    lambda: torch.addmm(main_grad, dy.t(), x, out_dtype=torch.float32)) * 1e6
+            except Exception as e:  # an older PyTorch: a GEMM into fp32, then the add
+                r['addmm_out_dtype_error'] = repr(e)[:200]
+                try:
+                    r['bf16_out_fp32_us'] = timed(lambda: torch.mm(dy.t(), x, out_dtype=torch.float32)) * 1e6
+                except Exception as e2:
+                    r['mm_out_dtype_error'] = repr(e2)[:200]
+            g16 = dy.t() @ x
+            r['unfused_add_us'] = timed(lambda: main_grad.add_(g16)) * 1e6  # main_grad += grad, unfused
+            a8 = dy.t().contiguous().to(torch.float8_e4m3fn)         # [out, T] row-major
+            b8 = x.to(torch.float8_e4m3fn).t().contiguous().t()      # [T, in] column-major
+            for dtype, key in ((torch.bfloat16, 'fp8_out_bf16_us'), (torch.float32, 'fp8_out_fp32_us')):
+                r[key] = timed(lambda: torch._scaled_mm(a8, b8, scale_a=one, scale_b=one, out_dtype=dtype)) * 1e6
+            r['smi'] = smi()
+            R.setdefault('wgrad_accumulate', []).append(r)
+            print('wgrad_accumulate', r, flush=True)
+
+
 def flash2():
     soak(2)
     H, D = 32, 128
@@ -215,7 +250,7 @@ soak(8)
 R['after_soak'] = smi()
 chosen = sys.argv[1:] or ['small_m_gemm', 'split_gemm', 'flash2']  # a later run may add split_streams
 for name, body in (('small_m_gemm', small_m), ('split_gemm', split), ('split_streams', split_streams),
-                   ('sm_margin', sm_margin), ('flash2', flash2)):
+                   ('sm_margin', sm_margin), ('wgrad_accumulate', wgrad_accumulate), ('flash2', flash2)):
     if name not in chosen:
         continue
     t0 = time.time()
