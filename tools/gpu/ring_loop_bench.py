@@ -30,10 +30,12 @@ the emulated peer writes alone (to subtract: on the real rank they arrive beside
 the allocator's retries (torch.cuda.memory_stats 'num_alloc_retries').
 Writes $OUT/ring_loop.json. About a minute on an H200.
 """
-import json, os, subprocess, sys, time
+import json, os
 
 os.environ.setdefault('PYTORCH_CUDA_ALLOC_CONF', 'expandable_segments:True')
 import torch
+
+from gpu_common import smi, soak
 
 OUT = os.environ.get('OUT', '/tmp')
 dev = 'cuda'
@@ -41,23 +43,6 @@ H, D, CHUNK = 32, 128, 16384  # heads after repeat_kv, head dim, tokens per chun
 aten = torch.ops.aten
 R = {'device': torch.cuda.get_device_name(0), 'torch': torch.__version__, 'cuda': torch.version.cuda,
      'alloc_conf': os.environ['PYTORCH_CUDA_ALLOC_CONF'], 'rows': []}
-
-
-def smi():
-    try:
-        return subprocess.run(['nvidia-smi', '--query-gpu=clocks.sm,power.draw', '--format=csv,noheader,nounits'],
-                              capture_output=True, text=True, timeout=5).stdout.strip()
-    except Exception as e:
-        return str(e)
-
-
-def soak(seconds):
-    a = torch.randn(8192, 8192, device=dev, dtype=torch.bfloat16)
-    t0 = time.time()
-    while time.time() - t0 < seconds:
-        for _ in range(20):
-            a @ a
-        torch.cuda.synchronize()
 
 
 def ms(fn, repeats=3):
