@@ -25,3 +25,19 @@ def soak(seconds, device='cuda'):
         for _ in range(20):
             a @ a
         torch.cuda.synchronize()
+
+
+def median_ms(fn, repeats=3):
+    """Median of `repeats` single calls after one warm-up, in ms (CUDA events): for calls of
+    tens of milliseconds and more, which the 150 ms loops of kernel_table.py would repeat."""
+    fn()
+    torch.cuda.synchronize()
+    out = []
+    for _ in range(repeats):
+        s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        s.record()
+        fn()
+        e.record()
+        torch.cuda.synchronize()
+        out.append(s.elapsed_time(e))
+    return sorted(out)[len(out) // 2]

@@ -35,7 +35,7 @@ import json, os
 os.environ.setdefault('PYTORCH_CUDA_ALLOC_CONF', 'expandable_segments:True')
 import torch
 
-from gpu_common import smi, soak
+from gpu_common import median_ms as ms, smi, soak
 
 OUT = os.environ.get('OUT', '/tmp')
 dev = 'cuda'
@@ -43,21 +43,6 @@ H, D, CHUNK = 32, 128, 16384  # heads after repeat_kv, head dim, tokens per chun
 aten = torch.ops.aten
 R = {'device': torch.cuda.get_device_name(0), 'torch': torch.__version__, 'cuda': torch.version.cuda,
      'alloc_conf': os.environ['PYTORCH_CUDA_ALLOC_CONF'], 'rows': []}
-
-
-def ms(fn, repeats=3):
-    """Median of `repeats` timed calls after one warm-up, in ms."""
-    fn()
-    torch.cuda.synchronize()
-    out = []
-    for _ in range(repeats):
-        s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        s.record()
-        fn()
-        e.record()
-        torch.cuda.synchronize()
-        out.append(s.elapsed_time(e))
-    return sorted(out)[len(out) // 2]
 
 
 def half(t, i):
