@@ -243,6 +243,11 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
   if (plan.schedule == Schedule::Interleaved) results["training"]["parallelism"]["microbatch_group"] = plan.group();
   // Whose FSDP shards the weights (docs/training.md, "FSDP copies").
   if (plan.zero >= 3) results["training"]["parallelism"]["fsdp_implementation"] = to_string(plan.fsdp);
+  // Whose FP8 linears and which scaling (docs/compute.md, "FP8 quantization").
+  if (plan.precision == hardware::Precision::fp8) {
+    results["training"]["parallelism"]["fp8_implementation"] = plan.fp8_torchao ? "torchao" : "transformer_engine";
+    results["training"]["parallelism"]["fp8_recipe"] = to_string(plan.fp8_recipe);
+  }
   // Whose TP runs, and whose overlap (docs/training.md, "Communication and overlap").
   if (plan.tp > 1) results["training"]["parallelism"]["tp_implementation"] = plan.tp_dtensor ? "torch" : "transformer_engine";
   if (plan.tp > 1 && plan.tp_comm_overlap)

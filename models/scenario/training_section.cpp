@@ -235,6 +235,12 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
     // DeepSpeed's buffered all-reduce: MEMORY_OPT_ALLREDUCE_SIZE, 500 M elements per bucket.
     if (!bucket) plan.bucket_params = 500e6;
   }
+  plan.fp8_torchao = w.choice("fp8_implementation", {"transformer_engine", "torchao"}, "transformer_engine") == "torchao";
+  if (w.raw("fp8_implementation") && plan.precision != hardware::Precision::fp8)
+    w.error("fp8_implementation", "sets whose FP8 linears run, but precision is not fp8: it needs precision: fp8");
+  if (plan.fp8_torchao && plan.fp8_recipe != workload::Fp8Recipe::Current)
+    w.error("fp8_implementation", "torchao's float8 as dcsim models it scales every tensor each step (tensorwise, "
+                                  "dynamic): it needs fp8_recipe: current");
   plan.fp8_params = w.boolean("fp8_params", false);
   if (plan.fp8_params && plan.precision != hardware::Precision::fp8)
     w.error("fp8_params", "FP8 weights need precision: fp8");
@@ -317,6 +323,9 @@ void read_training(MapReader& w, TrainingConfig& out, std::int64_t devices) {
                             : "PyTorch's async TP overlaps PyTorch's TP (DTensor), but tp_implementation is "
                               "transformer_engine: set tp_implementation: torch");
   if (plan.tp_comm_overlap && plan.tp_overlap_torch) plan.tp_dtensor = true;
+  if (plan.fp8_torchao && plan.tp > 1 && !plan.tp_dtensor)
+    w.error("fp8_implementation", "torchao's float8 shards over TP with PyTorch's tensor-parallel styles "
+                                  "(Float8ColwiseParallel, Float8RowwiseParallel): set tp_implementation: torch");
   read_ub_pairings(w, plan);
   out.train_tokens = w.number("train_tokens", 0.0, 0.0);
   out.iterations = w.integer("iterations", 1, 1, 1000);

@@ -94,28 +94,12 @@ struct Builder {
     return fp8() && plan.fp8_recipe == Fp8Recipe::Delayed && !plan.tp_dtensor && plan.norm_kernel == NormKernel::Fused;
   }
   // A linear layer: forward one GEMM; backward the data and weight gradients (two GEMMs of the
-  // same FLOPs). FP8 quantizes the GEMM's input forward and the output gradient backward, each a
-  // cast with its transposed copy. Under Transformer Engine's delayed scaling, an input its
-  // fused norm wrote in FP8 needs only the transposed copy of the (gathered) input for the
-  // weight gradient, backward (fp8_transpose: read and write a byte); a gathered output
-  // gradient is cast on the rank's T / tp tokens (3 bytes), gathered in FP8, and the gathered
-  // whole transposed (2 bytes).
+  // same FLOPs), after the FP8 casts its operands need.
   void linear(const char* name, double tokens, double out, double in, Operands x = {}) {
     const Precision p = plan.precision;
     const double experts = x.experts;
     const char* piece = x.piece;
-    const bool te = te_delayed_fp8() && experts == 1;
-    if (fp8() && !backward() && x.own_input && !(te && x.norm_input))
-      memory("quantize input", quantize_bytes(plan.fp8_recipe) * tokens * in * experts, MemoryKernel::Quantize);
-    if (fp8() && backward()) {
-      if (te && x.gathered_grad) {
-        memory("quantize grad", 3 * tokens / double(plan.tp) * out, MemoryKernel::Quantize);
-        memory("transpose grad", 2 * tokens * out, MemoryKernel::Quantize);
-      } else {
-        memory("quantize grad", quantize_bytes(plan.fp8_recipe) * tokens * out * experts, MemoryKernel::Quantize);
-      }
-      if (te && x.norm_input && x.own_input) memory("transpose input", 2 * tokens * in, MemoryKernel::Quantize);
-    }
+    if (fp8()) casts(tokens, out, in, x);
     if (!backward()) {
       ops.push_back({name, hardware::matmul_op({experts, tokens, out, in}, p), 1, piece});
       return;
@@ -123,6 +107,54 @@ struct Builder {
     // Data gradient dX[T, in] = dY[T, out] W[out, in]; weight gradient dW[out, in] = dY^T X.
     ops.push_back({std::string(name) + " dgrad", hardware::matmul_op({experts, tokens, in, out}, p), 1, piece});
     ops.push_back({std::string(name) + " wgrad", hardware::matmul_op({experts, out, in, tokens}, p), 1, piece});
+  }
+  // FP8 casts a linear's input forward and its output gradient backward, each with a transposed
+  // copy for the GEMM that wants it (docs/compute.md, "FP8 quantization"): 4 bytes per element
+  // under delayed scaling, 6 where the amax is read first. Transformer Engine and torchao cast
+  // fewer and other bytes, below.
+  void casts(double tokens, double out, double in, const Operands& x) {
+    if (x.experts == 1 && plan.fp8_torchao) return torchao_casts(tokens, out, in, x);
+    if (x.experts == 1 && te_delayed_fp8()) return te_delayed_casts(tokens, out, in, x);
+    const double bytes = quantize_bytes(plan.fp8_recipe) * x.experts;
+    if (!backward() && x.own_input) memory("quantize input", bytes * tokens * in, MemoryKernel::Quantize);
+    if (backward()) memory("quantize grad", bytes * tokens * out, MemoryKernel::Quantize);
+  }
+  // Transformer Engine's delayed scaling: an input its fused norm wrote in FP8 needs only the
+  // transposed copy of the (gathered) input for the weight gradient, backward (fp8_transpose:
+  // read and write a byte); a gathered output gradient is cast on the rank's T / tp tokens
+  // (3 bytes), gathered in FP8, and the gathered whole transposed (2 bytes).
+  void te_delayed_casts(double tokens, double out, double in, const Operands& x) {
+    if (!backward()) {
+      if (x.own_input && !x.norm_input) memory("quantize input", 4 * tokens * in, MemoryKernel::Quantize);
+      return;
+    }
+    if (x.gathered_grad) {
+      memory("quantize grad", 3 * tokens / double(plan.tp) * out, MemoryKernel::Quantize);
+      memory("transpose grad", 2 * tokens * out, MemoryKernel::Quantize);
+    } else {
+      memory("quantize grad", 4 * tokens * out, MemoryKernel::Quantize);
+    }
+    if (x.norm_input && x.own_input) memory("transpose input", 2 * tokens * in, MemoryKernel::Quantize);
+  }
+  // torchao's tensorwise float8 (torchao eab345c, as torchtitan ran it): a cast is an amax pass
+  // and the cast itself (read 2 bytes, read 2 and write 1: 5); the GEMM wants its second operand
+  // column-major and its first row-major (float8_ops.py preprocess_addmm), so the backward copies
+  // the saved input and the output gradient transposed for the weight gradient, and the weight
+  // for the data gradient (read and write a byte each). Under TP with SP, PrepareFloat8ModuleInput
+  // casts a norm's output on the rank's T / tp tokens before its all-gather, and a row-parallel
+  // output's gradient is cast before the backward's all-gather (Float8RowwiseParallel).
+  void torchao_casts(double tokens, double out, double in, const Operands& x) {
+    const double t = double(plan.tp);
+    const bool sp = plan.sequence_parallel && plan.tp > 1;
+    if (!backward()) {
+      if (x.own_input) memory("quantize input", 5 * (x.norm_input && sp ? tokens / t : tokens) * in, MemoryKernel::Quantize);
+      if (!plan.fp8_params) memory("quantize weight", 5 * out * in, MemoryKernel::Quantize);  // cast every forward
+      return;
+    }
+    if (x.own_input) memory("transpose input", 2 * tokens * in, MemoryKernel::Quantize);
+    memory("quantize grad", 5 * (x.gathered_grad ? tokens / t : tokens) * out, MemoryKernel::Quantize);
+    memory("transpose grad", 2 * tokens * out, MemoryKernel::Quantize);
+    memory("transpose weight", 2 * out * in, MemoryKernel::Quantize);
   }
   // Linears that share an input: one GEMM of their outputs together (Megatron's linear_qkv and
   // linear_fc1), or with separate projections one each (torchtitan's wq, wk, wv and w1, w3;

@@ -88,6 +88,15 @@ double ParallelPlan::effective_bucket_params() const {
   return std::max(40e6, 1e6 * double(dp * cp));
 }
 
+std::string_view to_string(Fp8Recipe r) {
+  switch (r) {
+    case Fp8Recipe::Delayed: return "delayed";
+    case Fp8Recipe::Current: return "current";
+    case Fp8Recipe::Mx: return "mxfp8";
+  }
+  return "?";
+}
+
 std::string_view to_string(FsdpImplementation f) {
   switch (f) {
     case FsdpImplementation::Fsdp2: return "fsdp2";

@@ -133,6 +133,9 @@ struct ParallelPlan {
   // compiled the loss): a fp32 copy, a log-softmax and a separate gradient.
   bool fused_cross_entropy = true;
   Fp8Recipe fp8_recipe = Fp8Recipe::Delayed;
+  // Whose FP8 linears: Transformer Engine's (the default) or torchao's Float8Linear with its
+  // tensor-parallel styles (torchtitan), which casts and transposes as docs/compute.md counts.
+  bool fp8_torchao = false;
   // Placement: dimensions from fastest- to slowest-varying rank index (Megatron's order).
   std::array<char, 4> order = {'t', 'c', 'd', 'p'};
 
@@ -163,5 +166,6 @@ bool parse_order(const std::string& text, std::array<char, 4>& out);
 std::string_view to_string(Schedule s);
 std::string_view to_string(Recompute r);
 std::string_view to_string(FsdpImplementation f);
+std::string_view to_string(Fp8Recipe r);  // as the scenario names it: delayed, current, mxfp8
 
 }  // namespace dcsim::workload

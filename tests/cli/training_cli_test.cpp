@@ -322,6 +322,25 @@ TEST(TrainingCli, FusedGradientAccumulationIsNamedAmongTheAssumptions) {
   EXPECT_FALSE(b["assumptions"].contains("wgrad_accumulation_fused"));
 }
 
+// results.json names whose FP8 linears ran and their scaling; a BF16 run names neither.
+TEST(TrainingCli, Fp8ImplementationAndRecipeAreNamed) {
+  const std::string bf16 = out_dir("fp8_none"), te = out_dir("fp8_te"), ao = out_dir("fp8_torchao");
+  ASSERT_EQ(run(kTiny + " --quiet --out " + bf16).code, 0);
+  ASSERT_EQ(run(kTiny + " --quiet --set workload.precision=fp8 --out " + te).code, 0);
+  ASSERT_EQ(run(kTiny + " --quiet --set workload.precision=fp8 --set workload.fp8_recipe=current "
+                        "--set workload.fp8_implementation=torchao --set workload.tp_implementation=torch --out " + ao)
+                .code,
+            0);
+  const auto a = results(bf16)["training"]["parallelism"], b = results(te)["training"]["parallelism"],
+             c = results(ao)["training"]["parallelism"];
+  EXPECT_FALSE(a.contains("fp8_implementation"));
+  EXPECT_FALSE(a.contains("fp8_recipe"));
+  EXPECT_EQ(b["fp8_implementation"].get<std::string>(), "transformer_engine");
+  EXPECT_EQ(b["fp8_recipe"].get<std::string>(), "delayed");
+  EXPECT_EQ(c["fp8_implementation"].get<std::string>(), "torchao");
+  EXPECT_EQ(c["fp8_recipe"].get<std::string>(), "current");
+}
+
 // Queue pairs run at one rate per transfer (docs/network.md, "Routing"): results.json says so
 // when there are several, and results.json names the routing either way.
 TEST(TrainingCli, QueuePairsAreNamedAmongTheAssumptions) {

@@ -193,6 +193,32 @@ workload:
               HasSubstr("error: workload.cp_implementation: PyTorch's ring attention runs SDPA's fused kernels"));
 }
 
+// Whose FP8 linears run needs FP8, torchao's tensorwise dynamic scaling and, under TP,
+// PyTorch's tensor-parallel styles.
+TEST(ScenarioErrors, Fp8ImplementationNeedsFp8AndTorchaoItsScalingAndTp) {
+  const auto path = write_temp("fp8_impl.yaml", R"(cluster: {server: dgx-h100, accelerators: 8}
+workload:
+  type: training
+  model: {preset: llama3-8b}
+  parallelism: {tp: 2, pp: 1}
+  batch: {microbatch: 1, global: 4}
+  precision: fp8
+  fp8_recipe: current
+  fp8_implementation: torchao
+  tp_implementation: torch
+)");
+  EXPECT_EQ(load_errors(path), "");
+  EXPECT_THAT(load_errors(path, {"workload.precision=bf16", "workload.fp8_recipe=delayed"}),
+              HasSubstr(":9:23: error: workload.fp8_implementation: sets whose FP8 linears run, but precision is not fp8"));
+  EXPECT_THAT(load_errors(path, {"workload.fp8_recipe=delayed"}),
+              HasSubstr("error: workload.fp8_implementation: torchao's float8 as dcsim models it scales every tensor each "
+                        "step (tensorwise, dynamic): it needs fp8_recipe: current"));
+  EXPECT_THAT(load_errors(path, {"workload.tp_implementation=transformer_engine"}),
+              HasSubstr("error: workload.fp8_implementation: torchao's float8 shards over TP with PyTorch's "
+                        "tensor-parallel styles (Float8ColwiseParallel, Float8RowwiseParallel): set tp_implementation: torch"));
+  EXPECT_THAT(load_errors(path, {"workload.fp8_implementation=deepspeed"}), HasSubstr("allowed: transformer_engine, torchao"));
+}
+
 TEST(ScenarioErrors, NormFusionIsFusedNativeOrComposite) {
   const auto path = write_temp("norm_kernel.yaml", R"(cluster: {server: dgx-h100, accelerators: 8}
 workload:

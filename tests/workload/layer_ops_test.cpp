@@ -345,6 +345,45 @@ TEST(LayerOps, TransformerEngineFp8CastsWhatItsFusedNormDoesNotWrite) {
   }
 }
 
+// torchao's tensorwise float8 as torchtitan ran it (torchao eab345c: float8_tensor_parallel.py,
+// float8_linear.py, float8_ops.py preprocess_addmm), hand-counted for Llama 3 70B at TP4 with SP
+// and separate projections: each cast is an amax pass and the cast (5 bytes); the norm outputs
+// are cast on the rank's T / 4 tokens before their gather (PrepareFloat8ModuleInput), the
+// row-parallel output gradients before theirs (Float8RowwiseParallel); backward copies each
+// shared input, each output gradient and each weight transposed (2 bytes).
+TEST(LayerOps, TorchaoFloat8CastsBeforeGatheringAndTransposesForTheGemms) {
+  const TransformerSpec m = llama3_70b_layer();
+  ParallelPlan p;
+  p.tp = 4;
+  p.sequence_parallel = true;
+  p.tp_dtensor = true;
+  p.fused_projections = false;
+  p.precision = hardware::Precision::fp8;
+  p.fp8_recipe = Fp8Recipe::Current;
+  p.fp8_torchao = true;
+  p.fp8_params = true;
+  const double T = 8192, h = 8192, kv = 1024, f = 28672.0 / 4, q = h / 4, k = kv / 4;
+  const auto bytes = [](const std::vector<LayerOp>& ops, const std::string& name) {
+    double b = 0;
+    for (const auto& o : ops)
+      if (o.name == name) b += o.op.bytes * o.count;
+    return b;
+  };
+  const auto fwd = layer_ops(m, p, false, Pass::Forward), bwd = layer_ops(m, p, false, Pass::Backward);
+  // Two norm outputs on T / 4 tokens, the attention output and the SwiGLU output on T.
+  EXPECT_DOUBLE_EQ(bytes(fwd, "quantize input"), 5 * (2 * (T / 4) * h + T * q + T * f));
+  EXPECT_DOUBLE_EQ(bytes(fwd, "quantize weight"), 0.0);  // FP8 weights from FSDP's float8 all-gather
+  EXPECT_DOUBLE_EQ(bytes(bwd, "transpose input"), 2 * (T * h + T * q + T * h + T * f));
+  // wq, wk, wv, w1, w3 outputs on T; wo and w2 gathered from T / 4.
+  const double local = T * (q + 2 * k + 2 * f), gathered = 2 * (T / 4) * h;
+  EXPECT_DOUBLE_EQ(bytes(bwd, "quantize grad"), 5 * (local + gathered));
+  EXPECT_DOUBLE_EQ(bytes(bwd, "transpose grad"), 2 * (local + 2 * T * h));
+  const double weights = h * (q + 2 * k) + q * h + 2 * h * f + f * h;
+  EXPECT_DOUBLE_EQ(bytes(bwd, "transpose weight"), 2 * weights);
+  p.fp8_params = false;  // bf16 weights: each forward casts them
+  EXPECT_DOUBLE_EQ(bytes(layer_ops(m, p, false, Pass::Forward), "quantize weight"), 5 * weights);
+}
+
 // K and V copied out to every query head (SDPA without grouped K/V, torchtitan's repeat_kv):
 // read the group's, write every head's, forward; summed back backward. Nothing for a model
 // whose K and V have as many heads as Q. The attention kernel then reads K and V per head.
