@@ -330,6 +330,11 @@ std::string run_training_workload(ClusterRuntime& rt, TraceWriter* trace, nlohma
         "weight-gradient GEMMs add into the fp32 main gradients from their epilogue (Megatron's "
         "gradient_accumulation_fusion), timed as GEMMs with a 16-bit output: the epilogue's 8 bytes per weight "
         "each microbatch are taken to hide under the GEMM's math, not measured (docs/training.md)");
+  if (plan.precision == hardware::Precision::fp8 && plan.fp8_torchao)
+    assumed["fp8_casts_torchao"] = std::string(
+        "torchao's float8 casts are counted as separate kernels as its code issues them (an amax pass, the cast, and "
+        "the backward's transposed copies); torch.compile may fold the amax into the kernel before it and write the "
+        "transposed copy with the cast, so their cost is an upper bound (docs/compute.md, \"FP8 quantization\")");
   if (plan.cp > 1 && plan.cp_torch)
     assumed["cp_ring_torch"] = std::string(
         "PyTorch's ring attention's casts, fp32 merges and concatenations are counted as separate eager element-wise "

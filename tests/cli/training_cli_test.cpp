@@ -339,6 +339,9 @@ TEST(TrainingCli, Fp8ImplementationAndRecipeAreNamed) {
   EXPECT_EQ(b["fp8_recipe"].get<std::string>(), "delayed");
   EXPECT_EQ(c["fp8_implementation"].get<std::string>(), "torchao");
   EXPECT_EQ(c["fp8_recipe"].get<std::string>(), "current");
+  // torchao's casts are counted unfused, an upper bound under torch.compile, and said so.
+  EXPECT_THAT(results(ao)["assumptions"]["fp8_casts_torchao"].get<std::string>(), HasSubstr("upper bound"));
+  EXPECT_FALSE(results(te)["assumptions"].contains("fp8_casts_torchao"));
 }
 
 // Queue pairs run at one rate per transfer (docs/network.md, "Routing"): results.json says so
