@@ -88,10 +88,11 @@ struct Builder {
   void memory(const char* name, double bytes, MemoryKernel kind, double count = 1) {
     if (bytes > 0) ops.push_back({name, hardware::memory_op(bytes, kind), count});
   }
-  // Transformer Engine's delayed-scaling FP8 behind Megatron's TE layers, whose fused norm
-  // writes FP8 (TELayerNormColumnParallelLinear; TE 1.13 and 2.1 layernorm_linear.py).
-  bool te_delayed_fp8() const {
-    return fp8() && plan.fp8_recipe == Fp8Recipe::Delayed && !plan.tp_dtensor && plan.norm_kernel == NormKernel::Fused;
+  // Transformer Engine's per-tensor FP8 (delayed or current scaling) behind Megatron's TE layers,
+  // whose norm is fused with the QKV and fc1 linears (TELayerNormColumnParallelLinear).
+  bool te_per_tensor_fp8() const {
+    return fp8() && plan.fp8_recipe != Fp8Recipe::Mx && !plan.fp8_torchao && !plan.tp_dtensor &&
+           plan.norm_kernel == NormKernel::Fused;
   }
   // A linear layer: forward one GEMM; backward the data and weight gradients (two GEMMs of the
   // same FLOPs), after the FP8 casts its operands need.
@@ -114,27 +115,37 @@ struct Builder {
   // fewer and other bytes, below.
   void casts(double tokens, double out, double in, const Operands& x) {
     if (x.experts == 1 && plan.fp8_torchao) return torchao_casts(tokens, out, in, x);
-    if (x.experts == 1 && te_delayed_fp8()) return te_delayed_casts(tokens, out, in, x);
+    if (x.experts == 1 && te_per_tensor_fp8()) return te_casts(tokens, out, in, x);
     const double bytes = quantize_bytes(plan.fp8_recipe) * x.experts;
     if (!backward() && x.own_input) memory("quantize input", bytes * tokens * in, MemoryKernel::Quantize);
     if (backward()) memory("quantize grad", bytes * tokens * out, MemoryKernel::Quantize);
   }
-  // Transformer Engine's delayed scaling: an input its fused norm wrote in FP8 needs only the
-  // transposed copy of the (gathered) input for the weight gradient, backward (fp8_transpose:
-  // read and write a byte); a gathered output gradient is cast on the rank's T / tp tokens
-  // (3 bytes), gathered in FP8, and the gathered whole transposed (2 bytes).
-  void te_delayed_casts(double tokens, double out, double in, const Operands& x) {
+  // Transformer Engine's per-tensor scaling (TE 1.13 and 2.1-2.2: layernorm_linear.py, linear.py,
+  // base.py grad_output_preprocess, csrc normalization.cpp). A cast writes the FP8 copy and its
+  // transpose (delayed 4 bytes; current 6, its amax read first) unless the tensor is gathered
+  // over TP next: then the rank's T / tp tokens are cast row-wise (3, or 5) and the gathered
+  // whole transposed for the weight gradient (fp8_transpose, 2). Delayed scaling's fused norm
+  // writes its output in FP8 itself (no cast: only the transpose, backward); current scaling
+  // runs the norm unfused (normalization.cpp) and casts after it.
+  void te_casts(double tokens, double out, double in, const Operands& x) {
+    const bool current = plan.fp8_recipe == Fp8Recipe::Current;
+    const double whole = current ? 6 : 4, rowwise = current ? 5 : 3, t = double(plan.tp);
+    const bool sp = plan.sequence_parallel && plan.tp > 1;
     if (!backward()) {
-      if (x.own_input && !x.norm_input) memory("quantize input", 4 * tokens * in, MemoryKernel::Quantize);
+      if (!x.own_input || (x.norm_input && !current)) return;
+      const bool gathered = x.norm_input && sp;
+      memory("quantize input", (gathered ? rowwise * tokens / t : whole * tokens) * in, MemoryKernel::Quantize);
       return;
     }
     if (x.gathered_grad) {
-      memory("quantize grad", 3 * tokens / double(plan.tp) * out, MemoryKernel::Quantize);
+      memory("quantize grad", rowwise * tokens / t * out, MemoryKernel::Quantize);
       memory("transpose grad", 2 * tokens * out, MemoryKernel::Quantize);
     } else {
-      memory("quantize grad", 4 * tokens * out, MemoryKernel::Quantize);
+      memory("quantize grad", whole * tokens * out, MemoryKernel::Quantize);
     }
-    if (x.norm_input && x.own_input) memory("transpose input", 2 * tokens * in, MemoryKernel::Quantize);
+    // The transposed copy of a norm's output: delayed scaling's fused norm wrote it row-wise
+    // only; under current scaling only the gathered one lacks it.
+    if (x.norm_input && x.own_input && (!current || sp)) memory("transpose input", 2 * tokens * in, MemoryKernel::Quantize);
   }
   // torchao's tensorwise float8 (torchao eab345c, as torchtitan ran it): a cast is an amax pass
   // and the cast itself (read 2 bytes, read 2 and write 1: 5); the GEMM wants its second operand
