@@ -84,6 +84,9 @@ struct Builder {
 
   bool backward() const { return pass == Pass::Backward; }
   bool fp8() const { return plan.precision == Precision::fp8; }
+  // Sequence parallelism over TP: the rank holds T / tp tokens between the TP regions, so the
+  // column-parallel inputs and the row-parallel output gradients are all-gathered first.
+  bool sp_gathers() const { return plan.sequence_parallel && plan.tp > 1; }
 
   void memory(const char* name, double bytes, MemoryKernel kind, double count = 1) {
     if (bytes > 0) ops.push_back({name, hardware::memory_op(bytes, kind), count});
@@ -130,7 +133,7 @@ struct Builder {
   void te_casts(double tokens, double out, double in, const Operands& x) {
     const bool current = plan.fp8_recipe == Fp8Recipe::Current;
     const double whole = current ? 6 : 4, rowwise = current ? 5 : 3, t = double(plan.tp);
-    const bool sp = plan.sequence_parallel && plan.tp > 1;
+    const bool sp = sp_gathers();
     if (!backward()) {
       if (!x.own_input || (x.norm_input && !current)) return;
       const bool gathered = x.norm_input && sp;
@@ -156,7 +159,7 @@ struct Builder {
   // output's gradient is cast before the backward's all-gather (Float8RowwiseParallel).
   void torchao_casts(double tokens, double out, double in, const Operands& x) {
     const double t = double(plan.tp);
-    const bool sp = plan.sequence_parallel && plan.tp > 1;
+    const bool sp = sp_gathers();
     if (!backward()) {
       if (x.own_input) memory("quantize input", 5 * (x.norm_input && sp ? tokens / t : tokens) * in, MemoryKernel::Quantize);
       if (!plan.fp8_params) memory("quantize weight", 5 * out * in, MemoryKernel::Quantize);  // cast every forward
@@ -261,8 +264,7 @@ void mlp(Builder& b, double T, bool moe) {
   const auto& m = b.m;
   const double t = double(b.plan.tp), h = double(m.hidden);
   const double gated = m.mlp_matrices() - 1;  // fc1 outputs: 2 for SwiGLU (gate and up), 1 otherwise
-  // Under SP a row-parallel linear's output gradient is gathered over TP before its GEMMs.
-  const bool gathered = b.plan.sequence_parallel && b.plan.tp > 1;
+  const bool gathered = b.sp_gathers();  // the row-parallel output gradient
   if (!moe) {
     const double f = double(m.ffn) / t;
     const std::vector<std::pair<const char*, double>> fc1 =
@@ -310,7 +312,7 @@ std::vector<LayerOp> layer_ops(const TransformerSpec& m, const ParallelPlan& pla
   }
   const double t = double(plan.tp), h = double(m.hidden), kv = double(m.kv_dim());
   const double Ts = T / (plan.sequence_parallel ? t : 1.0);  // norms and residuals: split by SP
-  const bool gathered = plan.sequence_parallel && plan.tp > 1;  // the row-parallel output gradients
+  const bool gathered = b.sp_gathers();  // the row-parallel output gradients
   const Rope rope = !m.rotary ? Rope{0, 1} : rope_bytes(plan.rope_kernel, b.backward());
   const double rope_elements = T * (h + kv) / t;
   // K and V repeated to every query head for an attention kernel without grouped K/V
