@@ -150,25 +150,32 @@ struct Builder {
     // only; under current scaling only the gathered one lacks it.
     if (x.norm_input && x.own_input && (!current || sp)) memory("transpose input", 2 * tokens * in, MemoryKernel::Quantize);
   }
-  // torchao's tensorwise float8 (torchao eab345c, as torchtitan ran it): a cast is an amax pass
-  // and the cast itself (read 2 bytes, read 2 and write 1: 5); the GEMM wants its second operand
-  // column-major and its first row-major (float8_ops.py preprocess_addmm), so the backward copies
-  // the saved input and the output gradient transposed for the weight gradient, and the weight
-  // for the data gradient (read and write a byte each). Under TP with SP, PrepareFloat8ModuleInput
-  // casts a norm's output on the rank's T / tp tokens before its all-gather, and a row-parallel
-  // output's gradient is cast before the backward's all-gather (Float8RowwiseParallel).
+  // torchao's tensorwise float8 (torchao eab345c), compiled, as torchtitan ran it: a cast writes
+  // the FP8 copy and the transposed copy `torch._scaled_mm` wants for the other GEMM
+  // (float8_ops.py preprocess_addmm) in one kernel, its amax folded into the kernel before it
+  // (4 bytes); under TP with SP the rank's T / tp tokens are cast row-wise before their FP8
+  // all-gather (PrepareFloat8ModuleInput for a norm's output, Float8RowwiseParallel for a
+  // row-parallel output's gradient: 3 bytes) and the gathered whole transposed (2). A weight
+  // has no kernel before it: amax, then the cast with its transpose (6), every forward, unless
+  // FSDP gathers it in FP8 (`fp8_params`), row-major, when the backward copies it transposed
+  // for the data gradient (2). torchao's published compiled Float8Linear speed-ups on an H100
+  // check this count (docs/compute.md).
   void torchao_casts(double tokens, double out, double in, const Operands& x) {
     const double t = double(plan.tp);
-    const bool sp = sp_gathers();
+    const bool gathered_input = x.norm_input && sp_gathers();
     if (!backward()) {
-      if (x.own_input) memory("quantize input", 5 * (x.norm_input && sp ? tokens / t : tokens) * in, MemoryKernel::Quantize);
-      if (!plan.fp8_params) memory("quantize weight", 5 * out * in, MemoryKernel::Quantize);  // cast every forward
+      if (x.own_input) memory("quantize input", (gathered_input ? 3 * tokens / t : 4 * tokens) * in, MemoryKernel::Quantize);
+      if (!plan.fp8_params) memory("quantize weight", 6 * out * in, MemoryKernel::Quantize);
       return;
     }
-    if (x.own_input) memory("transpose input", 2 * tokens * in, MemoryKernel::Quantize);
-    memory("quantize grad", 5 * (x.gathered_grad ? tokens / t : tokens) * out, MemoryKernel::Quantize);
-    memory("transpose grad", 2 * tokens * out, MemoryKernel::Quantize);
-    memory("transpose weight", 2 * out * in, MemoryKernel::Quantize);
+    if (x.own_input && gathered_input) memory("transpose input", 2 * tokens * in, MemoryKernel::Quantize);
+    if (x.gathered_grad) {
+      memory("quantize grad", 3 * tokens / t * out, MemoryKernel::Quantize);
+      memory("transpose grad", 2 * tokens * out, MemoryKernel::Quantize);
+    } else {
+      memory("quantize grad", 4 * tokens * out, MemoryKernel::Quantize);
+    }
+    if (plan.fp8_params) memory("transpose weight", 2 * out * in, MemoryKernel::Quantize);
   }
   // Linears that share an input: one GEMM of their outputs together (Megatron's linear_qkv and
   // linear_fc1), or with separate projections one each (torchtitan's wq, wk, wv and w1, w3;
