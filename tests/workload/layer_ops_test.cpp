@@ -26,6 +26,14 @@ const hardware::AcceleratorSpec& shipped_chip(const char* name) {
 const hardware::AcceleratorSpec& h100() { return shipped_chip("H100-SXM"); }
 const hardware::AcceleratorSpec& h200() { return shipped_chip("H200"); }
 
+// The HBM bytes of a layer's ops of one name.
+double bytes(const std::vector<LayerOp>& ops, const std::string& name) {
+  double b = 0;
+  for (const auto& o : ops)
+    if (o.name == name) b += o.op.bytes * o.count;
+  return b;
+}
+
 double seconds(const std::vector<LayerOp>& ops, bool print = false) {
   double s = 0;
   for (const auto& o : ops) {
@@ -324,12 +332,6 @@ TEST(LayerOps, TransformerEngineFp8CastsWhatItsFusedNormDoesNotWrite) {
   p.sequence_parallel = true;
   p.precision = hardware::Precision::fp8;
   const double T = 8192, h = 8192, kv = 1024, f = 28672.0 / 4, qkv = (h + 2 * kv) / 4;
-  const auto bytes = [](const std::vector<LayerOp>& ops, const std::string& name) {
-    double b = 0;
-    for (const auto& o : ops)
-      if (o.name == name) b += o.op.bytes * o.count;
-    return b;
-  };
   const auto fwd = layer_ops(m, p, false, Pass::Forward), bwd = layer_ops(m, p, false, Pass::Backward);
   EXPECT_DOUBLE_EQ(bytes(fwd, "quantize input"), 4 * T * h / 4 + 4 * T * f);
   EXPECT_DOUBLE_EQ(bytes(bwd, "transpose input"), 2 * T * h + 2 * T * h);
@@ -372,12 +374,6 @@ TEST(LayerOps, TorchaoFloat8CastsBeforeGatheringAndTransposesForTheGemms) {
   p.fp8_torchao = true;
   p.fp8_params = true;
   const double T = 8192, h = 8192, kv = 1024, f = 28672.0 / 4, q = h / 4, k = kv / 4;
-  const auto bytes = [](const std::vector<LayerOp>& ops, const std::string& name) {
-    double b = 0;
-    for (const auto& o : ops)
-      if (o.name == name) b += o.op.bytes * o.count;
-    return b;
-  };
   const auto fwd = layer_ops(m, p, false, Pass::Forward), bwd = layer_ops(m, p, false, Pass::Backward);
   // Two norm outputs on T / 4 tokens, row-wise; the attention output and the SwiGLU output on T.
   EXPECT_DOUBLE_EQ(bytes(fwd, "quantize input"), 3 * 2 * (T / 4) * h + 4 * (T * q + T * f));
