@@ -91,11 +91,10 @@ struct Builder {
   void memory(const char* name, double bytes, MemoryKernel kind, double count = 1) {
     if (bytes > 0) ops.push_back({name, hardware::memory_op(bytes, kind), count});
   }
-  // Transformer Engine's per-tensor FP8 (delayed or current scaling) behind Megatron's TE layers,
-  // whose norm is fused with the QKV and fc1 linears (TELayerNormColumnParallelLinear).
-  bool te_per_tensor_fp8() const {
-    return fp8() && plan.fp8_recipe != Fp8Recipe::Mx && !plan.fp8_torchao && !plan.tp_dtensor &&
-           plan.norm_kernel == NormKernel::Fused;
+  // Transformer Engine's FP8 behind Megatron's TE layers, whose norm is fused with the QKV and
+  // fc1 linears (TELayerNormColumnParallelLinear).
+  bool te_fp8() const {
+    return fp8() && !plan.fp8_torchao && !plan.tp_dtensor && plan.norm_kernel == NormKernel::Fused;
   }
   // A linear layer: forward one GEMM; backward the data and weight gradients (two GEMMs of the
   // same FLOPs), after the FP8 casts its operands need.
@@ -118,7 +117,10 @@ struct Builder {
   // fewer and other bytes, below.
   void casts(double tokens, double out, double in, const Operands& x) {
     if (x.experts == 1 && plan.fp8_torchao) return torchao_casts(tokens, out, in, x);
-    if (x.experts == 1 && te_per_tensor_fp8()) return te_casts(tokens, out, in, x);
+    if (x.experts == 1 && te_fp8()) {
+      if (plan.fp8_recipe == Fp8Recipe::Mx) return te_mxfp8_casts(tokens, out, in, x);
+      return te_casts(tokens, out, in, x);
+    }
     const double bytes = quantize_bytes(plan.fp8_recipe) * x.experts;
     if (!backward() && x.own_input) memory("quantize input", bytes * tokens * in, MemoryKernel::Quantize);
     if (backward()) memory("quantize grad", bytes * tokens * out, MemoryKernel::Quantize);
@@ -149,6 +151,25 @@ struct Builder {
     // The transposed copy of a norm's output: delayed scaling's fused norm wrote it row-wise
     // only; under current scaling only the gathered one lacks it.
     if (x.norm_input && x.own_input && (!current || sp)) memory("transpose input", 2 * tokens * in, MemoryKernel::Quantize);
+  }
+  // Transformer Engine's MXFP8 (TE 2.2: layernorm_linear.py, distributed.py _all_gather_mxfp8,
+  // csrc normalization.cpp). Its row-wise and column-wise copies scale 32-element blocks along
+  // either dimension, so each is a cast of its own (3 bytes: read bf16, write a byte; scales are
+  // 1/32 of that) and neither is a transpose of the other. The norm writes both itself when no
+  // gather follows; under SP it writes bf16, and the rank's T / tp tokens are cast row-wise
+  // before the forward's MXFP8 all-gather and column-wise before the backward's. A gathered
+  // output gradient is cast both ways on T / tp tokens and both copies gathered.
+  void te_mxfp8_casts(double tokens, double out, double in, const Operands& x) {
+    const double t = double(plan.tp);
+    const bool sp = sp_gathers();
+    const bool norm_cast = x.own_input && x.norm_input && sp;  // else the norm wrote MXFP8 itself
+    if (!backward()) {
+      if (norm_cast) memory("quantize input", 3 * tokens / t * in, MemoryKernel::Quantize);
+      if (x.own_input && !x.norm_input) memory("quantize input", 6 * tokens * in, MemoryKernel::Quantize);
+      return;
+    }
+    if (norm_cast) memory("quantize input", 3 * tokens / t * in, MemoryKernel::Quantize);  // column-wise
+    memory("quantize grad", 6 * (x.gathered_grad ? tokens / t : tokens) * out, MemoryKernel::Quantize);
   }
   // torchao's tensorwise float8 (torchao eab345c), compiled, as torchtitan ran it: a cast writes
   // the FP8 copy and the transposed copy `torch._scaled_mm` wants for the other GEMM

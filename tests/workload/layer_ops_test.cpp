@@ -323,8 +323,9 @@ TEST(LayerOps, SeparateProjectionsSplitTheGemmsAndAddTheirInputGradients) {
 // byte), casts the column-parallel output gradients (4 bytes) and the row-parallel ones on the
 // rank's T / 4 tokens before their gather (3 bytes) and transposes them gathered (2 bytes).
 // Current scaling runs the norm unfused and casts after it, with its amax read first: the norm
-// outputs on T / 4 tokens before their gather (5 bytes), everything else 6. With a norm that is
-// not Transformer Engine's, every input and gradient is cast whole (4 bytes).
+// outputs on T / 4 tokens before their gather (5 bytes), everything else 6. MXFP8 casts each
+// direction apart (TE 2.2). With a norm that is not Transformer Engine's, every input and gradient
+// is cast whole (4 bytes).
 TEST(LayerOps, TransformerEngineFp8CastsWhatItsFusedNormDoesNotWrite) {
   const TransformerSpec m = llama3_70b_layer();
   ParallelPlan p;
@@ -345,6 +346,20 @@ TEST(LayerOps, TransformerEngineFp8CastsWhatItsFusedNormDoesNotWrite) {
   EXPECT_DOUBLE_EQ(bytes(cb, "transpose input"), 2 * T * h + 2 * T * h);
   EXPECT_DOUBLE_EQ(bytes(cb, "quantize grad"), 6 * T * qkv + 6 * T * 2 * f + 2 * 5 * (T / 4) * h);
   EXPECT_DOUBLE_EQ(bytes(cb, "transpose grad"), 2 * (2 * T * h));
+
+  // MXFP8: two casts of 3 bytes, one per direction; under SP the norm outputs are cast each way on
+  // T / 4 tokens (forward row-wise, backward column-wise) and the gathered gradients both ways on
+  // T / 4; without a gather the norm writes both copies itself.
+  ParallelPlan mx = p;
+  mx.fp8_recipe = Fp8Recipe::Mx;
+  const auto mf = layer_ops(m, mx, false, Pass::Forward), mb = layer_ops(m, mx, false, Pass::Backward);
+  EXPECT_DOUBLE_EQ(bytes(mf, "quantize input"), 2 * 3 * (T / 4) * h + 6 * T * h / 4 + 6 * T * f);
+  EXPECT_DOUBLE_EQ(bytes(mb, "quantize input"), 2 * 3 * (T / 4) * h);
+  EXPECT_DOUBLE_EQ(bytes(mb, "quantize grad"), 6 * T * qkv + 6 * T * 2 * f + 2 * 6 * (T / 4) * h);
+  EXPECT_EQ(bytes(mb, "transpose input") + bytes(mb, "transpose grad"), 0.0);
+  mx.tp = 1;
+  mx.sequence_parallel = false;
+  EXPECT_DOUBLE_EQ(bytes(layer_ops(m, mx, false, Pass::Forward), "quantize input"), 6 * T * h + 6 * T * 28672.0);
 
   ParallelPlan native = p;
   native.norm_kernel = NormKernel::Native;
