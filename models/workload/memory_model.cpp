@@ -22,11 +22,16 @@ double per_token(const TransformerSpec& m, const ParallelPlan& plan, bool moe_la
   const double gated = m.mlp_matrices() - 1;
   // A norm's output is the next GEMMs' input: PyTorch's TP (DTensor) saves it gathered.
   const double gathered = plan.tp_dtensor ? 1.0 : sp;
-  double bytes = 2 * h / sp + low * h / gathered       // attention norm: input, output
+  // Transformer Engine's MXFP8 under SP saves the norm output in bf16 and casts it again before
+  // the backward's gather (TE 2.2 layernorm_linear.py; docs/compute.md, "FP8 quantization").
+  const bool mx_bf16_norm = fp8(plan) && plan.fp8_recipe == Fp8Recipe::Mx && !plan.fp8_torchao && !plan.tp_dtensor &&
+                            plan.sequence_parallel && plan.tp > 1;
+  const double norm_out = mx_bf16_norm ? 2.0 : low;
+  double bytes = 2 * h / sp + norm_out * h / gathered  // attention norm: input, output
                  + 2 * (h + 2 * (plan.kv_repeat ? h : kv)) / t  // Q, K, V (repeated to every head: h)
                  + 2 * h / t + (fp8(plan) ? h / t : 0)  // attention output (and its FP8 copy)
                  + 4 * double(m.heads) / t             // softmax statistics (fp32)
-                 + 2 * h / sp + low * h / gathered;    // MLP norm: input, output
+                 + 2 * h / sp + norm_out * h / gathered;  // MLP norm: input, output
   if (!moe_layer) {
     const double f = double(m.ffn) / t;
     bytes += 2 * gated * f + low * f;  // pre-activation, activation output

@@ -266,6 +266,26 @@ TEST(MemoryModel, FullRecomputationHoldsOneRecomputedLayerBesideTheInputs) {
   EXPECT_DOUBLE_EQ(full.back().activations, layers * 1 * inputs + loss);
 }
 
+// Under FP8 the norm outputs are saved in one byte; Transformer Engine's MXFP8 under SP keeps
+// them in bf16 and casts them again for the backward (TE 2.2): two bytes on T / tp tokens.
+TEST(MemoryModel, MxFp8UnderSequenceParallelismSavesTheNormOutputsInBf16) {
+  const TransformerSpec m = gpt3_7b(50304);
+  ParallelPlan p;
+  p.tp = 4;
+  p.sequence_parallel = true;
+  p.global_batch = 1;
+  p.recompute = Recompute::None;
+  p.precision = hardware::Precision::fp8;
+  const double delayed = layer_activation_bytes(m, p, false);
+  p.fp8_recipe = Fp8Recipe::Mx;
+  const double T = 8192, h = 4096;
+  EXPECT_DOUBLE_EQ(layer_activation_bytes(m, p, false) - delayed, 2 * (T / 4) * h * (2 - 1));
+  p.sequence_parallel = false;  // no gather: the norm writes MXFP8 itself
+  const double mx_no_sp = layer_activation_bytes(m, p, false);
+  p.fp8_recipe = Fp8Recipe::Delayed;
+  EXPECT_DOUBLE_EQ(mx_no_sp, layer_activation_bytes(m, p, false));
+}
+
 // PyTorch's TP (DTensor styles, torchtitan) saves each norm's output gathered over TP, as the
 // next column-parallel GEMMs' input, and the output layer its gathered input through the loss;
 // Transformer Engine and Megatron save the sequence-parallel shards and gather again.
