@@ -266,15 +266,23 @@ TEST(MemoryModel, FullRecomputationHoldsOneRecomputedLayerBesideTheInputs) {
   EXPECT_DOUBLE_EQ(full.back().activations, layers * 1 * inputs + loss);
 }
 
-// Under FP8 the norm outputs are saved in one byte; Transformer Engine's MXFP8 under SP keeps
-// them in bf16 and casts them again for the backward (TE 2.2): two bytes on T / tp tokens.
-TEST(MemoryModel, MxFp8UnderSequenceParallelismSavesTheNormOutputsInBf16) {
-  const TransformerSpec m = gpt3_7b(50304);
+namespace {
+// One sequence at TP 4 with sequence parallelism, nothing recomputed: the saved activations whole.
+ParallelPlan one_sequence_tp4_sp() {
   ParallelPlan p;
   p.tp = 4;
   p.sequence_parallel = true;
   p.global_batch = 1;
   p.recompute = Recompute::None;
+  return p;
+}
+}  // namespace
+
+// Under FP8 the norm outputs are saved in one byte; Transformer Engine's MXFP8 under SP keeps
+// them in bf16 and casts them again for the backward (TE 2.2): two bytes on T / tp tokens.
+TEST(MemoryModel, MxFp8UnderSequenceParallelismSavesTheNormOutputsInBf16) {
+  const TransformerSpec m = gpt3_7b(50304);
+  ParallelPlan p = one_sequence_tp4_sp();
   p.precision = hardware::Precision::fp8;
   const double delayed = layer_activation_bytes(m, p, false);
   p.fp8_recipe = Fp8Recipe::Mx;
@@ -291,11 +299,7 @@ TEST(MemoryModel, MxFp8UnderSequenceParallelismSavesTheNormOutputsInBf16) {
 // Transformer Engine and Megatron save the sequence-parallel shards and gather again.
 TEST(MemoryModel, PyTorchTpSavesTheGatheredInputsOfColumnParallelLinears) {
   const TransformerSpec m = gpt3_7b(50304);
-  ParallelPlan p;
-  p.tp = 4;
-  p.sequence_parallel = true;
-  p.global_batch = 1;
-  p.recompute = Recompute::None;
+  ParallelPlan p = one_sequence_tp4_sp();
   const double sharded = layer_activation_bytes(m, p, false);
   const StageMemory te = memory_of(m, p).back();
   p.tp_dtensor = true;
