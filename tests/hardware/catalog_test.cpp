@@ -32,12 +32,13 @@ TEST(Catalog, AcceleratorFiguresMatchHardwareReference) {
     const char* chip;
     double bf16, fp8, hbm, hbm_bw, scale_up, max_w;
   };
-  // HBM: what nvidia-smi reports as usable (MiB), which is what a plan must fit in.
+  // HBM: what nvidia-smi reports as usable (MiB), which is what a plan must fit in. B200's
+  // bandwidth is its driver-reported 7,680-bit bus, not the datasheet's 8 TB/s.
   const Row rows[] = {
       {"A100-SXM-80GB", 312 * T, 0, 81920 * MiB, 2.0 * T, 600 * G, 400},
       {"H100-SXM", 989 * T, 1979 * T, 81559 * MiB, 3.35 * T, 900 * G, 700},
       {"H200", 989 * T, 1979 * T, 143771 * MiB, 4.8 * T, 900 * G, 700},
-      {"B200", 2250 * T, 4500 * T, 183359 * MiB, 8 * T, 1.8 * T, 1000},
+      {"B200", 2250 * T, 4500 * T, 183359 * MiB, 7.672 * T, 1.8 * T, 1000},
       {"GB200", 2500 * T, 5000 * T, 189471 * MiB, 8 * T, 1.8 * T, 1200},
       {"GB300", 2500 * T, 5000 * T, 279 * G, 8 * T, 1.8 * T, 1400},
       {"Trainium1", 190 * T, 190 * T, 32 * GiB, 820 * GiB, 384 * G, 300},
