@@ -169,7 +169,11 @@ BlockCost layer_block(const LayerContext& x, bool moe, bool backward) {
     // Ring attention hides the KV exchange under the attention core when it can; its
     // point-to-point kernels take a few SMs meanwhile.
     const BlockCost core = time_ops(x.chip, layer_ops(x.m, x.plan, moe, pass, LayerPart::AttentionCore));
-    const double comm = x.cp_kv_s * (backward ? 2 : 1), attention = core.compute_bound_s + core.memory_bound_s;
+    // The backward moves K and V again and dK and dV: 16-bit in Transformer Engine, fp32 in
+    // PyTorch's ring (convert_to_f32), twice the bytes.
+    const double backward_kv = x.plan.cp_torch ? 3.0 : 2.0;
+    const double comm = x.cp_kv_s * (backward ? backward_kv : 1.0);
+    const double attention = core.compute_bound_s + core.memory_bound_s;
     c.cp_s = std::max(0.0, comm - attention);
     c.compute_bound_s += overlap_slowdown(x.chip, kNcclP2pCtas, comm, attention);
   }
@@ -319,7 +323,10 @@ TrainingCosts training_costs(const TransformerSpec& m, const ParallelPlan& plan,
     x.ep_a2a_s = collective_s(net, network::CollectiveOp::AllToAll, group(plan, 'd', plan.ep), dispatched);
   }
   if (plan.cp > 1) {
-    const double kv = 2 * x.tokens * double(m.kv_dim()) / double(plan.tp) * kActivationBytes * double(plan.cp);
+    // The ring moves K and V as the attention kernel takes them: repeated to every query head
+    // when it reads no groups (fusion.gqa: false, as torchtitan's repeat_kv before SDPA).
+    const double width = plan.kv_repeat ? double(m.hidden) : double(m.kv_dim());
+    const double kv = 2 * x.tokens * width / double(plan.tp) * kActivationBytes * double(plan.cp);
     x.cp_kv_s = collective_s(net, network::CollectiveOp::AllGather, group(plan, 'c', plan.cp), kv);
   }
 

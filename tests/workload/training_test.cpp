@@ -130,9 +130,9 @@ struct TimedCluster {
   Simulator sim;
   network::NetworkSim net;
   network::CollectiveTimer timer;
-  explicit TimedCluster(std::int64_t servers)
+  explicit TimedCluster(std::int64_t servers, const network::FabricSpec& spec = radix16())
       : cluster({catalog().server("p5.48xlarge"), catalog().accelerator("H100-SXM"), servers, 4, 0}),
-        fabric(cluster, radix16()),
+        fabric(cluster, spec),
         net(sim, fabric, network::SharingModel::Analytical),
         timer(net) {}
 };
@@ -357,6 +357,43 @@ TEST(Training, Fp8TensorParallelGathersMoveHalfTheBytes) {
     EXPECT_NEAR(c.dense_layer_backward.tp_s, per_pass, 1e-12);
     EXPECT_DOUBLE_EQ(c.dense_layer_forward.tp_bytes, (2 * share + 2) * 3.0 / 4 * hidden);
   }
+}
+
+// The ring exchanges K and V as the attention kernel reads them: grouped (half the hidden
+// width here), or repeated to every head (fusion.gqa: false). The backward moves them
+// again with their gradients: 16-bit in Transformer Engine, fp32 in PyTorch's ring. Across
+// servers on NICs slowed a hundredfold the exchange outlasts the attention beside it, so the
+// differences are the exposed time's.
+TEST(Training, ContextParallelRingMovesKeysAndValuesAsTheKernelReadsThem) {
+  TransformerSpec m = small_model();
+  m.kv_heads = 8;
+  ParallelPlan plan;
+  plan.tp = 8;  // CP 2 across the two servers
+  plan.cp = 2;
+  plan.global_batch = 2;
+  plan.recompute = Recompute::None;
+  network::FabricSpec slow_nics = radix16();
+  slow_nics.nic_efficiency = 0.01;
+  TimedCluster two(2, slow_nics);
+  const std::vector<std::int64_t> cp_ranks = {rank_of(plan, {0, 0, 0, 0}), rank_of(plan, {0, 1, 0, 0})};
+  // K and V of the sequence, bf16, a TP rank's eighth of their heads.
+  const double grouped_bytes = 2.0 * 2048 * 1024 / 8 * 2, repeated_bytes = 2.0 * 2048 * 2048 / 8 * 2;
+  const double a = two.timer.seconds(network::CollectiveOp::AllGather, cp_ranks, grouped_bytes);
+  const double b = two.timer.seconds(network::CollectiveOp::AllGather, cp_ranks, repeated_bytes);
+  auto costs = [&](bool repeat, bool torch) {
+    ParallelPlan p = plan;
+    p.kv_repeat = repeat;
+    p.cp_torch = torch;
+    return training_costs(m, p, two.cluster.accelerator(), two.net);
+  };
+  const TrainingCosts grouped = costs(false, false), repeated = costs(true, false);
+  const TrainingCosts torch_grouped = costs(false, true), torch_repeated = costs(true, true);
+  EXPECT_GT(grouped.dense_layer_forward.cp_s, 0.0);
+  EXPECT_NEAR(repeated.dense_layer_forward.cp_s - grouped.dense_layer_forward.cp_s, b - a, 1e-12);
+  EXPECT_NEAR(repeated.dense_layer_backward.cp_s - grouped.dense_layer_backward.cp_s, 2 * (b - a), 1e-12);
+  EXPECT_NEAR(torch_repeated.dense_layer_forward.cp_s - torch_grouped.dense_layer_forward.cp_s, b - a, 1e-12);
+  EXPECT_NEAR(torch_repeated.dense_layer_backward.cp_s - torch_grouped.dense_layer_backward.cp_s, 3 * (b - a),
+              1e-12);
 }
 
 TEST(Training, WithoutSequenceParallelismPipelineMessagesAreScatteredAndGathered) {
